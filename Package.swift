@@ -1,0 +1,52 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+/// Settings every Cumulus target shares: Swift 6 language mode is set package-wide below; these
+/// upcoming features keep imports honest (`internal import CLMDB` keeps C types out of public API).
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Cumulus",
+    platforms: [.macOS(.v15)],
+    products: [
+        /// The event log: the storage protocol, the envelope types and the embedded LMDB backend.
+        .library(name: "Cumulus", targets: ["CumulusLog", "CumulusLMDB"]),
+        /// Temporary logs and the backend conformance suite, for the tests of services that embed Cumulus.
+        .library(name: "CumulusTesting", targets: ["CumulusTesting"]),
+        .executable(name: "cumulus", targets: ["cumulus"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .target(
+            name: "CumulusLog",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "CumulusLMDB", dependencies: ["CLMDB", "CumulusLog"]),
+        .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
+        .target(name: "CumulusProjections", dependencies: ["CumulusLog"], path: "Projections"),
+        .executableTarget(
+            name: "cumulus",
+            dependencies: [
+                "CumulusLog", "CumulusLMDB", "CumulusProjections",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Tools/cumulus"
+        ),
+        .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
+        .testTarget(name: "CumulusLMDBTests", dependencies: ["CumulusLMDB", "CumulusLog", "CumulusTesting"]),
+        .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + strictSettings
+}

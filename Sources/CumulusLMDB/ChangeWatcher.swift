@@ -1,0 +1,84 @@
+import CumulusLog
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Notices commits made by other processes on the same directory and publishes them to the notifier.
+///
+/// LMDB writes the data file with `pwrite`, so inotify reports every commit of any process as a
+/// modification of `data.mdb`; the watcher then reads the last position and wakes waiting subscribers.
+/// It also re-reads once a second in case an event was missed (or inotify is unavailable), and it runs
+/// only while some task waits. `@unchecked Sendable`: its flags are guarded by `lock`.
+final class ChangeWatcher: @unchecked Sendable {
+    private let dataFile: String
+    private let notifier: CommitNotifier
+    private let readLastPosition: @Sendable () -> GlobalPosition?
+    private let lock = NSLock()
+    private var running = false
+    private var stopping = false
+
+    init(
+        dataFile: String,
+        notifier: CommitNotifier,
+        readLastPosition: @escaping @Sendable () -> GlobalPosition?
+    ) {
+        self.dataFile = dataFile
+        self.notifier = notifier
+        self.readLastPosition = readLastPosition
+    }
+
+    /// Starts the watching thread unless it runs already.
+    func start() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !running && !stopping else { return }
+        running = true
+        let thread = Thread { [self] in watch() }
+        thread.name = "cumulus-watcher"
+        thread.start()
+    }
+
+    /// Stops the thread within about a second.
+    func stop() {
+        lock.lock()
+        stopping = true
+        lock.unlock()
+    }
+
+    private var shouldStop: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+
+    private func watch() {
+        #if canImport(Glibc)
+        let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if descriptor >= 0 { _ = inotify_add_watch(descriptor, dataFile, UInt32(IN_MODIFY)) }
+        defer { if descriptor >= 0 { close(descriptor) } }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        var idleRounds = 0
+        while !shouldStop {
+            if descriptor >= 0 {
+                var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+                _ = poll(&poller, 1, 1000)
+                while read(descriptor, &buffer, buffer.count) > 0 {}
+            } else {
+                usleep(100_000)
+            }
+            if notifier.hasWaiters {
+                idleRounds = 0
+                if let last = readLastPosition() { notifier.publish(last) }
+            } else {
+                idleRounds += 1
+                if idleRounds > 30 { break }
+            }
+        }
+        lock.lock()
+        running = false
+        lock.unlock()
+        #endif
+    }
+}

@@ -1,0 +1,155 @@
+import CumulusLog
+import Foundation
+
+/// The one writer of this process: a dedicated thread that takes every pending write request, applies
+/// them all in one LMDB write transaction and commits once (group commit).
+///
+/// Why a thread and not an actor: an LMDB write transaction must begin and commit on the same OS thread,
+/// and a task may change threads at any `await`. Here no transaction ever meets an `await`: callers
+/// suspend on a continuation, the thread does the synchronous work, then resumes each caller with its own
+/// result. One caller's refusal does not fail the others.
+///
+/// `@unchecked Sendable`: the queue is guarded by `condition`; everything else is touched by the thread only.
+final class GroupCommitter: @unchecked Sendable {
+    enum Request {
+        case atomic([StreamAppend], CheckedContinuation<Result<[AppendResult], EventStoreError>, Never>)
+        case independent(
+            [Result<StreamAppend, EventStoreError>],
+            CheckedContinuation<Result<[Result<AppendResult, EventStoreError>], EventStoreError>, Never>
+        )
+        case checkpoint(Checkpoint, CheckedContinuation<Result<Void, EventStoreError>, Never>)
+
+        var eventCount: Int {
+            switch self {
+            case .atomic(let appends, _): return appends.reduce(0) { $0 + $1.events.count }
+            case .independent(let items, _):
+                return items.reduce(0) { total, item in total + ((try? item.get())?.events.count ?? 0) }
+            case .checkpoint: return 1
+            }
+        }
+    }
+
+    private enum Outcome {
+        case atomic(Result<[AppendResult], EventStoreError>)
+        case independent([Result<AppendResult, EventStoreError>])
+        case checkpoint(Result<Void, EventStoreError>)
+    }
+
+    /// A group stops growing at this many events (the first request is always taken whole).
+    static let maximumGroupEvents = 65_536
+
+    private let environment: Environment
+    private let notifier: CommitNotifier
+    private let condition = NSCondition()
+    private var pending: [Request] = []
+    private var stopping = false
+    private var stopped = false
+
+    init(environment: Environment, notifier: CommitNotifier) {
+        self.environment = environment
+        self.notifier = notifier
+        let thread = Thread { [self] in run() }
+        thread.name = "cumulus-writer"
+        thread.start()
+    }
+
+    /// Queues a request; false if the committer has stopped.
+    func submit(_ request: Request) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else { return false }
+        pending.append(request)
+        condition.signal()
+        return true
+    }
+
+    /// Finishes the queued requests, then stops the thread and waits for it.
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while pending.isEmpty && !stopping { condition.wait() }
+            if pending.isEmpty && stopping {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            var group: [Request] = []
+            var events = 0
+            while let request = pending.first, group.isEmpty || events + request.eventCount <= Self.maximumGroupEvents {
+                events += request.eventCount
+                group.append(pending.removeFirst())
+            }
+            condition.unlock()
+            commit(group)
+        }
+    }
+
+    private func commit(_ group: [Request]) {
+        var lastPosition: UInt64 = 0
+        let outcomes: Result<[Outcome], EventStoreError>
+        do {
+            outcomes = .success(
+                try environment.write { (txn) throws(EventStoreError) -> [Outcome] in
+                    var batch = try WriteBatch(txn)
+                    var outcomes: [Outcome] = []
+                    outcomes.reserveCapacity(group.count)
+                    for request in group {
+                        switch request {
+                        case .atomic(let appends, _):
+                            outcomes.append(.atomic(try batch.apply(appends, txn)))
+                        case .independent(let items, _):
+                            var results: [Result<AppendResult, EventStoreError>] = []
+                            results.reserveCapacity(items.count)
+                            for item in items {
+                                switch item {
+                                case .failure(let refusal): results.append(.failure(refusal))
+                                case .success(let append):
+                                    results.append(try batch.apply([append], txn).map { $0[0] })
+                                }
+                            }
+                            outcomes.append(.independent(results))
+                        case .checkpoint(let checkpoint, _):
+                            try batch.save(checkpoint, txn)
+                            outcomes.append(.checkpoint(.success(())))
+                        }
+                    }
+                    try batch.finish(txn)
+                    lastPosition = batch.lastPosition
+                    return outcomes
+                }
+            )
+        } catch {
+            outcomes = .failure(error)
+        }
+        switch outcomes {
+        case .success(let outcomes):
+            notifier.publish(GlobalPosition(lastPosition))
+            for (request, outcome) in zip(group, outcomes) {
+                switch (request, outcome) {
+                case (.atomic(_, let continuation), .atomic(let result)): continuation.resume(returning: result)
+                case (.independent(_, let continuation), .independent(let results)):
+                    continuation.resume(returning: .success(results))
+                case (.checkpoint(_, let continuation), .checkpoint(let result)): continuation.resume(returning: result)
+                default: preconditionFailure("outcomes are built in request order")
+                }
+            }
+        case .failure(let error):
+            for request in group {
+                switch request {
+                case .atomic(_, let continuation): continuation.resume(returning: .failure(error))
+                case .independent(_, let continuation): continuation.resume(returning: .failure(error))
+                case .checkpoint(_, let continuation): continuation.resume(returning: .failure(error))
+                }
+            }
+        }
+    }
+}

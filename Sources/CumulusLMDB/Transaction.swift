@@ -1,0 +1,139 @@
+internal import CLMDB
+import CumulusLog
+
+/// The named databases of a Cumulus environment, opened once at start and shared.
+struct Databases: Sendable {
+    /// Events by position (8-byte big-endian key), appended with `MDB_APPEND`.
+    var events: MDB_dbi = 0
+    /// Stream heads: stream name → (version, position of its last event).
+    var streams: MDB_dbi = 0
+    /// Event-id index: 16-byte id → 8-byte big-endian position.
+    var eventIDs: MDB_dbi = 0
+    /// Projection checkpoints: name → (position, SHA-256, state).
+    var checkpoints: MDB_dbi = 0
+    /// Format version, chain head, last transaction id, creation time.
+    var meta: MDB_dbi = 0
+
+    static let names = ["events", "streams", "eventIDs", "checkpoints", "meta"]
+}
+
+/// One LMDB transaction. Not `Sendable`: it lives and dies on the thread that began it, within one
+/// synchronous call, never across an `await`.
+struct Transaction: ~Copyable {
+    let pointer: OpaquePointer
+    let databases: Databases
+
+    /// The id LMDB gives this transaction (for a read transaction, the snapshot's).
+    var id: UInt64 { UInt64(mdb_txn_id(pointer)) }
+
+    /// The value stored under `key`, valid until the transaction ends, or nil.
+    func get(_ database: MDB_dbi, key: UnsafeRawBufferPointer) throws(EventStoreError) -> UnsafeRawBufferPointer? {
+        try withValue(key) { (keyValue) throws(EventStoreError) -> UnsafeRawBufferPointer? in
+            var data = MDB_val()
+            let code = mdb_get(pointer, database, &keyValue, &data)
+            if code == MDB_NOTFOUND { return nil }
+            try LMDBCall.check(code, "mdb_get")
+            return UnsafeRawBufferPointer(data)
+        }
+    }
+
+    /// The event record at `position`, valid until the transaction ends, or nil.
+    func record(at position: UInt64) throws(EventStoreError) -> UnsafeRawBufferPointer? {
+        try withPositionKey(position) { (key) throws(EventStoreError) -> UnsafeRawBufferPointer? in
+            var data = MDB_val()
+            let code = mdb_get(pointer, databases.events, &key, &data)
+            if code == MDB_NOTFOUND { return nil }
+            try LMDBCall.check(code, "mdb_get(events, \(position))")
+            return UnsafeRawBufferPointer(data)
+        }
+    }
+
+    /// Stores `value` under `key`.
+    func put(
+        _ database: MDB_dbi,
+        key: UnsafeRawBufferPointer,
+        value: UnsafeRawBufferPointer,
+        flags: Int32 = 0,
+        _ operation: @autoclosure () -> String
+    ) throws(EventStoreError) {
+        try withValue(key) { (keyValue) throws(EventStoreError) in
+            try withValue(value) { (dataValue) throws(EventStoreError) in
+                try LMDBCall.check(mdb_put(pointer, database, &keyValue, &dataValue, UInt32(flags)), operation())
+            }
+        }
+    }
+
+    /// Appends an event record at `position`, which must follow the last stored position.
+    func appendRecord(at position: UInt64, _ record: UnsafeRawBufferPointer) throws(EventStoreError) {
+        try withPositionKey(position) { (key) throws(EventStoreError) in
+            try withValue(record) { (data) throws(EventStoreError) in
+                try LMDBCall.check(
+                    mdb_put(pointer, databases.events, &key, &data, UInt32(MDB_APPEND)),
+                    "append event at position \(position)"
+                )
+            }
+        }
+    }
+
+    /// The highest position stored, 0 when the log is empty.
+    func lastPosition() throws(EventStoreError) -> UInt64 {
+        var cursor: OpaquePointer?
+        try LMDBCall.check(mdb_cursor_open(pointer, databases.events, &cursor), "mdb_cursor_open(events)")
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val()
+        var data = MDB_val()
+        let code = mdb_cursor_get(cursor, &key, &data, MDB_LAST)
+        if code == MDB_NOTFOUND { return 0 }
+        try LMDBCall.check(code, "mdb_cursor_get(events, last)")
+        return positionFromKey(key)
+    }
+
+    /// Number of entries in a database.
+    func count(_ database: MDB_dbi) throws(EventStoreError) -> UInt64 {
+        var stat = MDB_stat()
+        try LMDBCall.check(mdb_stat(pointer, database, &stat), "mdb_stat")
+        return UInt64(stat.ms_entries)
+    }
+
+    /// Calls `body` with each (key, value) of `database` in key order, starting at the first key ≥ `start`
+    /// (or the first key), until it returns false.
+    func forEach(
+        _ database: MDB_dbi,
+        from start: UnsafeRawBufferPointer? = nil,
+        _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) throws(EventStoreError) -> Bool
+    ) throws(EventStoreError) {
+        var cursor: OpaquePointer?
+        try LMDBCall.check(mdb_cursor_open(pointer, database, &cursor), "mdb_cursor_open")
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val()
+        var data = MDB_val()
+        var code: Int32
+        if let start {
+            key = MDB_val(mv_size: start.count, mv_data: UnsafeMutableRawPointer(mutating: start.baseAddress))
+            code = mdb_cursor_get(cursor, &key, &data, MDB_SET_RANGE)
+        } else {
+            code = mdb_cursor_get(cursor, &key, &data, MDB_FIRST)
+        }
+        while code == MDB_SUCCESS {
+            guard try body(UnsafeRawBufferPointer(key), UnsafeRawBufferPointer(data)) else { return }
+            code = mdb_cursor_get(cursor, &key, &data, MDB_NEXT)
+        }
+        if code != MDB_NOTFOUND { try LMDBCall.check(code, "mdb_cursor_get") }
+    }
+
+    /// Calls `body` with each event record after `position`, in order, until it returns false.
+    func forEachRecord(
+        after position: UInt64,
+        _ body: (UInt64, UnsafeRawBufferPointer) throws(EventStoreError) -> Bool
+    ) throws(EventStoreError) {
+        var start = (position &+ 1).bigEndian
+        try withUnsafeBytes(of: &start) { (startBytes) throws(EventStoreError) in
+            try forEach(databases.events, from: startBytes) { (key, value) throws(EventStoreError) -> Bool in
+                guard key.count == 8 else {
+                    throw .integrityViolation(position: nil, reason: "an event key has \(key.count) bytes, not 8")
+                }
+                return try body(UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)), value)
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+public import struct Foundation.UUID
+
+/// The binary form of one stored event: the envelope, the payload and the hash-chain link.
+///
+/// Layout (integers little-endian; offsets in bytes):
+///
+/// | offset | size | field |
+/// | --- | --- | --- |
+/// | 0 | 1 | record format, 1 |
+/// | 1 | 1 | flags: bit 0 correlation id present, bit 1 causation id present |
+/// | 2 | 2 | schema version |
+/// | 4 | 4 | payload length |
+/// | 8 | 8 | stream version |
+/// | 16 | 8 | position of the stream's previous event (0 for its first): the back-link |
+/// | 24 | 8 | occurredAt, µs since the epoch |
+/// | 32 | 8 | recordedAt, µs since the epoch |
+/// | 40 | 16 | event id |
+/// | 56 | 0/16/32 | correlation id, causation id, when present |
+/// | … | 1 + n | stream name (length, UTF-8) |
+/// | … | 1 + n | type (length, UTF-8) |
+/// | … | 1 + n | actor (length, UTF-8) |
+/// | … | n | payload |
+/// | end − 32 | 32 | chain link: SHA-256(previous link ‖ position as 8 bytes big-endian ‖ all bytes above) |
+///
+/// The position itself is the storage key, not part of the value, but it is part of the link.
+package enum RecordCodec {
+    package static let format: UInt8 = 1
+    package static let fixedSize = 56
+    package static let linkSize = 32
+    /// The largest payload the log accepts: 16 MiB.
+    package static let maximumPayloadSize = 16 << 20
+
+    /// Checks what the envelope's fields must satisfy before anything is written.
+    package static func validate(_ event: ProposedEvent) throws(EventStoreError) {
+        let typeLength = event.type.utf8.count
+        guard typeLength > 0 && typeLength <= 255 else {
+            throw .invalidField(field: "type of event \(event.id)", reason: "must be 1 to 255 bytes, is \(typeLength)")
+        }
+        guard event.actor.utf8.count <= 255 else {
+            throw .invalidField(field: "actor of event \(event.id)", reason: "must be at most 255 bytes")
+        }
+        guard event.payload.count <= maximumPayloadSize else {
+            throw .invalidField(
+                field: "payload of event \(event.id)",
+                reason: "must be at most \(maximumPayloadSize) bytes, is \(event.payload.count)"
+            )
+        }
+    }
+
+    /// The encoded size of a record.
+    package static func size(of event: ProposedEvent, stream: StreamName) -> Int {
+        fixedSize + (event.correlationID == nil ? 0 : 16) + (event.causationID == nil ? 0 : 16) + 3
+            + stream.rawValue.utf8.count + event.type.utf8.count + event.actor.utf8.count + event.payload.count
+            + linkSize
+    }
+
+    /// Encodes a record into `buffer` (replacing its content) and returns its chain link.
+    package static func encode(
+        _ event: ProposedEvent,
+        stream: StreamName,
+        version: StreamVersion,
+        previousInStream: GlobalPosition,
+        recordedAt: Timestamp,
+        position: GlobalPosition,
+        previousLink: ChainLink,
+        into buffer: inout [UInt8]
+    ) -> ChainLink {
+        buffer.removeAll(keepingCapacity: true)
+        buffer.reserveCapacity(size(of: event, stream: stream))
+        var flags: UInt8 = 0
+        if event.correlationID != nil { flags |= 1 }
+        if event.causationID != nil { flags |= 2 }
+        buffer.append(format)
+        buffer.append(flags)
+        appendInteger(event.schemaVersion, to: &buffer)
+        appendInteger(UInt32(event.payload.count), to: &buffer)
+        appendInteger(version.rawValue, to: &buffer)
+        appendInteger(previousInStream.rawValue, to: &buffer)
+        appendInteger(event.occurredAt.microsecondsSinceEpoch, to: &buffer)
+        appendInteger(recordedAt.microsecondsSinceEpoch, to: &buffer)
+        appendUUID(event.id.uuid, to: &buffer)
+        if let correlation = event.correlationID { appendUUID(correlation, to: &buffer) }
+        if let causation = event.causationID { appendUUID(causation, to: &buffer) }
+        appendShortString(stream.rawValue, to: &buffer)
+        appendShortString(event.type, to: &buffer)
+        appendShortString(event.actor, to: &buffer)
+        buffer.append(contentsOf: event.payload)
+        let link = buffer.withUnsafeBytes { ChainLink.next(after: previousLink, position: position, body: $0) }
+        buffer.append(contentsOf: link.bytes)
+        return link
+    }
+
+    /// Decodes a stored record.
+    /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` when the bytes do not form a record.
+    package static func decode(
+        _ raw: UnsafeRawBufferPointer,
+        position: GlobalPosition
+    ) throws(EventStoreError) -> RecordedEvent {
+        var reader = try RecordReader(raw, position: position)
+        return try reader.event()
+    }
+
+    /// The back-link of a stored record: the position of its stream's previous event.
+    package static func previousInStream(_ raw: UnsafeRawBufferPointer) -> GlobalPosition {
+        GlobalPosition(raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self).littleEndian)
+    }
+
+    /// The stream version of a stored record.
+    package static func streamVersion(_ raw: UnsafeRawBufferPointer) -> StreamVersion {
+        StreamVersion(raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian)
+    }
+
+    /// The stored chain link of a record.
+    package static func storedLink(_ raw: UnsafeRawBufferPointer) -> ChainLink {
+        ChainLink(reading: raw, at: raw.count - linkSize)
+    }
+
+    /// Recomputes the link a record should carry after `previous`.
+    package static func expectedLink(
+        _ raw: UnsafeRawBufferPointer,
+        position: GlobalPosition,
+        previous: ChainLink
+    ) -> ChainLink {
+        ChainLink.next(
+            after: previous,
+            position: position,
+            body: UnsafeRawBufferPointer(rebasing: raw[0..<raw.count - linkSize])
+        )
+    }
+
+    private static func appendInteger<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
+        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+    }
+
+    private static func appendUUID(_ uuid: UUID, to buffer: inout [UInt8]) {
+        withUnsafeBytes(of: uuid.uuid) { buffer.append(contentsOf: $0) }
+    }
+
+    private static func appendShortString(_ text: String, to buffer: inout [UInt8]) {
+        let utf8 = text.utf8
+        buffer.append(UInt8(truncatingIfNeeded: utf8.count))
+        buffer.append(contentsOf: utf8)
+    }
+}
+
+/// Reads the fields of one stored record, checking every length against the bytes there are.
+private struct RecordReader {
+    let raw: UnsafeRawBufferPointer
+    let position: GlobalPosition
+    var offset = 0
+
+    init(_ raw: UnsafeRawBufferPointer, position: GlobalPosition) throws(EventStoreError) {
+        self.raw = raw
+        self.position = position
+        guard raw.count >= RecordCodec.fixedSize + 3 + RecordCodec.linkSize else {
+            throw .integrityViolation(position: position, reason: "record of \(raw.count) bytes is too short")
+        }
+        guard raw[0] == RecordCodec.format else {
+            throw .integrityViolation(position: position, reason: "unknown record format \(raw[0])")
+        }
+    }
+
+    mutating func event() throws(EventStoreError) -> RecordedEvent {
+        let flags = raw[1]
+        guard flags & ~3 == 0 else { throw .integrityViolation(position: position, reason: "unknown flags \(flags)") }
+        let schemaVersion = raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self).littleEndian
+        let payloadLength = Int(raw.loadUnaligned(fromByteOffset: 4, as: UInt32.self).littleEndian)
+        let version = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self).littleEndian
+        let occurredAt = raw.loadUnaligned(fromByteOffset: 24, as: Int64.self).littleEndian
+        let recordedAt = raw.loadUnaligned(fromByteOffset: 32, as: Int64.self).littleEndian
+        let id = EventID(reading: raw, at: 40)
+        offset = RecordCodec.fixedSize
+        let correlation = flags & 1 != 0 ? try uuid() : nil
+        let causation = flags & 2 != 0 ? try uuid() : nil
+        let stream = try shortString("stream name")
+        let type = try shortString("type")
+        let actor = try shortString("actor")
+        guard offset + payloadLength + RecordCodec.linkSize == raw.count else {
+            throw .integrityViolation(
+                position: position,
+                reason: "record is \(raw.count) bytes, its fields add up to \(offset + payloadLength + RecordCodec.linkSize)"
+            )
+        }
+        let payload = Array(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + payloadLength]))
+        guard !stream.isEmpty, version > 0 else {
+            throw .integrityViolation(position: position, reason: "record has no stream or version 0")
+        }
+        return RecordedEvent(
+            id: id,
+            stream: StreamName(unchecked: stream),
+            streamVersion: StreamVersion(version),
+            position: position,
+            type: type,
+            schemaVersion: schemaVersion,
+            occurredAt: Timestamp(microsecondsSinceEpoch: occurredAt),
+            recordedAt: Timestamp(microsecondsSinceEpoch: recordedAt),
+            actor: actor,
+            correlationID: correlation,
+            causationID: causation,
+            payload: payload
+        )
+    }
+
+    private mutating func uuid() throws(EventStoreError) -> UUID {
+        guard offset + 16 <= raw.count else {
+            throw .integrityViolation(position: position, reason: "record ends inside an id")
+        }
+        defer { offset += 16 }
+        return EventID(reading: raw, at: offset).uuid
+    }
+
+    private mutating func shortString(_ field: String) throws(EventStoreError) -> String {
+        guard offset < raw.count else {
+            throw .integrityViolation(position: position, reason: "record ends before its \(field)")
+        }
+        let length = Int(raw[offset])
+        guard offset + 1 + length <= raw.count else {
+            throw .integrityViolation(position: position, reason: "record's \(field) runs past its end")
+        }
+        defer { offset += 1 + length }
+        return String(decoding: UnsafeRawBufferPointer(rebasing: raw[offset + 1..<offset + 1 + length]), as: UTF8.self)
+    }
+}

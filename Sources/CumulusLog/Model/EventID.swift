@@ -1,0 +1,97 @@
+public import struct Foundation.UUID
+import Synchronization
+
+/// The identity of an event: a UUID, unique in the whole log.
+///
+/// Appending an event whose id is stored already is idempotent (see ``EventStore``). New ids come from
+/// ``generate()``, a time-ordered UUID version 7 (RFC 9562): consecutive ids sort together, so the
+/// event-id index grows at its right edge and a batch of appends dirties few index pages. Ids from
+/// elsewhere (any UUID version) are accepted too; random ones cost one index page per event.
+public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The UUID.
+    public let uuid: UUID
+
+    /// Wraps a UUID.
+    public init(_ uuid: UUID) { self.uuid = uuid }
+
+    /// Parses the canonical text form (`8-4-4-4-12` hexadecimal digits).
+    public init?(_ text: String) {
+        guard let uuid = UUID(uuidString: text) else { return nil }
+        self.uuid = uuid
+    }
+
+    /// A new time-ordered id (UUID version 7): 48 bits of Unix milliseconds, then a counter that keeps
+    /// ids made in the same millisecond in order, then random bits.
+    public static func generate() -> EventID { EventID(bytes: UUIDv7Generator.shared.next()) }
+
+    /// Builds an id from its 16 bytes in network order.
+    public init(bytes: [UInt8]) {
+        precondition(bytes.count == 16, "an event id has 16 bytes")
+        self.uuid = UUID(
+            uuid: (
+                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
+            )
+        )
+    }
+
+    /// Builds an id from 16 bytes read from storage at `offset`.
+    package init(reading buffer: UnsafeRawBufferPointer, at offset: Int) {
+        var value = UUID().uuid
+        withUnsafeMutableBytes(of: &value) { target in
+            target.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + 16]))
+        }
+        self.uuid = UUID(uuid: value)
+    }
+
+    /// The 16 bytes in network order, as stored.
+    public var bytes: [UInt8] {
+        withUnsafeBytes(of: uuid.uuid) { Array($0) }
+    }
+
+    /// Orders ids by their bytes, which for version 7 ids is the order they were made in.
+    public static func < (lhs: EventID, rhs: EventID) -> Bool {
+        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+    }
+
+    /// The canonical lower-case text form.
+    public var description: String { uuid.uuidString.lowercased() }
+}
+
+/// Makes UUID version 7 values that increase strictly within this process, even within one millisecond.
+final class UUIDv7Generator: Sendable {
+    static let shared = UUIDv7Generator()
+
+    private struct Clock {
+        var lastMilliseconds: UInt64 = 0
+        var counter: UInt16 = 0
+    }
+
+    private let clock = Mutex(Clock())
+
+    func next() -> [UInt8] {
+        let now = UInt64(Timestamp.now.microsecondsSinceEpoch / 1000)
+        let (milliseconds, counter): (UInt64, UInt16) = clock.withLock { state in
+            if now > state.lastMilliseconds {
+                state.lastMilliseconds = now
+                state.counter = UInt16.random(in: 0...0x3FF)
+            } else if state.counter < 0xFFF {
+                state.counter += 1
+            } else {
+                // 4096 ids in one millisecond: borrow the next millisecond rather than break the order.
+                state.lastMilliseconds += 1
+                state.counter = 0
+            }
+            return (state.lastMilliseconds, state.counter)
+        }
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
+        bytes[6] = 0x70 | UInt8(truncatingIfNeeded: counter >> 8)
+        bytes[7] = UInt8(truncatingIfNeeded: counter)
+        var random = SystemRandomNumberGenerator()
+        let tail = random.next() as UInt64
+        for index in 8..<16 { bytes[index] = UInt8(truncatingIfNeeded: tail >> (8 * (15 - index))) }
+        bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        return bytes
+    }
+}

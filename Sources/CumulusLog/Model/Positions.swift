@@ -1,0 +1,49 @@
+/// The position of an event in the whole log: 1 for the first event, then 2, 3, … with no gaps.
+///
+/// Position 0 (``GlobalPosition/start``) stands before the first event, so "read after 0" reads everything.
+public struct GlobalPosition: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The position as a number.
+    public var rawValue: UInt64
+
+    /// Wraps a raw position.
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// Wraps a raw position.
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// The position before the first event.
+    public static let start = GlobalPosition(0)
+
+    /// The following position.
+    public var next: GlobalPosition { GlobalPosition(rawValue &+ 1) }
+
+    /// Orders positions by their number.
+    public static func < (lhs: GlobalPosition, rhs: GlobalPosition) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The number, as text.
+    public var description: String { String(rawValue) }
+}
+
+/// The version of a stream: the number of events it holds. Its first event has version 1.
+public struct StreamVersion: RawRepresentable, Hashable, Comparable, Sendable, CustomStringConvertible {
+    /// The version as a number.
+    public var rawValue: UInt64
+
+    /// Wraps a raw version.
+    public init(rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// Wraps a raw version.
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+
+    /// The version of a stream that has no event yet.
+    public static let empty = StreamVersion(0)
+
+    /// The following version.
+    public var next: StreamVersion { StreamVersion(rawValue &+ 1) }
+
+    /// Orders versions by their number.
+    public static func < (lhs: StreamVersion, rhs: StreamVersion) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    /// The number, as text.
+    public var description: String { String(rawValue) }
+}
