@@ -106,7 +106,8 @@ final class Environment: @unchecked Sendable {
             }
             return
         }
-        try withRawTransaction(readOnly: true) { (txn) throws(EventStoreError) in
+        // Committed, not aborted: database handles opened in an aborted transaction are closed with it.
+        try withRawTransaction(readOnly: true, commit: true) { (txn) throws(EventStoreError) in
             var handles = Databases()
             try open(in: txn, create: false, into: &handles)
             databases = handles
@@ -163,6 +164,7 @@ final class Environment: @unchecked Sendable {
     /// Begins a transaction, runs `body`, then aborts (read) or commits (write) it. A failed body aborts.
     private func withRawTransaction(
         readOnly: Bool,
+        commit: Bool = false,
         _ body: (OpaquePointer) throws(EventStoreError) -> Void
     ) throws(EventStoreError) {
         while true {
@@ -183,11 +185,11 @@ final class Environment: @unchecked Sendable {
                     mdb_txn_abort(txn)
                     throw error
                 }
-                if readOnly {
+                if readOnly && !commit {
                     mdb_txn_abort(txn)
                 } else {
                     // After a failed commit LMDB has freed the transaction: it must not be aborted again.
-                    try LMDBCall.check(mdb_txn_commit(txn), "mdb_txn_commit")
+                    try LMDBCall.check(mdb_txn_commit(txn), readOnly ? "mdb_txn_commit(read)" : "mdb_txn_commit")
                 }
                 return false
             }

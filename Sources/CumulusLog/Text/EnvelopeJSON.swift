@@ -1,0 +1,159 @@
+public import struct Foundation.UUID
+import Foundation
+
+/// The JSON Lines form of events, as `cumulus read` prints them and `cumulus append` takes them.
+///
+/// Output, one event per line:
+/// ```json
+/// {"position":1,"stream":"user-1","streamVersion":1,"id":"0193…","type":"PresenceChanged","schemaVersion":1,
+///  "occurredAt":"2026-11-20T08:00:00Z","recordedAt":"2026-11-20T08:00:00.125Z","actor":"presenceFeed:…",
+///  "correlationId":null,"causationId":null,"payloadBase64":"eyJhIjoxfQ==","payloadText":"{\"a\":1}"}
+/// ```
+/// `payloadText` is present when the payload is valid UTF-8. Input lines take the same fields (position,
+/// streamVersion and recordedAt are ignored) plus `expectedVersion` (`"any"`, `"noStream"` or a number),
+/// and the payload as `payloadBase64` (exact bytes), `payloadText` (UTF-8) or `payload` (any JSON value,
+/// stored as its compact JSON text). `id` defaults to a new time-ordered id, `occurredAt` to now,
+/// `schemaVersion` to 1. A line may instead hold `{"stream":…,"expectedVersion":…,"events":[{…},…]}` to
+/// append several events to one stream atomically.
+public enum EnvelopeJSON {
+    /// One event as one line of JSON (without the newline).
+    public static func line(for event: RecordedEvent) -> String {
+        var json = JSONText()
+        json.beginObject()
+        json.field("position", event.position.rawValue)
+        json.field("stream", event.stream.rawValue)
+        json.field("streamVersion", event.streamVersion.rawValue)
+        json.field("id", event.id.description)
+        json.field("type", event.type)
+        json.field("schemaVersion", UInt64(event.schemaVersion))
+        json.field("occurredAt", event.occurredAt.iso8601)
+        json.field("recordedAt", event.recordedAt.iso8601)
+        json.field("actor", event.actor)
+        json.field("correlationId", event.correlationID?.uuidString.lowercased())
+        json.field("causationId", event.causationID?.uuidString.lowercased())
+        json.field("payloadBase64", Data(event.payload).base64EncodedString())
+        if let text = String(validating: event.payload, as: UTF8.self) { json.field("payloadText", text) }
+        json.endObject()
+        return json.text
+    }
+
+    /// A line that could not be turned into an append: what is wrong, on which line.
+    public struct LineError: Error, Hashable, Sendable, CustomStringConvertible {
+        /// The 1-based line number.
+        public let line: Int
+        /// What is wrong with it.
+        public let reason: String
+
+        /// `line N: reason`.
+        public var description: String { "line \(line): \(reason)" }
+    }
+
+    /// Parses one input line into an append.
+    /// - Throws: ``LineError`` naming the line and the field.
+    public static func append(fromLine text: String, lineNumber: Int) throws(LineError) -> StreamAppend {
+        func fail(_ reason: String) -> LineError { LineError(line: lineNumber, reason: reason) }
+        guard let data = text.data(using: .utf8),
+            let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+            let object = parsed as? [String: Any]
+        else { throw fail("not a JSON object") }
+        guard let streamText = object["stream"] as? String else { throw fail("missing field 'stream' (a string)") }
+        let stream: StreamName
+        do { stream = try StreamName(streamText) } catch { throw fail(error.description) }
+        let expected = try expectedVersion(object["expectedVersion"], fail)
+        var events: [ProposedEvent] = []
+        if let list = object["events"] {
+            guard let items = list as? [[String: Any]], !items.isEmpty else {
+                throw fail("'events' must be a non-empty array of objects")
+            }
+            for (index, item) in items.enumerated() {
+                events.append(try event(from: item, context: "events[\(index)].", fail))
+            }
+        } else {
+            events.append(try event(from: object, context: "", fail))
+        }
+        return StreamAppend(stream: stream, expectedVersion: expected, events: events)
+    }
+
+    private static func expectedVersion(
+        _ value: Any?,
+        _ fail: (String) -> LineError
+    ) throws(LineError) -> ExpectedVersion {
+        switch value {
+        case nil: return .any
+        case let text as String where text == "any": return .any
+        case let text as String where text == "noStream": return .noStream
+        case let number as NSNumber where !(number is Bool) && number.int64Value >= 0
+            && Double(number.int64Value) == number.doubleValue:
+            return .exactly(StreamVersion(UInt64(number.int64Value)))
+        default: throw fail("'expectedVersion' must be \"any\", \"noStream\" or a version number ≥ 0")
+        }
+    }
+
+    private static func event(
+        from object: [String: Any],
+        context: String,
+        _ fail: (String) -> LineError
+    ) throws(LineError) -> ProposedEvent {
+        guard let type = object["type"] as? String, !type.isEmpty else {
+            throw fail("missing field '\(context)type' (a non-empty string)")
+        }
+        guard let actor = object["actor"] as? String else { throw fail("missing field '\(context)actor' (a string)") }
+        var id = EventID.generate()
+        if let value = object["id"] {
+            guard let text = value as? String, let parsed = EventID(text) else {
+                throw fail("'\(context)id' must be a UUID")
+            }
+            id = parsed
+        }
+        var schemaVersion: UInt16 = 1
+        if let value = object["schemaVersion"] {
+            guard let number = value as? NSNumber, !(number is Bool), let version = UInt16(exactly: number.doubleValue),
+                version > 0
+            else { throw fail("'\(context)schemaVersion' must be a whole number from 1 to 65535") }
+            schemaVersion = version
+        }
+        var occurredAt = Timestamp.now
+        if let value = object["occurredAt"] {
+            guard let text = value as? String, let parsed = Timestamp(iso8601: text) else {
+                throw fail("'\(context)occurredAt' must be an ISO 8601 time such as 2026-11-20T08:00:00Z")
+            }
+            occurredAt = parsed
+        }
+        let correlation = try uuid(object["correlationId"], "\(context)correlationId", fail)
+        let causation = try uuid(object["causationId"], "\(context)causationId", fail)
+        let payload: [UInt8]
+        if let base64 = object["payloadBase64"] {
+            guard let text = base64 as? String, let data = Data(base64Encoded: text) else {
+                throw fail("'\(context)payloadBase64' is not valid base64")
+            }
+            payload = Array(data)
+        } else if let text = object["payloadText"] {
+            guard let string = text as? String else { throw fail("'\(context)payloadText' must be a string") }
+            payload = Array(string.utf8)
+        } else if let value = object["payload"] {
+            guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
+            else { throw fail("'\(context)payload' cannot be written as JSON") }
+            payload = Array(data)
+        } else {
+            payload = []
+        }
+        let event = ProposedEvent(
+            id: id,
+            type: type,
+            schemaVersion: schemaVersion,
+            occurredAt: occurredAt,
+            actor: actor,
+            correlationID: correlation,
+            causationID: causation,
+            payload: payload
+        )
+        do { try RecordCodec.validate(event) } catch { throw fail(error.description) }
+        return event
+    }
+
+    private static func uuid(_ value: Any?, _ field: String, _ fail: (String) -> LineError) throws(LineError) -> UUID? {
+        guard let value, !(value is NSNull) else { return nil }
+        guard let text = value as? String, let uuid = UUID(uuidString: text) else { throw fail("'\(field)' must be a UUID") }
+        return uuid
+    }
+}

@@ -1,0 +1,293 @@
+import ArgumentParser
+import CumulusLMDB
+import CumulusLog
+import Foundation
+
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create an empty log in the data directory (does nothing to an existing log)."
+    )
+
+    @OptionGroup var data: DataDirectoryOptions
+
+    func run() async throws {
+        try await reporting {
+            let store = try data.open(create: true)
+            let statistics = try await store.statistics()
+            print("log ready at \(store.directory): \(statistics.eventCount) events")
+            store.close()
+        }
+    }
+}
+
+struct AppendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "append",
+        abstract: "Append events given as envelope JSON Lines (from a file or standard input).",
+        discussion: """
+            Each line is one append: {"stream":"user-1","type":"Noted","actor":"systemAdmin","payload":{…}}; see the
+            README for every field. The whole input is parsed first: a malformed line refuses the whole input and
+            nothing is appended. Then each line is appended on its own (with its own expected version) unless
+            --atomic asks for all lines in one transaction. Refused lines are reported with their line number
+            and the exit status is 1.
+            """
+    )
+
+    @OptionGroup var data: DataDirectoryOptions
+
+    @Argument(help: "A JSON Lines file; standard input when absent or '-'.")
+    var file: String?
+
+    @Flag(help: "Append all lines in one transaction: all or nothing.")
+    var atomic = false
+
+    func run() async throws {
+        try await reporting {
+            let text: String
+            if let file, file != "-" {
+                guard let contents = FileManager.default.contents(atPath: file) else {
+                    throw CommandFailure("cannot read \(file)")
+                }
+                text = String(decoding: contents, as: UTF8.self)
+            } else {
+                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+            }
+            var appends: [(line: Int, append: StreamAppend)] = []
+            var malformed: [EnvelopeJSON.LineError] = []
+            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.isEmpty { continue }
+                do throws(EnvelopeJSON.LineError) {
+                    appends.append((index + 1, try EnvelopeJSON.append(fromLine: trimmed, lineNumber: index + 1)))
+                } catch {
+                    malformed.append(error)
+                }
+            }
+            if !malformed.isEmpty {
+                for error in malformed.prefix(20) { StandardError.write("cumulus: \(error)\n") }
+                if malformed.count > 20 { StandardError.write("cumulus: … and \(malformed.count - 20) more\n") }
+                throw CommandFailure("\(malformed.count) malformed line(s); nothing was appended")
+            }
+            let store = try data.open()
+            defer { store.close() }
+            if atomic {
+                do throws(EventStoreError) {
+                    let results = try await store.append(atomically: appends.map(\.append))
+                    let events = appends.reduce(0) { $0 + $1.append.events.count }
+                    print("appended \(events) events in one transaction, last position \(results.last?.lastPosition ?? .start)")
+                } catch {
+                    throw CommandFailure("\(error.description) (line \(line(of: error, in: appends)))")
+                }
+                return
+            }
+            var accepted = 0
+            var refused = 0
+            var events = 0
+            var last = GlobalPosition.start
+            var index = 0
+            while index < appends.count {
+                let chunk = Array(appends[index..<min(index + 1000, appends.count)])
+                let results = try await store.append(independently: chunk.map(\.append))
+                for (item, result) in zip(chunk, results) {
+                    switch result {
+                    case .success(let appended):
+                        accepted += 1
+                        if !appended.wasAlreadyStored { events += item.append.events.count }
+                        last = max(last, appended.lastPosition)
+                    case .failure(let error):
+                        refused += 1
+                        StandardError.write("cumulus: line \(item.line): \(error.description)\n")
+                    }
+                }
+                index += chunk.count
+            }
+            print("lines accepted: \(accepted), refused: \(refused), events appended: \(events), last position: \(last)")
+            if refused > 0 { throw ExitCode.failure }
+        }
+    }
+
+    private func line(of error: EventStoreError, in appends: [(line: Int, append: StreamAppend)]) -> String {
+        let stream: StreamName?
+        switch error {
+        case .wrongExpectedVersion(let name, _, _), .duplicateStreamInAppend(let name), .emptyAppend(let name):
+            stream = name
+        default:
+            stream = nil
+        }
+        if let stream, let found = appends.first(where: { $0.append.stream == stream }) { return String(found.line) }
+        if case .eventIDConflict(let id, _) = error, let found = appends.first(where: { $0.append.events.contains { $0.id == id } }) {
+            return String(found.line)
+        }
+        return "?"
+    }
+}
+
+struct ReadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "read",
+        abstract: "Print events as JSON Lines: one stream, or the whole log."
+    )
+
+    @OptionGroup var data: DataDirectoryOptions
+
+    @Option(help: "Read only this stream.")
+    var stream: String?
+
+    @Option(name: .customLong("from-version"), help: "With --stream: the first version to print (default 1).")
+    var fromVersion: UInt64 = 1
+
+    @Option(help: "Without --stream: print the events after this position (default 0, the beginning).")
+    var after: UInt64 = 0
+
+    @Option(help: "Print at most this many events.")
+    var limit: Int = Int.max
+
+    func run() async throws {
+        try await reporting {
+            let store = try data.open()
+            defer { store.close() }
+            var output = OutputBuffer()
+            if let stream {
+                let name: StreamName
+                do throws(EventStoreError) { name = try StreamName(stream) } catch { throw CommandFailure(error.description) }
+                for event in try await store.read(stream: name, from: StreamVersion(fromVersion), maximumCount: limit) {
+                    output.line(EnvelopeJSON.line(for: event))
+                }
+            } else {
+                var position = GlobalPosition(after)
+                var remaining = limit
+                while remaining > 0 {
+                    let before = position
+                    position = try store.scan(after: position, maximumCount: min(remaining, 16_384)) { event in
+                        output.line(EnvelopeJSON.line(for: event))
+                    }
+                    if position == before { break }
+                    remaining -= Int(position.rawValue - before.rawValue)
+                }
+            }
+            output.flush()
+        }
+    }
+}
+
+struct TailCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tail",
+        abstract: "Follow the log: print events after a position, then each new one as it is appended (Ctrl-C stops)."
+    )
+
+    @OptionGroup var data: DataDirectoryOptions
+
+    @Option(help: "Start after this position (default: the current end of the log, so only new events).")
+    var after: UInt64?
+
+    @Option(help: "Print only events of this stream.")
+    var stream: String?
+
+    @Option(help: "Stop after printing this many events.")
+    var count: Int?
+
+    func run() async throws {
+        try await reporting {
+            let store = try data.open()
+            defer { store.close() }
+            var start = GlobalPosition(after ?? 0)
+            if after == nil { start = try await store.lastPosition() }
+            var printed = 0
+            if count == 0 { return }
+            for try await event in store.subscribe(after: start) {
+                if let stream, event.stream.rawValue != stream { continue }
+                var output = OutputBuffer()
+                output.line(EnvelopeJSON.line(for: event))
+                output.flush()
+                printed += 1
+                if let count, printed >= count { break }
+            }
+        }
+    }
+}
+
+struct VerifyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Check the hash chain, every record and every index; name the first damaged position.",
+        discussion: "Exit status 0: the log is sound. Exit status 1: it is damaged (or could not be opened)."
+    )
+
+    @OptionGroup var data: DataDirectoryOptions
+
+    func run() async throws {
+        try await reporting {
+            let store = try data.open()
+            defer { store.close() }
+            let total = try await store.lastPosition().rawValue
+            let progress = ProgressLine("verifying", total: total)
+            let box = ProgressBox(progress)
+            let report = try await store.verify { done in box.update(done) }
+            progress.finish(report.eventCount)
+            print("log is sound: \(report.eventCount) events in \(report.streamCount) streams, "
+                + "\(report.checkpointCount) checkpoints, last position \(report.lastPosition)")
+            if !report.headLink.isEmpty { print("chain head: \(report.headLink)") }
+        }
+    }
+}
+
+/// Carries a progress line into the `@Sendable` progress callback; verify calls it from one thread at a time.
+final class ProgressBox: @unchecked Sendable {
+    private let progress: ProgressLine
+    init(_ progress: ProgressLine) { self.progress = progress }
+    func update(_ done: UInt64) { progress.update(done) }
+}
+
+struct StatsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "stats",
+        abstract: "Show events, streams, file size, map size and last position."
+    )
+
+    @OptionGroup var data: DataDirectoryOptions
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func run() async throws {
+        try await reporting {
+            let store = try data.open()
+            defer { store.close() }
+            let statistics = try await store.statistics()
+            if json {
+                var text = JSONText()
+                text.beginObject()
+                text.field("directory", store.directory)
+                text.field("events", statistics.eventCount)
+                text.field("streams", statistics.streamCount)
+                text.field("lastPosition", statistics.lastPosition.rawValue)
+                text.field("fileBytes", statistics.fileSize ?? 0)
+                text.field("mapBytes", statistics.mapSize ?? 0)
+                text.field("checkpoints", statistics.checkpointCount)
+                text.endObject()
+                print(text.text)
+            } else {
+                print("directory:     \(store.directory)")
+                print("events:        \(statistics.eventCount)")
+                print("streams:       \(statistics.streamCount)")
+                print("last position: \(statistics.lastPosition)")
+                print("file size:     \(formatBytes(statistics.fileSize ?? 0))")
+                print("map size:      \(formatBytes(statistics.mapSize ?? 0))")
+                print("checkpoints:   \(statistics.checkpointCount)")
+            }
+        }
+    }
+}
+
+func formatBytes(_ bytes: UInt64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+    var value = Double(bytes)
+    var unit = 0
+    while value >= 1024 && unit < units.count - 1 {
+        value /= 1024
+        unit += 1
+    }
+    return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}
