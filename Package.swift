@@ -40,8 +40,13 @@ let package = Package(
             ],
             path: "Tools/cumulus"
         ),
+        .executableTarget(
+            name: "cumulus-torture",
+            dependencies: ["CumulusLog", "CumulusLMDB"],
+            path: "Tools/cumulus-torture"
+        ),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
-        .testTarget(name: "CumulusLMDBTests", dependencies: ["CumulusLMDB", "CumulusLog", "CumulusTesting"]),
+        .testTarget(name: "CumulusLMDBTests", dependencies: ["CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),
     ],
     swiftLanguageModes: [.v6]

@@ -19,6 +19,8 @@ final class Environment: @unchecked Sendable {
     private(set) var databases = Databases()
     let gate = ReaderGate()
     private let mapSizeState: Mutex<UInt64>
+    /// Reader slots of dead processes that `open` reclaimed.
+    private(set) var staleReadersCleared: Int32 = 0
 
     /// Opens (or, with `create`, creates) the environment at `path`.
     init(path: String, create: Bool, options: LMDBEventStore.Options) throws(EventStoreError) {
@@ -66,12 +68,13 @@ final class Environment: @unchecked Sendable {
             // Reader slots of processes that died are reclaimed now, so they pin no old pages.
             var dead: Int32 = 0
             mdb_reader_check(environment, &dead)
+            staleReadersCleared = dead
             var environmentInfo = MDB_envinfo()
             mdb_env_info(environment, &environmentInfo)
             mapSizeState.withLock { $0 = UInt64(environmentInfo.me_mapsize) }
             try openDatabases(create: create)
         } catch {
-            mdb_env_close(environment)
+            // Every stored property is set by now, so deinit runs and closes the environment.
             throw error
         }
     }

@@ -115,6 +115,9 @@ public final class LMDBEventStore: EventStore {
         }
     }
 
+    /// How many reader slots left behind by dead processes were reclaimed when this store opened.
+    public var staleReaderSlotsCleared: Int { Int(environment.staleReadersCleared) }
+
     /// Flushes every commit to disk; needed only with ``Durability/deferred``.
     public func flush() throws(EventStoreError) {
         try environment.sync()

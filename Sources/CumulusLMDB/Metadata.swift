@@ -6,7 +6,6 @@ import CumulusLog
 /// | key | value |
 /// | --- | --- |
 /// | `format` | UInt32 little-endian: the on-disk format version (1) |
-/// | `created` | Int64 little-endian: µs since the epoch when the log was created |
 /// | `chain` | UInt64 little-endian last position, then its 32-byte chain link |
 /// | `txn` | UInt64 little-endian: the LMDB transaction id of the last write (detects a rolled-back meta page) |
 enum Metadata {
@@ -14,7 +13,6 @@ enum Metadata {
 
     static func initialise(_ txn: borrowing Transaction) throws(EventStoreError) {
         try put(txn, "format", bytes(of: formatVersion.littleEndian))
-        try put(txn, "created", bytes(of: Timestamp.now.microsecondsSinceEpoch.littleEndian))
         try writeChainHead(txn, position: 0, link: .genesis)
         try stampTransaction(txn)
     }
