@@ -225,6 +225,14 @@ final class Environment: @unchecked Sendable {
         }
     }
 
+    /// Reclaims the reader slots of dead processes (which would pin old pages and grow the file).
+    /// - Returns: how many slots were reclaimed.
+    func clearStaleReaders() throws(EventStoreError) -> Int {
+        var dead: Int32 = 0
+        try LMDBCall.check(mdb_reader_check(pointer, &dead), "mdb_reader_check")
+        return Int(dead)
+    }
+
     /// Flushes written data to disk (for the deferred durability mode).
     func sync() throws(EventStoreError) {
         try LMDBCall.check(mdb_env_sync(pointer, 1), "mdb_env_sync")

@@ -44,6 +44,7 @@ final class GroupCommitter: @unchecked Sendable {
     private var pending: [Request] = []
     private var stopping = false
     private var stopped = false
+    private var lastReaderCheck = ContinuousClock.now
 
     init(environment: Environment, notifier: CommitNotifier) {
         self.environment = environment
@@ -90,6 +91,11 @@ final class GroupCommitter: @unchecked Sendable {
             }
             condition.unlock()
             commit(group)
+            let now = ContinuousClock.now
+            if now - lastReaderCheck > .seconds(10) {
+                lastReaderCheck = now
+                _ = try? environment.clearStaleReaders()
+            }
         }
     }
 

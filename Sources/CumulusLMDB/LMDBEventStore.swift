@@ -116,7 +116,19 @@ public final class LMDBEventStore: EventStore {
     }
 
     /// How many reader slots left behind by dead processes were reclaimed when this store opened.
+    ///
+    /// LMDB resets the reader table when the first process opens a directory, so this counts only slots
+    /// found while other processes had the directory open.
     public var staleReaderSlotsCleared: Int { Int(environment.staleReadersCleared) }
+
+    /// Reclaims reader slots left by processes that died inside a read transaction. The store does this on
+    /// open, when the reader table is full, and every 10 seconds from the writer; call it to do it now.
+    /// - Returns: how many slots were reclaimed.
+    @discardableResult
+    public func clearStaleReaders() throws(EventStoreError) -> Int {
+        try checkOpen()
+        return try environment.clearStaleReaders()
+    }
 
     /// Flushes every commit to disk; needed only with ``Durability/deferred``.
     public func flush() throws(EventStoreError) {

@@ -3,6 +3,7 @@
 //   cumulus-torture append-loop DIR          append forever from 4 tasks; print "ack FIRST LAST ID…" per append
 //   cumulus-torture append-count DIR N LABEL append N one-event appends to streams LABEL-0…LABEL-9, then "done"
 //   cumulus-torture hold-reader DIR          open a read transaction, print "holding", and sleep inside it
+//   cumulus-torture open-report DIR          open the log and print how many stale reader slots it cleared
 //   cumulus-torture grow DIR N               append N events of 4 KiB each (grows a small map)
 //
 // It is a test tool, not part of the product; the tests run it as a child process and kill it.
@@ -71,6 +72,10 @@ do {
             say("holding")
             while true { sleep(1) }
         }
+    case "open-report":
+        let store = try LMDBEventStore.open(directory: directory)
+        say("cleared \(store.staleReaderSlotsCleared)")
+        store.close()
     case "grow":
         guard arguments.count >= 4, let count = Int(arguments[3]) else { exit(2) }
         let store = try LMDBEventStore.open(directory: directory, options: .init(create: true, initialMapSize: 64 << 10))
