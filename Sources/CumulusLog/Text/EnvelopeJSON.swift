@@ -82,9 +82,9 @@ public enum EnvelopeJSON {
         case nil: return .any
         case let text as String where text == "any": return .any
         case let text as String where text == "noStream": return .noStream
-        case let number as NSNumber where !(number is Bool) && number.int64Value >= 0
-            && Double(number.int64Value) == number.doubleValue:
-            return .exactly(StreamVersion(UInt64(number.int64Value)))
+        case let value?:
+            if let number = wholeNumber(value), number >= 0 { return .exactly(StreamVersion(UInt64(number))) }
+            fallthrough
         default: throw fail("'expectedVersion' must be \"any\", \"noStream\" or a version number ≥ 0")
         }
     }
@@ -107,9 +107,7 @@ public enum EnvelopeJSON {
         }
         var schemaVersion: UInt16 = 1
         if let value = object["schemaVersion"] {
-            guard let number = value as? NSNumber, !(number is Bool), let version = UInt16(exactly: number.doubleValue),
-                version > 0
-            else { throw fail("'\(context)schemaVersion' must be a whole number from 1 to 65535") }
+            guard let number = wholeNumber(value), let version = UInt16(exactly: number), version > 0 else { throw fail("'\(context)schemaVersion' must be a whole number from 1 to 65535") }
             schemaVersion = version
         }
         var occurredAt = Timestamp.now
@@ -149,6 +147,15 @@ public enum EnvelopeJSON {
         )
         do { try RecordCodec.validate(event) } catch { throw fail(error.description) }
         return event
+    }
+
+    /// A JSON number without a fraction, as an integer; nil for booleans (which Foundation also
+    /// hands out as `NSNumber`), fractions and anything else.
+    static func wholeNumber(_ value: Any) -> Int64? {
+        guard let number = value as? NSNumber, String(cString: number.objCType) != "c" else { return nil }
+        let double = number.doubleValue
+        guard double.rounded() == double, abs(double) < 9e15 else { return nil }
+        return number.int64Value
     }
 
     private static func uuid(_ value: Any?, _ field: String, _ fail: (String) -> LineError) throws(LineError) -> UUID? {

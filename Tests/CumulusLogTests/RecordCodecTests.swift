@@ -1,0 +1,145 @@
+@testable import CumulusLog
+import Foundation
+import Testing
+
+@Suite("Record codec")
+struct RecordCodecTests {
+    func encode(_ event: ProposedEvent, position: UInt64 = 7) throws -> ([UInt8], ChainLink) {
+        var buffer: [UInt8] = []
+        let link = RecordCodec.encode(
+            event,
+            stream: try StreamName("user-42"),
+            version: StreamVersion(3),
+            previousInStream: GlobalPosition(5),
+            recordedAt: Timestamp(microsecondsSinceEpoch: 1_000_000),
+            position: GlobalPosition(position),
+            previousLink: .genesis,
+            into: &buffer
+        )
+        return (buffer, link)
+    }
+
+    @Test(arguments: [false, true])
+    func roundTripsEveryField(withIDs: Bool) throws {
+        let event = ProposedEvent(
+            type: "PresenceChanged",
+            schemaVersion: 3,
+            occurredAt: Timestamp(microsecondsSinceEpoch: -42),
+            actor: "presenceFeed:7f9c",
+            correlationID: withIDs ? UUID() : nil,
+            causationID: withIDs ? UUID() : nil,
+            payload: Array("{\"é\":1}".utf8)
+        )
+        let (bytes, link) = try encode(event)
+        #expect(bytes.count == RecordCodec.size(of: event, stream: try StreamName("user-42")))
+        let decoded = try bytes.withUnsafeBytes { try RecordCodec.decode($0, position: GlobalPosition(7)) }
+        #expect(decoded.hasSameContent(as: event, in: try StreamName("user-42")))
+        #expect(decoded.streamVersion == StreamVersion(3) && decoded.position == GlobalPosition(7))
+        #expect(decoded.recordedAt.microsecondsSinceEpoch == 1_000_000)
+        bytes.withUnsafeBytes { raw in
+            #expect(RecordCodec.previousInStream(raw) == GlobalPosition(5))
+            #expect(RecordCodec.storedLink(raw) == link)
+            #expect(RecordCodec.expectedLink(raw, position: GlobalPosition(7), previous: .genesis) == link)
+            #expect(RecordCodec.expectedLink(raw, position: GlobalPosition(8), previous: .genesis) != link, "position is linked")
+        }
+    }
+
+    @Test func damagedBytesNeverCrashTheDecoder() throws {
+        let event = ProposedEvent(type: "T", actor: "a", correlationID: UUID(), payload: Array(repeating: 9, count: 50))
+        let (bytes, _) = try encode(event)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<5000 {
+            var damaged = bytes
+            if Bool.random(using: &generator) {
+                damaged.removeLast(Int.random(in: 1...damaged.count, using: &generator))
+            } else {
+                damaged[Int.random(in: 0..<damaged.count, using: &generator)] ^= UInt8.random(in: 1...255, using: &generator)
+            }
+            // Either it fails cleanly, or the chain link exposes the change.
+            let outcome: Result<RecordedEvent, EventStoreError> = damaged.withUnsafeBytes { raw in
+                Result { () throws(EventStoreError) in try RecordCodec.decode(raw, position: GlobalPosition(7)) }
+            }
+            if case .success = outcome {
+                let intact = damaged.withUnsafeBytes { raw in
+                    RecordCodec.storedLink(raw) == RecordCodec.expectedLink(raw, position: GlobalPosition(7), previous: .genesis)
+                }
+                #expect(!intact || damaged == bytes)
+            }
+        }
+    }
+
+    @Test func refusesFieldsThatCannotBeStored() {
+        #expect(throws: EventStoreError.self) { try RecordCodec.validate(ProposedEvent(type: "", actor: "a", payload: [])) }
+        #expect(throws: EventStoreError.self) {
+            try RecordCodec.validate(ProposedEvent(type: String(repeating: "t", count: 256), actor: "a", payload: []))
+        }
+        #expect(throws: EventStoreError.self) {
+            try RecordCodec.validate(ProposedEvent(type: "t", actor: String(repeating: "a", count: 256), payload: []))
+        }
+        #expect(throws: EventStoreError.self) {
+            try RecordCodec.validate(ProposedEvent(type: "t", actor: "a", payload: Array(repeating: 0, count: (16 << 20) + 1)))
+        }
+    }
+}
+
+@Suite("Envelope JSON Lines")
+struct EnvelopeJSONTests {
+    @Test func parsesALineWithEveryField() throws {
+        let line = """
+            {"stream":"user-1","type":"Noted","actor":"systemAdmin","expectedVersion":3,"id":"0193a0b2-1111-7000-8000-000000000001",
+            "schemaVersion":2,"occurredAt":"2026-11-20T08:00:00Z","correlationId":"8a0b2c7e-1111-4000-8000-000000000002",
+            "payload":{"b":2,"a":"x"}}
+            """.replacingOccurrences(of: "\n", with: "")
+        let append = try EnvelopeJSON.append(fromLine: line, lineNumber: 4)
+        #expect(append.stream.rawValue == "user-1" && append.expectedVersion == .exactly(StreamVersion(3)))
+        let event = try #require(append.events.first)
+        #expect(event.id == EventID("0193a0b2-1111-7000-8000-000000000001") && event.schemaVersion == 2)
+        #expect(event.occurredAt == Timestamp(iso8601: "2026-11-20T08:00:00Z"))
+        #expect(String(decoding: event.payload, as: UTF8.self) == "{\"a\":\"x\",\"b\":2}")
+        #expect(event.causationID == nil && event.correlationID != nil)
+    }
+
+    @Test func roundTripsThroughTheOutputForm() throws {
+        let recorded = RecordedEvent(
+            id: .generate(), stream: try StreamName("s\"q"), streamVersion: StreamVersion(2), position: GlobalPosition(9),
+            type: "T", schemaVersion: 1, occurredAt: Timestamp(microsecondsSinceEpoch: 5), recordedAt: .now,
+            actor: "a\tb", correlationID: nil, causationID: UUID(), payload: [0, 255, 10]
+        )
+        let line = EnvelopeJSON.line(for: recorded)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+        #expect(object["stream"] as? String == "s\"q" && object["actor"] as? String == "a\tb")
+        #expect(object["payloadText"] == nil, "bytes that are not UTF-8 have no text form")
+        let append = try EnvelopeJSON.append(fromLine: line, lineNumber: 1)
+        let event = append.events[0]
+        #expect(event.id == recorded.id && event.type == "T" && event.occurredAt == recorded.occurredAt)
+        #expect(event.actor == "a\tb" && event.causationID == recorded.causationID && event.payload == [0, 255, 10])
+        #expect(append.stream == recorded.stream)
+    }
+
+    @Test(arguments: [
+        ("{bad", "not a JSON object"),
+        ("[1,2]", "not a JSON object"),
+        ("{\"type\":\"T\",\"actor\":\"a\"}", "'stream'"),
+        ("{\"stream\":\"s\",\"actor\":\"a\"}", "'type'"),
+        ("{\"stream\":\"s\",\"type\":\"T\"}", "'actor'"),
+        ("{\"stream\":\"\",\"type\":\"T\",\"actor\":\"a\"}", "stream name"),
+        ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"expectedVersion\":-1}", "expectedVersion"),
+        ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"expectedVersion\":\"later\"}", "expectedVersion"),
+        ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"id\":\"nope\"}", "'id'"),
+        ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"occurredAt\":\"yesterday\"}", "occurredAt"),
+        ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"schemaVersion\":0}", "schemaVersion"),
+        ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"schemaVersion\":true}", "schemaVersion"),
+        ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"schemaVersion\":1.5}", "schemaVersion"),
+        ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"expectedVersion\":true}", "expectedVersion"),
+        ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"payloadBase64\":\"***\"}", "base64"),
+        ("{\"stream\":\"s\",\"events\":[]}", "'events'"),
+    ])
+    func refusesBadLinesNamingTheProblem(line: String, expected: String) {
+        #expect {
+            _ = try EnvelopeJSON.append(fromLine: line, lineNumber: 12)
+        } throws: { error in
+            guard let error = error as? EnvelopeJSON.LineError else { return false }
+            return error.line == 12 && error.description.hasPrefix("line 12:") && error.reason.contains(expected)
+        }
+    }
+}
