@@ -1,4 +1,3 @@
-public import struct Foundation.UUID
 import Foundation
 
 /// The JSON Lines form of events, as `cumulus read` prints them and `cumulus append` takes them.

@@ -1,0 +1,128 @@
+import CumulusTesting
+import Foundation
+import Testing
+
+/// Runs the built `cumulus` binary and checks what it prints and what it leaves in the log.
+@Suite("cumulus command line")
+struct CLITests {
+    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-cli")
+
+    func cumulus(_ arguments: String..., input: String? = nil) async throws -> (status: Int32, output: String, error: String) {
+        try await ChildProcess.run("cumulus", arguments, input: input.map { Data($0.utf8) })
+    }
+
+    func lines(_ text: String) -> [[String: Any]] {
+        text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    @Test func initAppendReadVerifyStats() async throws {
+        let created = try await cumulus("init", "--data-dir", directory)
+        #expect(created.status == 0 && created.output.contains("0 events"))
+        let input = """
+            {"stream":"user-1","type":"UserCreated","actor":"systemAdmin","expectedVersion":"noStream","payload":{"upn":"a@b.c"}}
+            {"stream":"user-1","type":"PresenceChanged","actor":"presenceFeed:t","expectedVersion":1,"payloadText":"Busy"}
+
+            {"stream":"user-2","expectedVersion":"noStream","events":[{"type":"A","actor":"x"},{"type":"B","actor":"x"}]}
+            """
+        let appended = try await cumulus("append", "--data-dir", directory, input: input)
+        #expect(appended.status == 0, "\(appended.error)")
+        #expect(appended.output.contains("lines accepted: 3, refused: 0, events appended: 4"))
+        let all = lines(try await cumulus("read", "--data-dir", directory).output)
+        #expect(all.map { $0["position"] as? Int } == [1, 2, 3, 4])
+        #expect(all.map { $0["type"] as? String } == ["UserCreated", "PresenceChanged", "A", "B"])
+        #expect(all[1]["payloadText"] as? String == "Busy")
+        let stream = lines(try await cumulus("read", "--data-dir", directory, "--stream", "user-1", "--from-version", "2").output)
+        #expect(stream.count == 1 && stream[0]["streamVersion"] as? Int == 2)
+        let after = lines(try await cumulus("read", "--data-dir", directory, "--after", "2", "--limit", "1").output)
+        #expect(after.map { $0["position"] as? Int } == [3])
+        let verified = try await cumulus("verify", "--data-dir", directory)
+        #expect(verified.status == 0 && verified.output.contains("log is sound: 4 events in 2 streams"))
+        let stats = try await cumulus("stats", "--data-dir", directory, "--json")
+        let figures = try #require(lines(stats.output).first)
+        #expect(figures["events"] as? Int == 4 && figures["streams"] as? Int == 2 && figures["lastPosition"] as? Int == 4)
+        // What `read` prints can be appended again: the ids make it an idempotent no-op.
+        let replay = try await cumulus("read", "--data-dir", directory)
+        let again = try await cumulus("append", "--data-dir", directory, input: replay.output)
+        #expect(again.status == 0 && again.output.contains("events appended: 0"), "\(again.output) \(again.error)")
+    }
+
+    @Test func aMalformedLineRefusesTheWholeInput() async throws {
+        _ = try await cumulus("init", "--data-dir", directory)
+        let input = """
+            {"stream":"user-1","type":"T","actor":"a"}
+            {"stream":"user-1","type":"T"
+            {"stream":"user-1","actor":"a"}
+            """
+        let result = try await cumulus("append", "--data-dir", directory, input: input)
+        #expect(result.status == 1)
+        #expect(result.error.contains("line 2: not a JSON object"))
+        #expect(result.error.contains("line 3: missing field 'type'"))
+        #expect(result.error.contains("nothing was appended"))
+        #expect(try await cumulus("read", "--data-dir", directory).output.isEmpty)
+    }
+
+    @Test func aRefusedLineIsNamedAndAppendsNothing() async throws {
+        _ = try await cumulus("init", "--data-dir", directory)
+        let input = """
+            {"stream":"user-1","type":"T","actor":"a","expectedVersion":"noStream"}
+            {"stream":"user-1","type":"T","actor":"a","expectedVersion":"noStream"}
+            {"stream":"user-2","type":"T","actor":"a","expectedVersion":"noStream"}
+            """
+        let result = try await cumulus("append", "--data-dir", directory, input: input)
+        #expect(result.status == 1)
+        #expect(result.error.contains("line 2: stream 'user-1' is at version 1, the append expected no stream"))
+        #expect(result.output.contains("lines accepted: 2, refused: 1, events appended: 2"))
+        #expect(lines(try await cumulus("read", "--data-dir", directory).output).count == 2)
+    }
+
+    @Test func atomicAppendIsAllOrNothing() async throws {
+        _ = try await cumulus("init", "--data-dir", directory)
+        let input = """
+            {"stream":"user-1","type":"T","actor":"a","expectedVersion":"noStream"}
+            {"stream":"user-2","type":"T","actor":"a","expectedVersion":5}
+            """
+        let refused = try await cumulus("append", "--data-dir", directory, "--atomic", input: input)
+        #expect(refused.status == 1 && refused.error.contains("(line 2)"), "\(refused.error)")
+        #expect(try await cumulus("read", "--data-dir", directory).output.isEmpty)
+        let accepted = try await cumulus(
+            "append", "--data-dir", directory, "--atomic",
+            input: input.replacingOccurrences(of: "\"expectedVersion\":5", with: "\"expectedVersion\":\"any\"")
+        )
+        #expect(accepted.status == 0 && accepted.output.contains("appended 2 events in one transaction"))
+    }
+
+    @Test func tailFollowsAppendsFromAnotherProcess() async throws {
+        _ = try await cumulus("init", "--data-dir", directory)
+        let tail = try ChildProcess("cumulus", ["tail", "--data-dir", directory, "--after", "0", "--count", "3"])
+        try await Task.sleep(for: .milliseconds(200))
+        for index in 0..<3 {
+            let line = "{\"stream\":\"user-\(index)\",\"type\":\"T\",\"actor\":\"a\"}"
+            #expect(try await cumulus("append", "--data-dir", directory, input: line).status == 0)
+        }
+        #expect(await tail.wait(timeout: 30) == 0, "\(tail.standardError)")
+        #expect(lines(tail.standardOutput).map { $0["stream"] as? String } == ["user-0", "user-1", "user-2"])
+    }
+
+    @Test func errorsNameTheDirectoryAndExitNonZero() async throws {
+        let missing = try await cumulus("read", "--data-dir", directory + "/nothing-here")
+        #expect(missing.status == 1 && missing.error.contains("no Cumulus log at") && missing.error.contains("cumulus init"))
+        try Data("hello".utf8).write(to: URL(fileURLWithPath: directory + "/readme.txt"))
+        let foreign = try await cumulus("init", "--data-dir", directory)
+        #expect(foreign.status == 1 && foreign.error.contains("is not a Cumulus log"))
+        #expect(FileManager.default.contents(atPath: directory + "/readme.txt") == Data("hello".utf8))
+        let badStream = try await cumulus("read", "--data-dir", directory, "--stream", "")
+        #expect(badStream.status == 1)
+    }
+
+    @Test func demoRunsTwiceOnTheSameDirectory() async throws {
+        let first = try await cumulus("demo", "--data-dir", directory, "--events", "3000", "--streams", "50")
+        #expect(first.status == 0, "\(first.error)")
+        #expect(first.output.contains("appended 3000 events over 50 streams"))
+        #expect(first.output.contains("hash chain verified: 3000 events in 50 streams"))
+        let second = try await cumulus("demo", "--data-dir", directory, "--events", "3000", "--streams", "50")
+        #expect(second.status == 0 && second.output.contains("reusing the log"))
+        #expect(second.output.contains("hash chain verified: 3000 events"))
+    }
+}
