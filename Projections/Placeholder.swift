@@ -1,1 +1,2 @@
+/// The projections arrive with their own issue; this target keeps their place in the package.
 public enum CumulusProjectionsPlaceholder {}

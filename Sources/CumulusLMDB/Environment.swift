@@ -39,7 +39,8 @@ final class Environment: @unchecked Sendable {
             if !others.isEmpty {
                 throw .notACumulusLog(
                     path: path,
-                    reason: "the directory holds other files (\(others.prefix(3).joined(separator: ", "))) and no data.mdb"
+                    reason:
+                        "the directory holds other files (\(others.prefix(3).joined(separator: ", "))) and no data.mdb"
                 )
             }
             guard create else { throw .logNotFound(path: path) }
@@ -62,7 +63,8 @@ final class Environment: @unchecked Sendable {
             try LMDBCall.check(mdb_env_set_mapsize(environment, Int(options.initialMapSize)), "mdb_env_set_mapsize")
             let code = mdb_env_open(environment, path, UInt32(flags), 0o644)
             if code == MDB_INVALID || code == MDB_VERSION_MISMATCH {
-                throw EventStoreError.notACumulusLog(path: path, reason: "data.mdb is not an LMDB file of a known version")
+                throw EventStoreError.notACumulusLog(
+                    path: path, reason: "data.mdb is not an LMDB file of a known version")
             }
             try LMDBCall.check(code, "mdb_env_open(\(path))")
             // Reader slots of processes that died are reclaimed now, so they pin no old pages.
@@ -98,7 +100,8 @@ final class Environment: @unchecked Sendable {
         }
         if isEmptyEnvironment {
             guard create else {
-                throw .notACumulusLog(path: path, reason: "data.mdb holds no database; create the log with `cumulus init`")
+                throw .notACumulusLog(
+                    path: path, reason: "data.mdb holds no database; create the log with `cumulus init`")
             }
             try withRawTransaction(readOnly: false) { (txn) throws(EventStoreError) in
                 var handles = Databases()
@@ -155,7 +158,9 @@ final class Environment: @unchecked Sendable {
                 try withRawTransaction(readOnly: false) { (txn) throws(EventStoreError) in
                     result = try body(Transaction(pointer: txn, databases: databases))
                 }
-                guard let result else { throw EventStoreError.storage(operation: "write", code: -1, message: "no result") }
+                guard let result else {
+                    throw EventStoreError.storage(operation: "write", code: -1, message: "no result")
+                }
                 return result
             } catch {
                 guard LMDBCall.isMapFull(error) else { throw error }

@@ -153,7 +153,9 @@ public final class LMDBEventStore: EventStore {
     }
 
     /// Appends independent appends with one result each; see ``EventStore/append(independently:)``.
-    public func append(independently appends: [StreamAppend]) async throws(EventStoreError)
+    public func append(
+        independently appends: [StreamAppend]
+    ) async throws(EventStoreError)
         -> [Result<AppendResult, EventStoreError>]
     {
         try checkOpen()
@@ -269,12 +271,15 @@ public final class LMDBEventStore: EventStore {
     }
 
     /// Reads the log after a position; see ``EventStore/readAll(after:maximumCount:)``.
-    public func readAll(after position: GlobalPosition, maximumCount: Int) async throws(EventStoreError)
+    public func readAll(
+        after position: GlobalPosition, maximumCount: Int
+    ) async throws(EventStoreError)
         -> [RecordedEvent]
     {
         try checkOpen()
         var events: [RecordedEvent] = []
-        try scan(after: position, maximumCount: maximumCount) { (event) throws(EventStoreError) in events.append(event) }
+        try scan(after: position, maximumCount: maximumCount) { (event) throws(EventStoreError) in events.append(event)
+        }
         return events
     }
 
@@ -320,9 +325,13 @@ public final class LMDBEventStore: EventStore {
         try checkOpen()
         return try environment.read { (txn) throws(EventStoreError) -> RecordedEvent? in
             let key = id.bytes
-            guard let found = try withBytes(key, { (raw) throws(EventStoreError) in
-                try txn.get(txn.databases.eventIDs, key: raw)
-            }) else { return nil }
+            guard
+                let found = try withBytes(
+                    key,
+                    { (raw) throws(EventStoreError) in
+                        try txn.get(txn.databases.eventIDs, key: raw)
+                    })
+            else { return nil }
             guard found.count == 8 else {
                 throw .integrityViolation(position: nil, reason: "event-id index entry of \(id) is damaged")
             }
@@ -351,9 +360,13 @@ public final class LMDBEventStore: EventStore {
         try checkOpen()
         return try environment.read { (txn) throws(EventStoreError) -> Checkpoint? in
             let key = Array(name.utf8)
-            guard let raw = try withBytes(key, { (raw) throws(EventStoreError) in
-                try txn.get(txn.databases.checkpoints, key: raw)
-            }) else { return nil }
+            guard
+                let raw = try withBytes(
+                    key,
+                    { (raw) throws(EventStoreError) in
+                        try txn.get(txn.databases.checkpoints, key: raw)
+                    })
+            else { return nil }
             return try CheckpointCodec.decode(name: name, raw)
         }
     }

@@ -30,12 +30,14 @@ enum Metadata {
 
     static func chainHead(_ txn: borrowing Transaction) throws(EventStoreError) -> (UInt64, ChainLink) {
         guard let raw = try get(txn, "chain"), raw.count == 40 else {
-            throw .integrityViolation(position: nil, reason: "the chain head in the meta database is missing or damaged")
+            throw .integrityViolation(
+                position: nil, reason: "the chain head in the meta database is missing or damaged")
         }
         return (UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)), ChainLink(reading: raw, at: 8))
     }
 
-    static func writeChainHead(_ txn: borrowing Transaction, position: UInt64, link: ChainLink) throws(EventStoreError) {
+    static func writeChainHead(_ txn: borrowing Transaction, position: UInt64, link: ChainLink) throws(EventStoreError)
+    {
         try put(txn, "chain", bytes(of: position.littleEndian) + link.bytes)
     }
 
@@ -49,7 +51,9 @@ enum Metadata {
         return UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
     }
 
-    private static func get(_ txn: borrowing Transaction, _ key: String) throws(EventStoreError) -> UnsafeRawBufferPointer? {
+    private static func get(
+        _ txn: borrowing Transaction, _ key: String
+    ) throws(EventStoreError) -> UnsafeRawBufferPointer? {
         let keyBytes = Array(key.utf8)
         return try withBytes(keyBytes) { (raw) throws(EventStoreError) in
             try txn.get(txn.databases.meta, key: raw)

@@ -25,9 +25,13 @@ struct StreamHead {
 
     static func read(_ stream: StreamName, in txn: borrowing Transaction) throws(EventStoreError) -> StreamHead? {
         let key = Array(stream.rawValue.utf8)
-        guard let raw = try withBytes(key, { (raw) throws(EventStoreError) in
-            try txn.get(txn.databases.streams, key: raw)
-        }) else { return nil }
+        guard
+            let raw = try withBytes(
+                key,
+                { (raw) throws(EventStoreError) in
+                    try txn.get(txn.databases.streams, key: raw)
+                })
+        else { return nil }
         return try StreamHead(raw)
     }
 }
@@ -63,7 +67,9 @@ struct WriteBatch {
         link = chainLink
     }
 
-    private mutating func head(of stream: StreamName, _ txn: borrowing Transaction) throws(EventStoreError) -> StreamHead {
+    private mutating func head(
+        of stream: StreamName, _ txn: borrowing Transaction
+    ) throws(EventStoreError) -> StreamHead {
         if let head = heads[stream] { return head }
         let head = try StreamHead.read(stream, in: txn) ?? StreamHead(version: 0, lastPosition: 0)
         heads[stream] = head
@@ -86,7 +92,8 @@ struct WriteBatch {
                 }
                 if let found {
                     guard found.count == 8 else {
-                        throw .integrityViolation(position: nil, reason: "event-id index entry of \(event.id) is damaged")
+                        throw .integrityViolation(
+                            position: nil, reason: "event-id index entry of \(event.id) is damaged")
                     }
                     let position = UInt64(bigEndian: found.loadUnaligned(as: UInt64.self))
                     guard let raw = try txn.record(at: position) else {
@@ -213,7 +220,8 @@ struct WriteBatch {
         let key = Array(checkpoint.name.utf8)
         try withBytes(key) { (keyRaw) throws(EventStoreError) in
             try withBytes(value) { (valueRaw) throws(EventStoreError) in
-                try txn.put(txn.databases.checkpoints, key: keyRaw, value: valueRaw, "save checkpoint \(checkpoint.name)")
+                try txn.put(
+                    txn.databases.checkpoints, key: keyRaw, value: valueRaw, "save checkpoint \(checkpoint.name)")
             }
         }
         wroteAnything = true

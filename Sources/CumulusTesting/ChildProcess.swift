@@ -16,14 +16,17 @@ public final class ChildProcess: @unchecked Sendable {
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
         var directory = executable.deletingLastPathComponent()
         // On Linux the test binary is `<build>/CumulusPackageTests.xctest`; on macOS it sits inside a bundle.
-        while directory.path != "/" && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("cumulus").path) {
+        while directory.path != "/"
+            && !FileManager.default.fileExists(atPath: directory.appendingPathComponent("cumulus").path)
+        {
             directory = directory.deletingLastPathComponent()
         }
         return directory
     }
 
     /// Starts `tool` with `arguments`, feeding it `input` on standard input when given.
-    public init(_ tool: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) throws {
+    public init(_ tool: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) throws
+    {
         process.executableURL = Self.buildDirectory.appendingPathComponent(tool)
         process.arguments = arguments
         if let environment { process.environment = environment }
@@ -90,7 +93,8 @@ public final class ChildProcess: @unchecked Sendable {
         if process.isRunning { kill() }
         process.waitUntilExit()
         drain()
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     private func drain() {

@@ -65,9 +65,12 @@ public enum EventStoreConformance {
         let stream = try StreamName("user-1")
         let proposed = events(3, "a")
         let result = try await store.append(proposed, to: stream, expecting: .noStream)
-        try expect(result.firstPosition == GlobalPosition(1) && result.lastPosition == GlobalPosition(3), name,
+        try expect(
+            result.firstPosition == GlobalPosition(1) && result.lastPosition == GlobalPosition(3), name,
             "positions \(result.firstPosition)…\(result.lastPosition), expected 1…3")
-        try expect(result.streamVersion == StreamVersion(3) && !result.wasAlreadyStored, name, "version \(result.streamVersion)")
+        try expect(
+            result.streamVersion == StreamVersion(3) && !result.wasAlreadyStored, name,
+            "version \(result.streamVersion)")
         let read = try await store.read(stream: stream)
         try expect(read.map(\.id) == proposed.map(\.id), name, "read back other events")
         try expect(read.map(\.streamVersion.rawValue) == [1, 2, 3], name, "versions \(read.map(\.streamVersion))")
@@ -95,7 +98,8 @@ public enum EventStoreConformance {
                 _ = try await store.append(events(1, "x"), to: stream, expecting: expected)
                 throw ConformanceFailure(check: name, message: "append expecting \(expected) was accepted at version 2")
             } catch EventStoreError.wrongExpectedVersion(let refused, let reportedExpected, let actual) {
-                try expect(refused == stream && reportedExpected == expected && actual == StreamVersion(2), name,
+                try expect(
+                    refused == stream && reportedExpected == expected && actual == StreamVersion(2), name,
                     "error named \(refused), \(reportedExpected), \(actual)")
             }
         }
@@ -125,8 +129,9 @@ public enum EventStoreConformance {
             StreamAppend(stream: tenant, expectedVersion: .noStream, events: events(2, "t")),
             StreamAppend(stream: service, expectedVersion: .exactly(StreamVersion(1)), events: events(1, "s")),
         ])
-        try expect(results.count == 2 && results[0].lastPosition == GlobalPosition(3)
-            && results[1].lastPosition == GlobalPosition(4), name, "results \(results)")
+        try expect(
+            results.count == 2 && results[0].lastPosition == GlobalPosition(3)
+                && results[1].lastPosition == GlobalPosition(4), name, "results \(results)")
         try expect(try await store.version(of: service) == StreamVersion(2), name, "service version")
     }
 
@@ -137,8 +142,9 @@ public enum EventStoreConformance {
         let first = try await store.append(batch, to: stream, expecting: .noStream)
         _ = try await store.append(events(1, "later"), to: stream)
         let again = try await store.append(batch, to: stream, expecting: .noStream)
-        try expect(again.wasAlreadyStored && again.firstPosition == first.firstPosition
-            && again.lastPosition == first.lastPosition && again.streamVersion == first.streamVersion, name,
+        try expect(
+            again.wasAlreadyStored && again.firstPosition == first.firstPosition
+                && again.lastPosition == first.lastPosition && again.streamVersion == first.streamVersion, name,
             "retry returned \(again), the original was \(first)")
         try expect(try await store.lastPosition() == GlobalPosition(4), name, "a retried append wrote again")
         var changed = batch[1]
@@ -165,13 +171,23 @@ public enum EventStoreConformance {
         let refusals: [(String, [StreamAppend])] = [
             ("duplicate id", [StreamAppend(stream: stream, expectedVersion: .any, events: one + one)]),
             ("empty", [StreamAppend(stream: stream, expectedVersion: .any, events: [])]),
-            ("duplicate stream", [
-                StreamAppend(stream: stream, expectedVersion: .any, events: events(1, "a")),
-                StreamAppend(stream: stream, expectedVersion: .any, events: events(1, "b")),
-            ]),
-            ("empty type", [StreamAppend(stream: stream, expectedVersion: .any, events: [
-                ProposedEvent(type: "", actor: "a", payload: []),
-            ])]),
+            (
+                "duplicate stream",
+                [
+                    StreamAppend(stream: stream, expectedVersion: .any, events: events(1, "a")),
+                    StreamAppend(stream: stream, expectedVersion: .any, events: events(1, "b")),
+                ]
+            ),
+            (
+                "empty type",
+                [
+                    StreamAppend(
+                        stream: stream, expectedVersion: .any,
+                        events: [
+                            ProposedEvent(type: "", actor: "a", payload: [])
+                        ])
+                ]
+            ),
         ]
         for (label, appends) in refusals {
             do {
@@ -193,11 +209,13 @@ public enum EventStoreConformance {
         }
         let middle = try await store.read(stream: stream, from: StreamVersion(4), maximumCount: 3)
         try expect(middle.map(\.streamVersion.rawValue) == [4, 5, 6], name, "versions \(middle.map(\.streamVersion))")
-        try expect(middle.map { String(decoding: $0.payload, as: UTF8.self) } == ["mine-3-0", "mine-4-0", "mine-5-0"],
+        try expect(
+            middle.map { String(decoding: $0.payload, as: UTF8.self) } == ["mine-3-0", "mine-4-0", "mine-5-0"],
             name, "payloads of the middle")
         let tail = try await store.read(stream: stream, from: StreamVersion(9), maximumCount: 100)
         try expect(tail.map(\.streamVersion.rawValue) == [9, 10], name, "tail \(tail.map(\.streamVersion))")
-        try expect(try await store.read(stream: stream, from: StreamVersion(11), maximumCount: 5).isEmpty, name,
+        try expect(
+            try await store.read(stream: stream, from: StreamVersion(11), maximumCount: 5).isEmpty, name,
             "read past the end")
     }
 
@@ -266,10 +284,12 @@ public enum EventStoreConformance {
         if case .failure(.wrongExpectedVersion(let stream, _, _)) = results[1] {
             try expect(stream == taken, name, "refusal named \(stream)")
         } else {
-            throw ConformanceFailure(check: name, message: "the conflicting append was not refused alone: \(results[1])")
+            throw ConformanceFailure(
+                check: name, message: "the conflicting append was not refused alone: \(results[1])")
         }
         try expect((try? results[2].get())?.lastPosition == GlobalPosition(4), name, "third result \(results[2])")
-        if case .failure(.emptyAppend) = results[3] {} else {
+        if case .failure(.emptyAppend) = results[3] {
+        } else {
             throw ConformanceFailure(check: name, message: "the empty append was not refused: \(results[3])")
         }
         try expect(try await store.lastPosition() == GlobalPosition(4), name, "wrong number of events stored")
@@ -311,7 +331,8 @@ public enum EventStoreConformance {
         let first = Checkpoint(name: "current-state", position: GlobalPosition(10), state: [1, 2, 3])
         try await store.save(first)
         try expect(try await store.checkpoint(named: "current-state") == first, name, "loaded another checkpoint")
-        let second = Checkpoint(name: "current-state", position: GlobalPosition(20), state: Array(repeating: 7, count: 100_000))
+        let second = Checkpoint(
+            name: "current-state", position: GlobalPosition(20), state: Array(repeating: 7, count: 100_000))
         try await store.save(second)
         try await store.save(Checkpoint(name: "licences", position: GlobalPosition(5), state: []))
         try expect(try await store.checkpoint(named: "current-state") == second, name, "overwrite lost")
@@ -325,7 +346,8 @@ public enum EventStoreConformance {
         for index in 0..<10 { _ = try await store.append(events(3, "v\(index)"), to: StreamName("s-\(index % 4)")) }
         try await store.save(Checkpoint(name: "p", position: GlobalPosition(30), state: [9]))
         let report = try await store.verify()
-        try expect(report.eventCount == 30 && report.streamCount == 4 && report.lastPosition == GlobalPosition(30)
-            && report.headLink.count == 64 && report.checkpointCount == 1, name, "report \(report)")
+        try expect(
+            report.eventCount == 30 && report.streamCount == 4 && report.lastPosition == GlobalPosition(30)
+                && report.headLink.count == 64 && report.checkpointCount == 1, name, "report \(report)")
     }
 }

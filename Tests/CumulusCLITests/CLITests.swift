@@ -7,7 +7,9 @@ import Testing
 struct CLITests {
     let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-cli")
 
-    func cumulus(_ arguments: String..., input: String? = nil) async throws -> (status: Int32, output: String, error: String) {
+    func cumulus(
+        _ arguments: String..., input: String? = nil
+    ) async throws -> (status: Int32, output: String, error: String) {
         try await ChildProcess.run("cumulus", arguments, input: input.map { Data($0.utf8) })
     }
 
@@ -33,7 +35,8 @@ struct CLITests {
         #expect(all.map { $0["position"] as? Int } == [1, 2, 3, 4])
         #expect(all.map { $0["type"] as? String } == ["UserCreated", "PresenceChanged", "A", "B"])
         #expect(all[1]["payloadText"] as? String == "Busy")
-        let stream = lines(try await cumulus("read", "--data-dir", directory, "--stream", "user-1", "--from-version", "2").output)
+        let stream = lines(
+            try await cumulus("read", "--data-dir", directory, "--stream", "user-1", "--from-version", "2").output)
         #expect(stream.count == 1 && stream[0]["streamVersion"] as? Int == 2)
         let after = lines(try await cumulus("read", "--data-dir", directory, "--after", "2", "--limit", "1").output)
         #expect(after.map { $0["position"] as? Int } == [3])
@@ -41,7 +44,8 @@ struct CLITests {
         #expect(verified.status == 0 && verified.output.contains("log is sound: 4 events in 2 streams"))
         let stats = try await cumulus("stats", "--data-dir", directory, "--json")
         let figures = try #require(lines(stats.output).first)
-        #expect(figures["events"] as? Int == 4 && figures["streams"] as? Int == 2 && figures["lastPosition"] as? Int == 4)
+        #expect(
+            figures["events"] as? Int == 4 && figures["streams"] as? Int == 2 && figures["lastPosition"] as? Int == 4)
         // What `read` prints can be appended again: the ids make it an idempotent no-op.
         let replay = try await cumulus("read", "--data-dir", directory)
         let again = try await cumulus("append", "--data-dir", directory, input: replay.output)
@@ -107,7 +111,9 @@ struct CLITests {
 
     @Test func errorsNameTheDirectoryAndExitNonZero() async throws {
         let missing = try await cumulus("read", "--data-dir", directory + "/nothing-here")
-        #expect(missing.status == 1 && missing.error.contains("no Cumulus log at") && missing.error.contains("cumulus init"))
+        #expect(
+            missing.status == 1 && missing.error.contains("no Cumulus log at") && missing.error.contains("cumulus init")
+        )
         try Data("hello".utf8).write(to: URL(fileURLWithPath: directory + "/readme.txt"))
         let foreign = try await cumulus("init", "--data-dir", directory)
         #expect(foreign.status == 1 && foreign.error.contains("is not a Cumulus log"))

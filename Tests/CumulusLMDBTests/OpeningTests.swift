@@ -1,9 +1,10 @@
 import CLMDB
-@testable import CumulusLMDB
 import CumulusLog
 import CumulusTesting
 import Foundation
 import Testing
+
+@testable import CumulusLMDB
 
 @Suite("Opening a directory")
 struct OpeningTests {
@@ -114,7 +115,8 @@ struct OpeningTests {
         store.close()
         store = try LMDBEventStore.open(directory: directory)
         defer { store.close() }
-        let result = try await store.append(SampleEvents.make(2, label: "second"), to: StreamName("user-1"), expecting: .exactly(StreamVersion(5)))
+        let result = try await store.append(
+            SampleEvents.make(2, label: "second"), to: StreamName("user-1"), expecting: .exactly(StreamVersion(5)))
         #expect(result.firstPosition == GlobalPosition(6))
         #expect(result.streamVersion == StreamVersion(7))
         let report = try await store.verify()

@@ -33,7 +33,8 @@ struct ProcessTests {
         for append in acknowledged {
             for (offset, id) in append.ids.enumerated() {
                 let event = try await store.event(id: try #require(EventID(id)))
-                #expect(event?.position == GlobalPosition(append.first + UInt64(offset)), "acknowledged event \(id) lost")
+                #expect(
+                    event?.position == GlobalPosition(append.first + UInt64(offset)), "acknowledged event \(id) lost")
             }
         }
         let highest = acknowledged.map(\.last).max() ?? 0
@@ -80,7 +81,8 @@ struct ProcessTests {
     }
 
     @Test func aMapGrownByAnotherProcessIsAdopted() async throws {
-        let store = try LMDBEventStore.open(directory: directory, options: .init(create: true, initialMapSize: 64 << 10))
+        let store = try LMDBEventStore.open(
+            directory: directory, options: .init(create: true, initialMapSize: 64 << 10))
         defer { store.close() }
         _ = try await store.append(SampleEvents.make(1), to: StreamName("mine"))
         let before = try await store.statistics().mapSize ?? 0

@@ -17,7 +17,8 @@ struct TamperTests {
             events[0].correlationID = UUID()
             _ = try await store.append(events, to: StreamName("user-\(batch % 7)"))
         }
-        try await store.save(Checkpoint(name: "current-state", position: GlobalPosition(50), state: Array(repeating: 42, count: 300)))
+        try await store.save(
+            Checkpoint(name: "current-state", position: GlobalPosition(50), state: Array(repeating: 42, count: 300)))
         store.close()
         let baseline = try await snapshot(of: original)
         #expect(baseline.verified && !baseline.content.isEmpty)

@@ -1,9 +1,10 @@
 internal import CLMDB
-@testable import CumulusLMDB
 import CumulusLog
 import CumulusTesting
 import Foundation
 import Testing
+
+@testable import CumulusLMDB
 
 /// Alters one stored value at a time, through the storage layer, and checks that `verify` names the place.
 @Suite("verify names the first damaged position")
@@ -11,7 +12,8 @@ struct VerifyTests {
     func makeLog() async throws -> TemporaryEventLog {
         let log = try TemporaryEventLog()
         for index in 0..<20 {
-            _ = try await log.store.append(SampleEvents.make(5, label: "v\(index)"), to: StreamName("user-\(index % 3)"))
+            _ = try await log.store.append(
+                SampleEvents.make(5, label: "v\(index)"), to: StreamName("user-\(index % 3)"))
         }
         try await log.store.save(Checkpoint(name: "current-state", position: GlobalPosition(100), state: [1, 2, 3]))
         return log
@@ -26,7 +28,8 @@ struct VerifyTests {
     ) throws {
         try log.store.environment.write { (txn) throws(EventStoreError) in
             let handle = database(txn.databases)
-            guard let current = try withBytes(key, { (raw) throws(EventStoreError) in try txn.get(handle, key: raw) }) else {
+            guard let current = try withBytes(key, { (raw) throws(EventStoreError) in try txn.get(handle, key: raw) })
+            else {
                 throw .storage(operation: "test", code: -1, message: "no such key")
             }
             let changed = change(Array(current))
@@ -112,7 +115,9 @@ struct VerifyTests {
     @Test func aRolledBackMetaPageIsCaught() async throws {
         let log = try await makeLog()
         // Make the stamped transaction id disagree with the snapshot, as after a damaged meta page.
-        try overwrite(log, database: \.meta, key: Array("txn".utf8), restamp: false) { _ in bytes(of: UInt64(1).littleEndian) }
+        try overwrite(log, database: \.meta, key: Array("txn".utf8), restamp: false) { _ in
+            bytes(of: UInt64(1).littleEndian)
+        }
         // The overwrite itself is a write transaction that does not re-stamp: the ids now disagree.
         await expectDamage(log, at: 100, containing: "meta page")
     }

@@ -1,6 +1,7 @@
-@testable import CumulusLog
 import Foundation
 import Testing
+
+@testable import CumulusLog
 
 @Suite("Record codec")
 struct RecordCodecTests {
@@ -40,7 +41,9 @@ struct RecordCodecTests {
             #expect(RecordCodec.previousInStream(raw) == GlobalPosition(5))
             #expect(RecordCodec.storedLink(raw) == link)
             #expect(RecordCodec.expectedLink(raw, position: GlobalPosition(7), previous: .genesis) == link)
-            #expect(RecordCodec.expectedLink(raw, position: GlobalPosition(8), previous: .genesis) != link, "position is linked")
+            #expect(
+                RecordCodec.expectedLink(raw, position: GlobalPosition(8), previous: .genesis) != link,
+                "position is linked")
         }
     }
 
@@ -53,7 +56,8 @@ struct RecordCodecTests {
             if Bool.random(using: &generator) {
                 damaged.removeLast(Int.random(in: 1...damaged.count, using: &generator))
             } else {
-                damaged[Int.random(in: 0..<damaged.count, using: &generator)] ^= UInt8.random(in: 1...255, using: &generator)
+                damaged[Int.random(in: 0..<damaged.count, using: &generator)] ^= UInt8.random(
+                    in: 1...255, using: &generator)
             }
             // Either it fails cleanly, or the chain link exposes the change.
             let outcome: Result<RecordedEvent, EventStoreError> = damaged.withUnsafeBytes { raw in
@@ -61,7 +65,8 @@ struct RecordCodecTests {
             }
             if case .success = outcome {
                 let intact = damaged.withUnsafeBytes { raw in
-                    RecordCodec.storedLink(raw) == RecordCodec.expectedLink(raw, position: GlobalPosition(7), previous: .genesis)
+                    RecordCodec.storedLink(raw)
+                        == RecordCodec.expectedLink(raw, position: GlobalPosition(7), previous: .genesis)
                 }
                 #expect(!intact || damaged == bytes)
             }
@@ -69,7 +74,9 @@ struct RecordCodecTests {
     }
 
     @Test func refusesFieldsThatCannotBeStored() {
-        #expect(throws: EventStoreError.self) { try RecordCodec.validate(ProposedEvent(type: "", actor: "a", payload: [])) }
+        #expect(throws: EventStoreError.self) {
+            try RecordCodec.validate(ProposedEvent(type: "", actor: "a", payload: []))
+        }
         #expect(throws: EventStoreError.self) {
             try RecordCodec.validate(ProposedEvent(type: String(repeating: "t", count: 256), actor: "a", payload: []))
         }
@@ -77,7 +84,8 @@ struct RecordCodecTests {
             try RecordCodec.validate(ProposedEvent(type: "t", actor: String(repeating: "a", count: 256), payload: []))
         }
         #expect(throws: EventStoreError.self) {
-            try RecordCodec.validate(ProposedEvent(type: "t", actor: "a", payload: Array(repeating: 0, count: (16 << 20) + 1)))
+            try RecordCodec.validate(
+                ProposedEvent(type: "t", actor: "a", payload: Array(repeating: 0, count: (16 << 20) + 1)))
         }
     }
 }
@@ -101,7 +109,8 @@ struct EnvelopeJSONTests {
 
     @Test func roundTripsThroughTheOutputForm() throws {
         let recorded = RecordedEvent(
-            id: .generate(), stream: try StreamName("s\"q"), streamVersion: StreamVersion(2), position: GlobalPosition(9),
+            id: .generate(), stream: try StreamName("s\"q"), streamVersion: StreamVersion(2),
+            position: GlobalPosition(9),
             type: "T", schemaVersion: 1, occurredAt: Timestamp(microsecondsSinceEpoch: 5), recordedAt: .now,
             actor: "a\tb", correlationID: nil, causationID: UUID(), payload: [0, 255, 10]
         )

@@ -79,8 +79,11 @@ struct NameTests {
             expected: .exactly(StreamVersion(4)),
             actual: StreamVersion(6)
         )
-        #expect(error.description.contains("tenant-1") && error.description.contains("4") && error.description.contains("6"))
-        #expect(EventStoreError.integrityViolation(position: GlobalPosition(17), reason: "x").description.contains("17"))
+        #expect(
+            error.description.contains("tenant-1") && error.description.contains("4") && error.description.contains("6")
+        )
+        #expect(
+            EventStoreError.integrityViolation(position: GlobalPosition(17), reason: "x").description.contains("17"))
     }
 }
 

@@ -13,7 +13,8 @@ import Foundation
 
 let arguments = CommandLine.arguments
 guard arguments.count >= 3 else {
-    FileHandle.standardError.write(Data("usage: cumulus-torture append-loop|append-count|hold-reader|grow DIR …\n".utf8))
+    FileHandle.standardError.write(
+        Data("usage: cumulus-torture append-loop|append-count|hold-reader|grow DIR …\n".utf8))
     exit(2)
 }
 let directory = arguments[2]
@@ -44,11 +45,14 @@ do {
                             ProposedEvent(
                                 type: "Tortured",
                                 actor: "torture",
-                                payload: Array(repeating: UInt8(truncatingIfNeeded: round + index), count: 100 + round % 300)
+                                payload: Array(
+                                    repeating: UInt8(truncatingIfNeeded: round + index), count: 100 + round % 300)
                             )
                         }
                         let result = try await store.append(events, to: StreamName("torture-\(task)-\(round % 50)"))
-                        say("ack \(result.firstPosition) \(result.lastPosition) " + events.map(\.id.description).joined(separator: " "))
+                        say(
+                            "ack \(result.firstPosition) \(result.lastPosition) "
+                                + events.map(\.id.description).joined(separator: " "))
                     }
                 }
             }
@@ -78,10 +82,14 @@ do {
         store.close()
     case "grow":
         guard arguments.count >= 4, let count = Int(arguments[3]) else { exit(2) }
-        let store = try LMDBEventStore.open(directory: directory, options: .init(create: true, initialMapSize: 64 << 10))
+        let store = try LMDBEventStore.open(
+            directory: directory, options: .init(create: true, initialMapSize: 64 << 10))
         for index in 0..<count {
             _ = try await store.append(
-                [ProposedEvent(type: "Big", actor: "grow", payload: Array(repeating: UInt8(index & 0xFF), count: 4096))],
+                [
+                    ProposedEvent(
+                        type: "Big", actor: "grow", payload: Array(repeating: UInt8(index & 0xFF), count: 4096))
+                ],
                 to: StreamName("grow-\(index % 7)")
             )
         }

@@ -41,8 +41,9 @@ struct DemoCommand: AsyncParsableCommand {
             let report = try await store.verify { done in box.update(done) }
             progress.finish(report.eventCount)
             let seconds = Self.seconds(clock.now - started)
-            print("hash chain verified: \(report.eventCount) events in \(report.streamCount) streams "
-                + "(\(ProgressLine.formatRate(Double(report.eventCount) / max(seconds, 1e-9))) events/s)")
+            print(
+                "hash chain verified: \(report.eventCount) events in \(report.streamCount) streams "
+                    + "(\(ProgressLine.formatRate(Double(report.eventCount) / max(seconds, 1e-9))) events/s)")
             let statistics = try await store.statistics()
             print("data file: \(formatBytes(statistics.fileSize ?? 0)), map: \(formatBytes(statistics.mapSize ?? 0))")
         }
@@ -83,8 +84,10 @@ struct DemoCommand: AsyncParsableCommand {
         }
         progress.finish(UInt64(appended))
         let seconds = Self.seconds(clock.now - started)
-        print("appended \(appended) events over \(streams) streams in \(String(format: "%.2f", seconds)) s "
-            + "(\(ProgressLine.formatRate(Double(appended) / max(seconds, 1e-9))) events/s, durable commits of \(batchSize))")
+        print(
+            "appended \(appended) events over \(streams) streams in \(String(format: "%.2f", seconds)) s "
+                + "(\(ProgressLine.formatRate(Double(appended) / max(seconds, 1e-9))) events/s, durable commits of \(batchSize))"
+        )
     }
 
     static func seconds(_ duration: Duration) -> Double {

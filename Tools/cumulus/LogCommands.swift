@@ -75,7 +75,9 @@ struct AppendCommand: AsyncParsableCommand {
                 do throws(EventStoreError) {
                     let results = try await store.append(atomically: appends.map(\.append))
                     let events = appends.reduce(0) { $0 + $1.append.events.count }
-                    print("appended \(events) events in one transaction, last position \(results.last?.lastPosition ?? .start)")
+                    print(
+                        "appended \(events) events in one transaction, last position \(results.last?.lastPosition ?? .start)"
+                    )
                 } catch {
                     throw CommandFailure("\(error.description) (line \(line(of: error, in: appends)))")
                 }
@@ -102,7 +104,8 @@ struct AppendCommand: AsyncParsableCommand {
                 }
                 index += chunk.count
             }
-            print("lines accepted: \(accepted), refused: \(refused), events appended: \(events), last position: \(last)")
+            print(
+                "lines accepted: \(accepted), refused: \(refused), events appended: \(events), last position: \(last)")
             if refused > 0 { throw ExitCode.failure }
         }
     }
@@ -116,7 +119,9 @@ struct AppendCommand: AsyncParsableCommand {
             stream = nil
         }
         if let stream, let found = appends.first(where: { $0.append.stream == stream }) { return String(found.line) }
-        if case .eventIDConflict(let id, _) = error, let found = appends.first(where: { $0.append.events.contains { $0.id == id } }) {
+        if case .eventIDConflict(let id, _) = error,
+            let found = appends.first(where: { $0.append.events.contains { $0.id == id } })
+        {
             return String(found.line)
         }
         return "?"
@@ -150,7 +155,9 @@ struct ReadCommand: AsyncParsableCommand {
             var output = OutputBuffer()
             if let stream {
                 let name: StreamName
-                do throws(EventStoreError) { name = try StreamName(stream) } catch { throw CommandFailure(error.description) }
+                do throws(EventStoreError) { name = try StreamName(stream) } catch {
+                    throw CommandFailure(error.description)
+                }
                 for event in try await store.read(stream: name, from: StreamVersion(fromVersion), maximumCount: limit) {
                     output.line(EnvelopeJSON.line(for: event))
                 }
@@ -226,8 +233,9 @@ struct VerifyCommand: AsyncParsableCommand {
             let box = ProgressBox(progress)
             let report = try await store.verify { done in box.update(done) }
             progress.finish(report.eventCount)
-            print("log is sound: \(report.eventCount) events in \(report.streamCount) streams, "
-                + "\(report.checkpointCount) checkpoints, last position \(report.lastPosition)")
+            print(
+                "log is sound: \(report.eventCount) events in \(report.streamCount) streams, "
+                    + "\(report.checkpointCount) checkpoints, last position \(report.lastPosition)")
             if !report.headLink.isEmpty { print("chain head: \(report.headLink)") }
         }
     }

@@ -20,13 +20,15 @@ final class ProgressLine {
         let now = Date()
         guard now.timeIntervalSince(lastDrawn) >= 0.1 else { return }
         lastDrawn = now
-        StandardError.write("\r\u{1B}[K" + Self.describe(label: label, done: done, total: total, elapsed: now.timeIntervalSince(start)))
+        StandardError.write(
+            "\r\u{1B}[K" + Self.describe(label: label, done: done, total: total, elapsed: now.timeIntervalSince(start)))
     }
 
     func finish(_ done: UInt64) {
         guard enabled else { return }
         StandardError.write(
-            "\r\u{1B}[K" + Self.describe(label: label, done: done, total: total, elapsed: Date().timeIntervalSince(start))
+            "\r\u{1B}[K"
+                + Self.describe(label: label, done: done, total: total, elapsed: Date().timeIntervalSince(start))
                 + "\n"
         )
     }

@@ -1,4 +1,4 @@
-public import struct Foundation.UUID
+import struct Foundation.UUID
 
 /// The binary form of one stored event: the envelope, the payload and the hash-chain link.
 ///
@@ -178,7 +178,8 @@ private struct RecordReader {
         guard offset + payloadLength + RecordCodec.linkSize == raw.count else {
             throw .integrityViolation(
                 position: position,
-                reason: "record is \(raw.count) bytes, its fields add up to \(offset + payloadLength + RecordCodec.linkSize)"
+                reason:
+                    "record is \(raw.count) bytes, its fields add up to \(offset + payloadLength + RecordCodec.linkSize)"
             )
         }
         let payload = Array(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + payloadLength]))

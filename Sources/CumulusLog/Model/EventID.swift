@@ -1,5 +1,6 @@
-public import struct Foundation.UUID
 import Synchronization
+
+public import struct Foundation.UUID
 
 /// The identity of an event: a UUID, unique in the whole log.
 ///

@@ -19,7 +19,9 @@ public protocol EventStore: Sendable {
     ///
     /// One refused append (a version mismatch, a conflicting id) does not refuse the others; the
     /// results come back in the order of `appends`. This is the high-volume path for feeds and imports.
-    func append(independently appends: [StreamAppend]) async throws(EventStoreError)
+    func append(
+        independently appends: [StreamAppend]
+    ) async throws(EventStoreError)
         -> [Result<AppendResult, EventStoreError>]
 
     /// Reads up to `maximumCount` events of one stream, in order, starting at version `from`.

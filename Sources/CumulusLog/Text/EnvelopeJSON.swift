@@ -106,7 +106,9 @@ public enum EnvelopeJSON {
         }
         var schemaVersion: UInt16 = 1
         if let value = object["schemaVersion"] {
-            guard let number = wholeNumber(value), let version = UInt16(exactly: number), version > 0 else { throw fail("'\(context)schemaVersion' must be a whole number from 1 to 65535") }
+            guard let number = wholeNumber(value), let version = UInt16(exactly: number), version > 0 else {
+                throw fail("'\(context)schemaVersion' must be a whole number from 1 to 65535")
+            }
             schemaVersion = version
         }
         var occurredAt = Timestamp.now
@@ -128,7 +130,9 @@ public enum EnvelopeJSON {
             guard let string = text as? String else { throw fail("'\(context)payloadText' must be a string") }
             payload = Array(string.utf8)
         } else if let value = object["payload"] {
-            guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
+            guard
+                let data = try? JSONSerialization.data(
+                    withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
             else { throw fail("'\(context)payload' cannot be written as JSON") }
             payload = Array(data)
         } else {
@@ -159,7 +163,9 @@ public enum EnvelopeJSON {
 
     private static func uuid(_ value: Any?, _ field: String, _ fail: (String) -> LineError) throws(LineError) -> UUID? {
         guard let value, !(value is NSNull) else { return nil }
-        guard let text = value as? String, let uuid = UUID(uuidString: text) else { throw fail("'\(field)' must be a UUID") }
+        guard let text = value as? String, let uuid = UUID(uuidString: text) else {
+            throw fail("'\(field)' must be a UUID")
+        }
         return uuid
     }
 }

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what building Cumulus needs beyond the Swift toolchain: Debian's liblmdb-dev (and
+# lmdb-utils for inspecting a data directory). Does nothing when they are installed already.
+set -euo pipefail
+missing=()
+dpkg -s liblmdb-dev >/dev/null 2>&1 || missing+=(liblmdb-dev)
+dpkg -s lmdb-utils >/dev/null 2>&1 || missing+=(lmdb-utils)
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing ${missing[*]}" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "the Swift toolchain (swift 6.x) is not on PATH" >&2; exit 1; }
