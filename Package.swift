@@ -45,6 +45,13 @@ let package = Package(
             dependencies: ["CumulusLog", "CumulusLMDB"],
             path: "Tools/cumulus-torture"
         ),
+        .systemLibrary(
+            name: "CSQLite", path: "Benchmarks/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .executableTarget(
+            name: "cumulus-bench",
+            dependencies: ["CLMDB", "CSQLite", "CumulusLog", "CumulusLMDB"],
+            path: "Benchmarks/cumulus-bench"
+        ),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusLMDBTests", dependencies: ["CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),

@@ -1,0 +1,145 @@
+import CLMDB
+import CumulusLMDB
+import CumulusLog
+import Foundation
+
+/// Measures the choice of stream index on the write path: durable bulk appends in large commits over
+/// many streams, for the log alone, a naive per-event `(stream, version) → position` index, the
+/// stream-head table Cumulus uses (all three written straight to LMDB), and Cumulus through its API.
+/// Batches alternate between contenders so that machine drift hits them all.
+struct StreamIndexBenchmark {
+    let workload: PresenceWorkload
+    let batchSize: Int
+    let directory: String
+
+    struct Outcome {
+        let name: String
+        var seconds: Double = 0
+        var events = 0
+        var rate: Double { seconds > 0 ? Double(events) / seconds : 0 }
+    }
+
+    func run() async throws -> [Outcome] {
+        // Pre-encode the records once, outside any timing: the raw contenders store the same bytes Cumulus
+        // would, without Cumulus's own work (hashing, checks, bookkeeping).
+        var records: [[UInt8]] = []
+        records.reserveCapacity(workload.events.count)
+        var versions = [UInt64](repeating: 0, count: workload.streams.count)
+        var lastPositions = [UInt64](repeating: 0, count: workload.streams.count)
+        var link = ChainLink.genesis
+        for (offset, event) in workload.events.enumerated() {
+            let stream = event.streamIndex
+            versions[stream] += 1
+            var buffer: [UInt8] = []
+            link = RecordCodec.encode(
+                event.proposed,
+                stream: workload.streams[stream],
+                version: StreamVersion(versions[stream]),
+                previousInStream: GlobalPosition(lastPositions[stream]),
+                recordedAt: .now,
+                position: GlobalPosition(UInt64(offset + 1)),
+                previousLink: link,
+                into: &buffer
+            )
+            lastPositions[stream] = UInt64(offset + 1)
+            records.append(buffer)
+        }
+        let streamKeys = workload.streams.map { Array($0.rawValue.utf8) }
+
+        let logOnly = RawLMDB(path: directory + "/log-only", databases: ["events"])
+        let naive = RawLMDB(path: directory + "/naive", databases: ["events", "index"])
+        let heads = RawLMDB(path: directory + "/heads", databases: ["events", "streams"])
+        let cumulus = try LMDBEventStore.open(directory: directory + "/cumulus", options: .init(create: true))
+        defer { cumulus.close() }
+
+        var outcomes = [
+            Outcome(name: "limit: log only (raw LMDB)"),
+            Outcome(name: "naive per-event stream index (raw LMDB)"),
+            Outcome(name: "stream-head table, Cumulus's design (raw LMDB)"),
+            Outcome(name: "Cumulus API"),
+        ]
+        var naiveVersions = [UInt64](repeating: 0, count: workload.streams.count)
+        var headVersions = [(UInt64, UInt64)](repeating: (0, 0), count: workload.streams.count)
+        let clock = ContinuousClock()
+        var start = 0
+        var round = 0
+        while start < workload.events.count {
+            let end = min(start + batchSize, workload.events.count)
+            let range = start..<end
+            for turn in 0..<4 {
+                let contender = (turn + round) % 4
+                let began = clock.now
+                switch contender {
+                case 0:
+                    let events = logOnly.handle("events")
+                    logOnly.write { txn in
+                        for index in range { putRecord(txn, events, position: index + 1, records[index]) }
+                    }
+                case 1:
+                    let events = naive.handle("events")
+                    let index = naive.handle("index")
+                    naive.write { txn in
+                        for offset in range {
+                            putRecord(txn, events, position: offset + 1, records[offset])
+                            let stream = workload.events[offset].streamIndex
+                            naiveVersions[stream] += 1
+                            let key =
+                                streamKeys[stream] + withUnsafeBytes(of: naiveVersions[stream].bigEndian, Array.init)
+                            let value = withUnsafeBytes(of: UInt64(offset + 1).bigEndian, Array.init)
+                            key.withUnsafeBytes { keyRaw in
+                                value.withUnsafeBytes { valueRaw in
+                                    RawLMDB.put(txn, index, key: keyRaw, value: valueRaw)
+                                }
+                            }
+                        }
+                    }
+                case 2:
+                    let events = heads.handle("events")
+                    let streamsDB = heads.handle("streams")
+                    heads.write { txn in
+                        var touched = Set<Int>()
+                        for offset in range {
+                            putRecord(txn, events, position: offset + 1, records[offset])
+                            let stream = workload.events[offset].streamIndex
+                            headVersions[stream] = (headVersions[stream].0 + 1, UInt64(offset + 1))
+                            touched.insert(stream)
+                        }
+                        for stream in touched.sorted() {
+                            let value =
+                                withUnsafeBytes(of: headVersions[stream].0.littleEndian, Array.init)
+                                + withUnsafeBytes(of: headVersions[stream].1.littleEndian, Array.init)
+                            streamKeys[stream].withUnsafeBytes { keyRaw in
+                                value.withUnsafeBytes { valueRaw in
+                                    RawLMDB.put(txn, streamsDB, key: keyRaw, value: valueRaw)
+                                }
+                            }
+                        }
+                    }
+                default:
+                    var grouped: [Int: [ProposedEvent]] = [:]
+                    for offset in range {
+                        grouped[workload.events[offset].streamIndex, default: []].append(
+                            workload.events[offset].proposed)
+                    }
+                    let appends = grouped.map {
+                        StreamAppend(stream: workload.streams[$0.key], expectedVersion: .any, events: $0.value)
+                    }
+                    _ = try await cumulus.append(atomically: appends)
+                }
+                let elapsed = clock.now - began
+                outcomes[contender].seconds +=
+                    Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                outcomes[contender].events += range.count
+            }
+            start = end
+            round += 1
+        }
+        return outcomes
+    }
+
+    private func putRecord(_ txn: OpaquePointer, _ dbi: MDB_dbi, position: Int, _ record: [UInt8]) {
+        withUnsafeBytes(of: UInt64(position).bigEndian) { key in
+            record.withUnsafeBytes { value in RawLMDB.put(txn, dbi, key: key, value: value, flags: MDB_APPEND) }
+        }
+    }
+}
