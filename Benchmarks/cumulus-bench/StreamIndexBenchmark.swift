@@ -11,6 +11,8 @@ struct StreamIndexBenchmark {
     let workload: PresenceWorkload
     let batchSize: Int
     let directory: String
+    /// Runs only this contender (0–3), for profiling.
+    var only: Int? = ProcessInfo.processInfo.environment["CUMULUS_BENCH_ONLY"].flatMap { Int($0) }
 
     struct Outcome {
         let name: String
@@ -66,8 +68,16 @@ struct StreamIndexBenchmark {
         while start < workload.events.count {
             let end = min(start + batchSize, workload.events.count)
             let range = start..<end
+            var grouped: [Int: [ProposedEvent]] = [:]
+            for offset in range {
+                grouped[workload.events[offset].streamIndex, default: []].append(workload.events[offset].proposed)
+            }
+            let appends = grouped.map {
+                StreamAppend(stream: workload.streams[$0.key], expectedVersion: .any, events: $0.value)
+            }
             for turn in 0..<4 {
                 let contender = (turn + round) % 4
+                if let only, only != contender { continue }
                 let began = clock.now
                 switch contender {
                 case 0:
@@ -116,14 +126,6 @@ struct StreamIndexBenchmark {
                         }
                     }
                 default:
-                    var grouped: [Int: [ProposedEvent]] = [:]
-                    for offset in range {
-                        grouped[workload.events[offset].streamIndex, default: []].append(
-                            workload.events[offset].proposed)
-                    }
-                    let appends = grouped.map {
-                        StreamAppend(stream: workload.streams[$0.key], expectedVersion: .any, events: $0.value)
-                    }
                     _ = try await cumulus.append(atomically: appends)
                 }
                 let elapsed = clock.now - began

@@ -44,13 +44,7 @@ extension LMDBEventStore {
                     )
                 }
                 heads[event.stream] = StreamHead(version: previous.version + 1, lastPosition: position)
-                let key = event.id.bytes
-                let indexed = try withBytes(key) { (raw) throws(EventStoreError) in
-                    try txn.get(txn.databases.eventIDs, key: raw)
-                }
-                guard let indexed, indexed.count == 8,
-                    UInt64(bigEndian: indexed.loadUnaligned(as: UInt64.self)) == position
-                else {
+                guard try txn.position(ofEventID: event.id) == position else {
                     throw .integrityViolation(position: here, reason: "the event-id index does not point to this event")
                 }
                 link = stored

@@ -324,18 +324,7 @@ public final class LMDBEventStore: EventStore {
     public func event(id: EventID) async throws(EventStoreError) -> RecordedEvent? {
         try checkOpen()
         return try environment.read { (txn) throws(EventStoreError) -> RecordedEvent? in
-            let key = id.bytes
-            guard
-                let found = try withBytes(
-                    key,
-                    { (raw) throws(EventStoreError) in
-                        try txn.get(txn.databases.eventIDs, key: raw)
-                    })
-            else { return nil }
-            guard found.count == 8 else {
-                throw .integrityViolation(position: nil, reason: "event-id index entry of \(id) is damaged")
-            }
-            let position = UInt64(bigEndian: found.loadUnaligned(as: UInt64.self))
+            guard let position = try txn.position(ofEventID: id) else { return nil }
             guard let raw = try txn.record(at: position) else {
                 throw .integrityViolation(position: GlobalPosition(position), reason: "indexed event is missing")
             }

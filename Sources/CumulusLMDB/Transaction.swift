@@ -1,5 +1,6 @@
 internal import CLMDB
 import CumulusLog
+import Foundation
 
 /// The named databases of a Cumulus environment, opened once at start and shared.
 struct Databases: Sendable {
@@ -73,6 +74,36 @@ struct Transaction: ~Copyable {
                 )
             }
         }
+    }
+
+    /// The position the event-id index holds for `id`, or nil.
+    func position(ofEventID id: EventID) throws(EventStoreError) -> UInt64? {
+        var uuid = id.uuid.uuid
+        var data = MDB_val()
+        let code = withUnsafeMutableBytes(of: &uuid) { raw -> Int32 in
+            var key = MDB_val(mv_size: 16, mv_data: raw.baseAddress)
+            return mdb_get(pointer, databases.eventIDs, &key, &data)
+        }
+        if code == MDB_NOTFOUND { return nil }
+        try LMDBCall.check(code, "mdb_get(eventIDs, \(id))")
+        guard data.mv_size == 8, let bytes = data.mv_data else {
+            throw .integrityViolation(position: nil, reason: "the event-id index entry of \(id) is damaged")
+        }
+        return UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
+    }
+
+    /// Indexes `id` at `position`; the id must not be indexed yet.
+    func index(eventID id: EventID, at position: UInt64) throws(EventStoreError) {
+        var uuid = id.uuid.uuid
+        var value = position.bigEndian
+        let code = withUnsafeMutableBytes(of: &uuid) { keyRaw -> Int32 in
+            withUnsafeMutableBytes(of: &value) { valueRaw -> Int32 in
+                var key = MDB_val(mv_size: 16, mv_data: keyRaw.baseAddress)
+                var data = MDB_val(mv_size: 8, mv_data: valueRaw.baseAddress)
+                return mdb_put(pointer, databases.eventIDs, &key, &data, UInt32(MDB_NOOVERWRITE))
+            }
+        }
+        try LMDBCall.check(code, "index event id \(id)")
     }
 
     /// The highest position stored, 0 when the log is empty.

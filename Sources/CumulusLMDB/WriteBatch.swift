@@ -86,16 +86,7 @@ struct WriteBatch {
         var new: EventID?
         for append in appends {
             for event in append.events {
-                let idBytes = event.id.bytes
-                let found = try withBytes(idBytes) { (raw) throws(EventStoreError) in
-                    try txn.get(txn.databases.eventIDs, key: raw)
-                }
-                if let found {
-                    guard found.count == 8 else {
-                        throw .integrityViolation(
-                            position: nil, reason: "event-id index entry of \(event.id) is damaged")
-                    }
-                    let position = UInt64(bigEndian: found.loadUnaligned(as: UInt64.self))
+                if let position = try txn.position(ofEventID: event.id) {
                     guard let raw = try txn.record(at: position) else {
                         throw .integrityViolation(
                             position: GlobalPosition(position),
@@ -154,19 +145,7 @@ struct WriteBatch {
                 try withBytes(buffer) { (record) throws(EventStoreError) in
                     try txn.appendRecord(at: position, record)
                 }
-                let idBytes = event.id.bytes
-                let positionBytes = bytes(of: position.bigEndian)
-                try withBytes(idBytes) { (key) throws(EventStoreError) in
-                    try withBytes(positionBytes) { (value) throws(EventStoreError) in
-                        try txn.put(
-                            txn.databases.eventIDs,
-                            key: key,
-                            value: value,
-                            flags: MDB_NOOVERWRITE,
-                            "index event id \(event.id)"
-                        )
-                    }
-                }
+                try txn.index(eventID: event.id, at: position)
                 current = StreamHead(version: version, lastPosition: position)
                 lastPosition = position
             }

@@ -86,7 +86,7 @@ package enum RecordCodec {
         appendShortString(event.actor, to: &buffer)
         buffer.append(contentsOf: event.payload)
         let link = buffer.withUnsafeBytes { ChainLink.next(after: previousLink, position: position, body: $0) }
-        buffer.append(contentsOf: link.bytes)
+        link.withUnsafeBytes { buffer.append(contentsOf: $0) }
         return link
     }
 
