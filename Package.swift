@@ -30,8 +30,9 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "CumulusLMDB", dependencies: ["CLMDB", "CumulusLog"]),
+        .target(name: "CumulusDomain"),
         .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
-        .target(name: "CumulusProjections", dependencies: ["CumulusLog"], path: "Projections"),
+        .target(name: "CumulusProjections", dependencies: ["CumulusLog", "CumulusDomain"], path: "Projections"),
         .executableTarget(
             name: "cumulus",
             dependencies: [
@@ -52,6 +53,7 @@ let package = Package(
             dependencies: ["CLMDB", "CSQLite", "CumulusLog", "CumulusLMDB"],
             path: "Benchmarks/cumulus-bench"
         ),
+        .testTarget(name: "CumulusDomainTests", dependencies: ["CumulusDomain"], exclude: ["Fixtures"]),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusLMDBTests", dependencies: ["CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),

@@ -1,0 +1,121 @@
+/// The state a decision reads, loaded by the command handler by folding the relevant streams.
+///
+/// The handler loads the tenant, its licence pool, the registry (for identity changes), the tenant's
+/// OU tree, and the services and users the command names (for tenant deletion and script runs: all the
+/// tenant's services). It appends the decision with the versions it loaded those streams at, so a
+/// concurrent change to anything the decision read makes the append fail and the command retry.
+public struct DecisionContext: Hashable, Sendable {
+    /// Live tenants' names, domains and Azure ids.
+    public var registry: TenantRegistry
+    /// The tenant, if it exists.
+    public var tenant: Tenant?
+    /// The tenant's licence pool (an empty pool if its stream has no events yet).
+    public var licences: LicencePool?
+    /// The tenant's organisation units.
+    public var ous: [OUID: OrganisationUnit]
+    /// Services the command touches (all of the tenant's for deletion and script runs).
+    public var services: [ServiceID: Service]
+    /// Users the command touches (and the acting user, for provisioning from Teams).
+    public var users: [UserID: User]
+
+    /// Creates a context; everything defaults to empty.
+    public init(
+        registry: TenantRegistry = TenantRegistry(), tenant: Tenant? = nil, licences: LicencePool? = nil,
+        ous: [OUID: OrganisationUnit] = [:], services: [ServiceID: Service] = [:], users: [UserID: User] = [:]
+    ) {
+        self.registry = registry
+        self.tenant = tenant
+        self.licences = licences
+        self.ous = ous
+        self.services = services
+        self.users = users
+    }
+
+    /// Folds events of any streams into the context (handy for tests and in-memory handlers).
+    ///
+    /// The context describes one tenant: a `TenantCreated` makes that tenant current, and tenant or
+    /// licence events of other tenants are ignored (registry events always apply).
+    public mutating func apply(_ event: DomainEvent) {
+        registry = TenantRegistry.evolve(registry, event)
+        // The context holds one tenant: events of another tenant's streams leave it unchanged.
+        let stream = event.stream
+        if case .tenantCreated = event {
+            tenant = Tenant.evolve(nil, event)
+        } else if let current = tenant, stream == .tenant(current.id) {
+            tenant = Tenant.evolve(current, event)
+        }
+        if licences.map({ stream == .licences($0.tenant) }) ?? stream.rawValue.hasPrefix("licences-") {
+            licences = LicencePool.evolve(licences, event)
+        }
+        if let ou = ouID(of: event) { ous[ou] = OrganisationUnit.evolve(ous[ou], event) }
+        if let service = serviceID(of: event) { services[service] = Service.evolve(services[service], event) }
+        if let user = userID(of: event) { users[user] = User.evolve(users[user], event) }
+    }
+
+    /// Folds several events in order.
+    public mutating func apply(_ events: [DomainEvent]) {
+        for event in events { apply(event) }
+    }
+
+    private func ouID(of event: DomainEvent) -> OUID? {
+        switch event {
+        case .ouCreated(let e): e.ou
+        case .ouRenamed(let e): e.ou
+        case .ouMoved(let e): e.ou
+        case .ouDeleted(let e): e.ou
+        case .ouContentAdded(let e): e.ou
+        case .ouContentRemoved(let e): e.ou
+        default: nil
+        }
+    }
+
+    private func serviceID(of event: DomainEvent) -> ServiceID? {
+        switch event {
+        case .serviceProvisioned(let e): e.service
+        case .serviceRenamed(let e): e.service
+        case .serviceMoved(let e): e.service
+        case .serviceTypeChanged(let e): e.service
+        case .distributionSettingsChanged(let e): e.service
+        case .serviceDeletionRequested(let e): e.service
+        case .serviceDeletionCompleted(let e): e.service
+        default: nil
+        }
+    }
+
+    private func userID(of event: DomainEvent) -> UserID? {
+        switch event {
+        case .userCreated(let e): e.user
+        case .userRemoved(let e): e.user
+        case .membershipAssigned(let e): e.user
+        case .membershipRemoved(let e): e.user
+        case .presenceChanged(let e): e.user
+        case .userStateChanged(let e): e.user
+        default: nil
+        }
+    }
+
+    /// The live OU `id` of `tenant`.
+    /// - Throws: ``DomainError/notFound(_:)`` or ``DomainError/notLive(_:_:)``.
+    func liveOU(_ id: OUID, of tenant: TenantID) throws(DomainError) -> OrganisationUnit {
+        guard let ou = ous[id], ou.tenant == tenant else { throw .notFound(.ou(id)) }
+        guard ou.lifecycle == .live else { throw .notLive(.ou(id), ou.lifecycle) }
+        return ou
+    }
+
+    /// `id` and the OUs above it, nearest first, up to the root.
+    func ouAndAncestors(_ id: OUID) -> [OUID] {
+        var chain: [OUID] = []
+        var current: OUID? = id
+        while let ou = current, !chain.contains(ou) {
+            chain.append(ou)
+            current = ous[ou]?.parent
+        }
+        return chain
+    }
+
+    /// The OUs strictly above `id`, nearest first.
+    func ancestors(_ id: OUID) -> [OUID] { Array(ouAndAncestors(id).dropFirst()) }
+
+    /// The tenant's licence pool, empty if none was loaded.
+    func pool(for tenant: TenantID) -> LicencePool { licences ?? LicencePool(tenant: tenant) }
+}

@@ -1,0 +1,31 @@
+/// The name of one stream in the event log.
+///
+/// One stream per aggregate (`tenant-<id>`, `ou-<id>`, `service-<id>`, `user-<id>`), plus the two
+/// streams that carry tenant-wide and platform-wide invariants (`licences-<tenant>` and
+/// `registry-tenants`); see DESIGN.md for why those boundaries were chosen.
+public struct AggregateStream: Hashable, Sendable, Comparable, CustomStringConvertible {
+    /// The string the log stores, e.g. `tenant-6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11`.
+    public let rawValue: String
+
+    /// Wraps an already formed stream name.
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    /// The stream of a tenant's own facts (details, settings, state, lifecycle).
+    public static func tenant(_ id: TenantID) -> AggregateStream { AggregateStream(rawValue: "tenant-\(id)") }
+    /// The stream of one organisation unit.
+    public static func ou(_ id: OUID) -> AggregateStream { AggregateStream(rawValue: "ou-\(id)") }
+    /// The stream of one service.
+    public static func service(_ id: ServiceID) -> AggregateStream { AggregateStream(rawValue: "service-\(id)") }
+    /// The stream of one user, including its presence and user-state changes.
+    public static func user(_ id: UserID) -> AggregateStream { AggregateStream(rawValue: "user-\(id)") }
+    /// The stream of a tenant's licence contingents and assignments.
+    public static func licences(_ tenant: TenantID) -> AggregateStream { AggregateStream(rawValue: "licences-\(tenant)") }
+    /// The platform-wide stream reserving tenant names, O365 domains and Azure tenant ids.
+    public static let tenantRegistry = AggregateStream(rawValue: "registry-tenants")
+
+    /// The raw name.
+    public var description: String { rawValue }
+
+    /// Orders by raw name.
+    public static func < (lhs: AggregateStream, rhs: AggregateStream) -> Bool { lhs.rawValue < rhs.rawValue }
+}
