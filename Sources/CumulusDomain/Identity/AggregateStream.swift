@@ -19,7 +19,9 @@ public struct AggregateStream: Hashable, Sendable, Comparable, CustomStringConve
     /// The stream of one user, including its presence and user-state changes.
     public static func user(_ id: UserID) -> AggregateStream { AggregateStream(rawValue: "user-\(id)") }
     /// The stream of a tenant's licence contingents and assignments.
-    public static func licences(_ tenant: TenantID) -> AggregateStream { AggregateStream(rawValue: "licences-\(tenant)") }
+    public static func licences(_ tenant: TenantID) -> AggregateStream {
+        AggregateStream(rawValue: "licences-\(tenant)")
+    }
     /// The platform-wide stream reserving tenant names, O365 domains and Azure tenant ids.
     public static let tenantRegistry = AggregateStream(rawValue: "registry-tenants")
 
