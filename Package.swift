@@ -54,6 +54,7 @@ let package = Package(
             path: "Benchmarks/cumulus-bench"
         ),
         .testTarget(name: "CumulusDomainTests", dependencies: ["CumulusDomain"], exclude: ["Fixtures"]),
+        .testTarget(name: "CumulusProjectionsTests", dependencies: ["CumulusProjections", "CumulusDomain", "CumulusLog"]),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusLMDBTests", dependencies: ["CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),
