@@ -13,17 +13,19 @@ import Foundation
 final class GroupCommitter: @unchecked Sendable {
     enum Request {
         case atomic([StreamAppend], CheckedContinuation<Result<[AppendResult], EventStoreError>, Never>)
-        case independent(
-            [Result<StreamAppend, EventStoreError>],
-            CheckedContinuation<Result<[Result<AppendResult, EventStoreError>], EventStoreError>, Never>
+        case units(
+            [Result<[StreamAppend], EventStoreError>],
+            CheckedContinuation<Result<[Result<[AppendResult], EventStoreError>], EventStoreError>, Never>
         )
         case checkpoint(Checkpoint, CheckedContinuation<Result<Void, EventStoreError>, Never>)
 
         var eventCount: Int {
             switch self {
             case .atomic(let appends, _): return appends.reduce(0) { $0 + $1.events.count }
-            case .independent(let items, _):
-                return items.reduce(0) { total, item in total + ((try? item.get())?.events.count ?? 0) }
+            case .units(let items, _):
+                return items.reduce(0) { total, item in
+                    total + ((try? item.get())?.reduce(0) { $0 + $1.events.count } ?? 0)
+                }
             case .checkpoint: return 1
             }
         }
@@ -31,7 +33,7 @@ final class GroupCommitter: @unchecked Sendable {
 
     private enum Outcome {
         case atomic(Result<[AppendResult], EventStoreError>)
-        case independent([Result<AppendResult, EventStoreError>])
+        case units([Result<[AppendResult], EventStoreError>])
         case checkpoint(Result<Void, EventStoreError>)
     }
 
@@ -112,17 +114,16 @@ final class GroupCommitter: @unchecked Sendable {
                         switch request {
                         case .atomic(let appends, _):
                             outcomes.append(.atomic(try batch.apply(appends, txn)))
-                        case .independent(let items, _):
-                            var results: [Result<AppendResult, EventStoreError>] = []
+                        case .units(let items, _):
+                            var results: [Result<[AppendResult], EventStoreError>] = []
                             results.reserveCapacity(items.count)
                             for item in items {
                                 switch item {
                                 case .failure(let refusal): results.append(.failure(refusal))
-                                case .success(let append):
-                                    results.append(try batch.apply([append], txn).map { $0[0] })
+                                case .success(let appends): results.append(try batch.apply(appends, txn))
                                 }
                             }
-                            outcomes.append(.independent(results))
+                            outcomes.append(.units(results))
                         case .checkpoint(let checkpoint, _):
                             try batch.save(checkpoint, txn)
                             outcomes.append(.checkpoint(.success(())))
@@ -142,7 +143,7 @@ final class GroupCommitter: @unchecked Sendable {
             for (request, outcome) in zip(group, outcomes) {
                 switch (request, outcome) {
                 case (.atomic(_, let continuation), .atomic(let result)): continuation.resume(returning: result)
-                case (.independent(_, let continuation), .independent(let results)):
+                case (.units(_, let continuation), .units(let results)):
                     continuation.resume(returning: .success(results))
                 case (.checkpoint(_, let continuation), .checkpoint(let result)): continuation.resume(returning: result)
                 default: preconditionFailure("outcomes are built in request order")
@@ -152,7 +153,7 @@ final class GroupCommitter: @unchecked Sendable {
             for request in group {
                 switch request {
                 case .atomic(_, let continuation): continuation.resume(returning: .failure(error))
-                case .independent(_, let continuation): continuation.resume(returning: .failure(error))
+                case .units(_, let continuation): continuation.resume(returning: .failure(error))
                 case .checkpoint(_, let continuation): continuation.resume(returning: .failure(error))
                 }
             }

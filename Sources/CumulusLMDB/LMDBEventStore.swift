@@ -152,24 +152,22 @@ public final class LMDBEventStore: EventStore {
         return try result.get()
     }
 
-    /// Appends independent appends with one result each; see ``EventStore/append(independently:)``.
-    public func append(
-        independently appends: [StreamAppend]
-    ) async throws(EventStoreError)
-        -> [Result<AppendResult, EventStoreError>]
+    /// Appends independent atomic units with one result each; see ``EventStore/append(units:)``.
+    public func append(units: [[StreamAppend]]) async throws(EventStoreError)
+        -> [Result<[AppendResult], EventStoreError>]
     {
         try checkOpen()
-        let items = appends.map { append -> Result<StreamAppend, EventStoreError> in
+        let items = units.map { unit -> Result<[StreamAppend], EventStoreError> in
             do throws(EventStoreError) {
-                try Self.validate([append])
-                return .success(append)
+                try Self.validate(unit)
+                return .success(unit)
             } catch {
                 return .failure(error)
             }
         }
         let committer = self.committer
         let result = await withCheckedContinuation { continuation in
-            if !committer.submit(.independent(items, continuation)) {
+            if !committer.submit(.units(items, continuation)) {
                 continuation.resume(returning: .failure(.closed))
             }
         }

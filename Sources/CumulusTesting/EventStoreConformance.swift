@@ -293,6 +293,21 @@ public enum EventStoreConformance {
             throw ConformanceFailure(check: name, message: "the empty append was not refused: \(results[3])")
         }
         try expect(try await store.lastPosition() == GlobalPosition(4), name, "wrong number of events stored")
+        // Units of several streams are atomic on their own: one stale stream refuses its whole unit only.
+        let units = try await store.append(units: [
+            [
+                StreamAppend(stream: StreamName("user-d"), expectedVersion: .noStream, events: events(1, "d")),
+                StreamAppend(stream: taken, expectedVersion: .exactly(StreamVersion(7)), events: events(1, "no")),
+            ],
+            [
+                StreamAppend(stream: StreamName("user-e"), expectedVersion: .noStream, events: events(1, "e")),
+                StreamAppend(stream: taken, expectedVersion: .exactly(StreamVersion(1)), events: events(1, "yes")),
+            ],
+        ])
+        try expect((try? units[0].get()) == nil, name, "a unit with a stale stream was accepted")
+        try expect((try? units[1].get())?.count == 2, name, "the sound unit was refused: \(units[1])")
+        try expect(try await store.version(of: StreamName("user-d")) == .empty, name, "half a refused unit was written")
+        try expect(try await store.version(of: taken) == StreamVersion(2), name, "the sound unit was not written")
     }
 
     static func subscription(_ store: any EventStore) async throws {

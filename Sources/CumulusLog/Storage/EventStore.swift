@@ -15,14 +15,12 @@ public protocol EventStore: Sendable {
     /// Each stream has its own expected version; one mismatch refuses the whole call.
     func append(atomically appends: [StreamAppend]) async throws(EventStoreError) -> [AppendResult]
 
-    /// Appends many independent appends in as few transactions as possible, each with its own result.
+    /// Appends many independent units in as few transactions as possible, each with its own result.
     ///
-    /// One refused append (a version mismatch, a conflicting id) does not refuse the others; the
-    /// results come back in the order of `appends`. This is the high-volume path for feeds and imports.
-    func append(
-        independently appends: [StreamAppend]
-    ) async throws(EventStoreError)
-        -> [Result<AppendResult, EventStoreError>]
+    /// Each unit is atomic on its own (all its streams, or none), exactly as ``append(atomically:)``; one
+    /// refused unit (a version mismatch, a conflicting id) does not refuse the others. Results come back in
+    /// the order of `units`. This is the high-volume path for feeds and imports.
+    func append(units: [[StreamAppend]]) async throws(EventStoreError) -> [Result<[AppendResult], EventStoreError>]
 
     /// Reads up to `maximumCount` events of one stream, in order, starting at version `from`.
     func read(
@@ -85,6 +83,19 @@ extension EventStore {
         )
         guard let result = results.first else { throw .emptyAppend(stream) }
         return result
+    }
+
+    /// Appends many independent single-stream appends, each with its own result; see ``append(units:)``.
+    public func append(independently appends: [StreamAppend]) async throws(EventStoreError)
+        -> [Result<AppendResult, EventStoreError>]
+    {
+        let results = try await append(units: appends.map { [$0] })
+        return results.map { result in
+            result.flatMap { results in
+                guard let first = results.first else { return .failure(.invalidField(field: "append", reason: "no result")) }
+                return .success(first)
+            }
+        }
     }
 
     /// Reads a whole stream from its first event.
