@@ -31,12 +31,13 @@ let package = Package(
         ),
         .target(name: "CumulusLMDB", dependencies: ["CLMDB", "CumulusLog"]),
         .target(name: "CumulusDomain"),
+        .target(name: "CumulusCommands", dependencies: ["CumulusDomain", "CumulusLog"]),
         .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
         .target(name: "CumulusProjections", dependencies: ["CumulusLog", "CumulusDomain"], path: "Projections"),
         .executableTarget(
             name: "cumulus",
             dependencies: [
-                "CumulusLog", "CumulusLMDB", "CumulusProjections",
+                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/cumulus"
@@ -54,7 +55,12 @@ let package = Package(
             path: "Benchmarks/cumulus-bench"
         ),
         .testTarget(name: "CumulusDomainTests", dependencies: ["CumulusDomain"], exclude: ["Fixtures"]),
-        .testTarget(name: "CumulusProjectionsTests", dependencies: ["CumulusProjections", "CumulusDomain", "CumulusLog"]),
+        .testTarget(
+            name: "CumulusProjectionsTests", dependencies: ["CumulusProjections", "CumulusDomain", "CumulusLog"]),
+        .testTarget(
+            name: "CumulusCommandsTests",
+            dependencies: ["CumulusCommands", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusTesting"]
+        ),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusLMDBTests", dependencies: ["CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),

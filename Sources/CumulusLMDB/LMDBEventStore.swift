@@ -153,7 +153,9 @@ public final class LMDBEventStore: EventStore {
     }
 
     /// Appends independent atomic units with one result each; see ``EventStore/append(units:)``.
-    public func append(units: [[StreamAppend]]) async throws(EventStoreError)
+    public func append(
+        units: [[StreamAppend]]
+    ) async throws(EventStoreError)
         -> [Result<[AppendResult], EventStoreError>]
     {
         try checkOpen()

@@ -86,13 +86,17 @@ extension EventStore {
     }
 
     /// Appends many independent single-stream appends, each with its own result; see ``append(units:)``.
-    public func append(independently appends: [StreamAppend]) async throws(EventStoreError)
+    public func append(
+        independently appends: [StreamAppend]
+    ) async throws(EventStoreError)
         -> [Result<AppendResult, EventStoreError>]
     {
         let results = try await append(units: appends.map { [$0] })
         return results.map { result in
             result.flatMap { results in
-                guard let first = results.first else { return .failure(.invalidField(field: "append", reason: "no result")) }
+                guard let first = results.first else {
+                    return .failure(.invalidField(field: "append", reason: "no result"))
+                }
                 return .success(first)
             }
         }

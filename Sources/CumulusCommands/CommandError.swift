@@ -1,0 +1,44 @@
+public import CumulusDomain
+public import CumulusLog
+
+/// Why a command was not carried out.
+public enum CommandError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The domain refused it (permission, validation, licence, lifecycle …); nothing was appended.
+    case refused(DomainError)
+    /// The log refused or failed the append.
+    case storage(EventStoreError)
+    /// An event in the log cannot be decoded by this version of Cumulus.
+    case undecodableEvent(position: GlobalPosition, type: String, reason: String)
+    /// Other writers kept changing the same streams; the command was tried this many times.
+    case tooMuchContention(attempts: Int)
+
+    /// What went wrong, in one sentence.
+    public var description: String {
+        switch self {
+        case .refused(let error): return error.description
+        case .storage(let error): return error.description
+        case .undecodableEvent(let position, let type, let reason):
+            return "the event at position \(position) (\(type)) cannot be read: \(reason)"
+        case .tooMuchContention(let attempts):
+            return "gave up after \(attempts) attempts: other writers kept changing the same streams"
+        }
+    }
+}
+
+/// What became of an accepted command.
+public enum CommandOutcome: Hashable, Sendable {
+    /// Its events were appended.
+    case appended([AppendResult])
+    /// Its event id is stored already (a repeated feed line): nothing was appended.
+    case alreadyStored(GlobalPosition)
+    /// It changes nothing (e.g. a setting set to the value it has): nothing was appended.
+    case unchanged
+
+    /// How many events it appended.
+    public var eventCount: Int {
+        guard case .appended(let results) = self else { return 0 }
+        return results.reduce(0) { total, result in
+            total + Int(result.lastPosition.rawValue - result.firstPosition.rawValue + 1)
+        }
+    }
+}

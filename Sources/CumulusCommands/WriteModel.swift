@@ -1,0 +1,110 @@
+public import CumulusDomain
+public import CumulusLog
+
+/// The write side's view of the log: every aggregate's state, folded from the log, and every stream's
+/// version — what a command is decided against and what its append expects.
+///
+/// It is caught up from the log (never from what a handler believes it wrote), so several handlers and
+/// several processes can write at once: the log's expected-version check refuses a decision made on a
+/// stale view, and the handler catches up and decides again. Copying it is cheap (copy-on-write
+/// dictionaries), which the importer uses to decide a batch speculatively.
+public struct WriteModel: Sendable {
+    /// The last log position folded in.
+    public private(set) var position = GlobalPosition.start
+    /// Live tenants' names, domains and Azure ids (platform-wide).
+    public private(set) var registry = TenantRegistry()
+    /// Per tenant: its aggregates, as the domain's decisions read them.
+    public private(set) var tenants: [TenantID: DecisionContext] = [:]
+    private var ouTenant: [OUID: TenantID] = [:]
+    private var serviceTenant: [ServiceID: TenantID] = [:]
+    private var userTenant: [UserID: TenantID] = [:]
+    private var versions: [String: UInt64] = [:]
+
+    /// An empty model, before the first event.
+    public init() {}
+
+    /// The version of a stream as this model has seen it.
+    public func version(of stream: AggregateStream) -> StreamVersion {
+        StreamVersion(versions[stream.rawValue] ?? 0)
+    }
+
+    /// Folds one recorded event; events at or before ``position`` are skipped (already folded).
+    /// - Throws: ``CommandError/undecodableEvent(position:type:reason:)`` when the payload cannot be read.
+    public mutating func apply(_ recorded: RecordedEvent) throws(CommandError) {
+        guard recorded.position > position else { return }
+        let event: DomainEvent
+        do {
+            event = try DomainEvent.decode(
+                type: recorded.type,
+                schemaVersion: recorded.schemaVersion,
+                payload: recorded.payload
+            )
+        } catch {
+            throw .undecodableEvent(position: recorded.position, type: recorded.type, reason: "\(error)")
+        }
+        fold(event)
+        versions[recorded.stream.rawValue] = recorded.streamVersion.rawValue
+        position = recorded.position
+    }
+
+    /// Folds events the caller decided but that are not yet read back from the log (speculation for a
+    /// batch); stream versions advance as the append will make them.
+    mutating func speculate(_ decision: Decision) {
+        for change in decision.changes {
+            versions[change.stream.rawValue, default: 0] += UInt64(change.events.count)
+        }
+        for event in decision.events { fold(event) }
+    }
+
+    private mutating func fold(_ event: DomainEvent) {
+        registry = TenantRegistry.evolve(registry, event)
+        guard let tenant = tenant(of: event) else { return }
+        var context = tenants[tenant] ?? DecisionContext()
+        tenants[tenant] = nil  // keep the dictionaries uniquely referenced while they change
+        context.apply(event)
+        tenants[tenant] = context
+    }
+
+    private mutating func tenant(of event: DomainEvent) -> TenantID? {
+        switch event {
+        case .tenantCreated(let created): return created.tenant
+        case .ouCreated(let created):
+            ouTenant[created.ou] = created.tenant
+            return created.tenant
+        case .serviceProvisioned(let provisioned):
+            serviceTenant[provisioned.service] = provisioned.tenant
+            return provisioned.tenant
+        case .userCreated(let created):
+            userTenant[created.user] = created.tenant
+            return created.tenant
+        default: break
+        }
+        let stream = event.stream.rawValue
+        guard let dash = stream.firstIndex(of: "-") else { return nil }
+        let kind = stream[..<dash]
+        let id = String(stream[stream.index(after: dash)...])
+        switch kind {
+        case "tenant", "licences": return TenantID(string: id)
+        case "ou": return OUID(string: id).flatMap { ouTenant[$0] }
+        case "service": return ServiceID(string: id).flatMap { serviceTenant[$0] }
+        case "user": return UserID(string: id).flatMap { userTenant[$0] }
+        default: return nil
+        }
+    }
+
+    /// The context a command is decided in: its tenant's aggregates plus the platform-wide registry.
+    public func context(for command: Command) -> DecisionContext {
+        var context = tenant(of: command).flatMap { tenants[$0] } ?? DecisionContext()
+        context.registry = registry
+        return context
+    }
+
+    /// The tenant a command concerns, when the model knows it.
+    public func tenant(of command: Command) -> TenantID? {
+        if let tenant = command.tenant { return tenant }
+        if let ou = command.ou { return ouTenant[ou] }
+        if let service = command.service { return serviceTenant[service] }
+        if let user = command.user { return userTenant[user] }
+        return nil
+    }
+}
