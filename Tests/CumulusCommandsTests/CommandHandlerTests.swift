@@ -195,7 +195,8 @@ struct CommandHandlerTests {
                         user: users[index % 3], availability: index % 2 == 0 ? .busy : .available, activity: nil),
                     by: feed))
         }
-        batch.append(request(.recordPresence(user: UserID(UUID()), availability: .busy, activity: nil), by: feed))  // unknown user
+        let unknownUser = UserID(UUID())
+        batch.append(request(.recordPresence(user: unknownUser, availability: .busy, activity: nil), by: feed))
         batch.append(
             request(.recordPresence(user: users[0], availability: .away, activity: nil), by: feed, id: duplicateID))
         batch.append(

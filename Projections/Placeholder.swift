@@ -1,2 +1,0 @@
-/// The projections arrive with their own issue; this target keeps their place in the package.
-public enum CumulusProjectionsPlaceholder {}
