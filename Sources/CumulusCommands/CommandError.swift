@@ -9,6 +9,9 @@ public enum CommandError: Error, Hashable, Sendable, CustomStringConvertible {
     case storage(EventStoreError)
     /// An event in the log cannot be decoded by this version of Cumulus.
     case undecodableEvent(position: GlobalPosition, type: String, reason: String)
+    /// The decision expects a stream at a version the log does not have, and the log holds nothing the
+    /// handler has not seen: typically a new entity whose id is taken.
+    case streamConflict(stream: String)
     /// Other writers kept changing the same streams; the command was tried this many times.
     case tooMuchContention(attempts: Int)
 
@@ -19,6 +22,8 @@ public enum CommandError: Error, Hashable, Sendable, CustomStringConvertible {
         case .storage(let error): return error.description
         case .undecodableEvent(let position, let type, let reason):
             return "the event at position \(position) (\(type)) cannot be read: \(reason)"
+        case .streamConflict(let stream):
+            return "stream '\(stream)' already holds events: the id of an entity this command creates is taken"
         case .tooMuchContention(let attempts):
             return "gave up after \(attempts) attempts: other writers kept changing the same streams"
         }

@@ -47,8 +47,14 @@ public actor CommandHandler {
     /// - Throws: ``CommandError/refused(_:)`` when the domain refuses it (nothing appended), and the log's errors.
     public func handle(_ request: CommandRequest) async throws(CommandError) -> CommandOutcome {
         if let stored = try await storedPosition(of: request) { return .alreadyStored(stored) }
+        var conflict: (stream: StreamName, seenAt: GlobalPosition)?
         for _ in 0..<maximumAttempts {
             try await catchUp()
+            if let conflict, model.position == conflict.seenAt {
+                // Nothing new in the log, yet the stream is not where the decision expects it: the command
+                // creates an entity whose id is taken (or the model cannot see why). Deciding again won't help.
+                throw .streamConflict(stream: conflict.stream.rawValue)
+            }
             let decision: Decision
             do {
                 decision = try request.decide(in: model.context(for: request.command))
@@ -62,7 +68,10 @@ public actor CommandHandler {
                 return results.allSatisfy(\.wasAlreadyStored)
                     ? .alreadyStored(results.first?.firstPosition ?? .start) : .appended(results)
             } catch {
-                if case .wrongExpectedVersion = error { continue }
+                if case .wrongExpectedVersion(let stream, _, _) = error {
+                    conflict = (stream, model.position)
+                    continue
+                }
                 throw .storage(error)
             }
         }
@@ -183,9 +192,12 @@ public actor CommandHandler {
 
     /// Decides every command in order and appends all of them in one atomic multi-stream append, or none.
     ///
-    /// - Returns: per command, its outcome; if any command is refused, nothing is appended and every
-    ///   refusal is returned (the other lines then report ``CommandOutcome/unchanged``… never appended).
-    public func handle(atomically requests: [CommandRequest]) async throws(CommandError) -> [LineResult] {
+    /// - Returns: per command, its refusal or acceptance (accepted lines carry no results of their own:
+    ///   the one append holds them all), and that append's results. If any command is refused, nothing
+    ///   is appended and `appended` is empty.
+    public func handle(atomically requests: [CommandRequest]) async throws(CommandError)
+        -> (lines: [LineResult], appended: [AppendResult])
+    {
         for _ in 0..<maximumAttempts {
             try await catchUp()
             var speculative = model
@@ -213,7 +225,7 @@ public actor CommandHandler {
                 }
                 speculative.speculate(decision)
             }
-            if refused || merged.isEmpty { return results }
+            if refused || merged.isEmpty { return (results, []) }
             let appended: [AppendResult]
             do throws(EventStoreError) {
                 appended = try await store.append(atomically: merged)
@@ -222,7 +234,7 @@ public actor CommandHandler {
                 throw .storage(error)
             }
             try await catchUp()
-            return results.map { result in result.map { $0 == .unchanged ? .unchanged : .appended(appended) } }
+            return (results, appended)
         }
         throw .tooMuchContention(attempts: maximumAttempts)
     }

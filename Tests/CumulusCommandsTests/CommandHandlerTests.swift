@@ -250,19 +250,42 @@ struct CommandHandlerTests {
         _ = try await setUpTenant(handler, users: 0)
         let before = try await log.store.lastPosition()
         let user = UserID(UUID())
-        let refused = try await handler.handle(atomically: [
+        let (refused, none) = try await handler.handle(atomically: [
             request(.createUser(tenant: tenant, user: user, upn: "a@contoso.com", displayName: "A", ou: nil)),
             // The transcription contingent is 0: refused, so the user is not created either.
             request(.assignUserLicence(user: user, kind: .transcription)),
         ])
-        #expect((try? refused[0].get()) != nil)
+        #expect((try? refused[0].get()) != nil && none.isEmpty)
         if case .failure(.refused(.licenceExhausted)) = refused[1] {} else { Issue.record("\(refused[1])") }
         #expect(try await log.store.lastPosition() == before)
-        let accepted = try await handler.handle(atomically: [
+        let (accepted, appended) = try await handler.handle(atomically: [
             request(.createUser(tenant: tenant, user: user, upn: "a@contoso.com", displayName: "A", ou: nil)),
             request(.recordPresence(user: user, availability: .busy, activity: nil), by: .presenceFeed(tenant)),
         ])
         #expect(accepted.allSatisfy { (try? $0.get()) != nil })
+        #expect(appended.count == 2, "one append of the user stream and the licence-free presence: \(appended)")
         #expect(try await log.store.read(stream: StreamName("user-\(user)")).count == 2)
+    }
+}
+
+@Suite("Command conflicts that no retry can fix")
+struct StreamConflictTests {
+    @Test func creatingAnEntityWhoseIDIsTakenIsRefusedNotRetriedForever() async throws {
+        let log = try TemporaryEventLog(durability: .deferred)
+        let handler = CommandHandler(store: log.store, maximumAttempts: 5)
+        let root = OUID(UUID())
+        func create(_ tenant: TenantID, domain: String) -> CommandRequest {
+            CommandRequest(
+                command: .createTenant(
+                    tenant: tenant, name: domain, o365Domain: domain, azureTenantID: UUID().uuidString, partner: nil,
+                    rootOU: root, rootOUName: "Root", widgetKey: UUID()),
+                actor: .systemAdmin, occurredAt: 0)
+        }
+        _ = try await handler.handle(create(TenantID(UUID()), domain: "one.onmicrosoft.com"))
+        let before = try await log.store.lastPosition()
+        await #expect(throws: CommandError.streamConflict(stream: "ou-\(root)")) {
+            _ = try await handler.handle(create(TenantID(UUID()), domain: "two.onmicrosoft.com"))
+        }
+        #expect(try await log.store.lastPosition() == before)
     }
 }

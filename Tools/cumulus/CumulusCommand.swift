@@ -13,8 +13,8 @@ struct CumulusCommand: AsyncParsableCommand {
             Every command works on one data directory: --data-dir, else $CUMULUS_DATA_DIR, else ./cumulus-data.
             """,
         subcommands: [
-            DemoCommand.self, InitCommand.self, AppendCommand.self, ReadCommand.self, TailCommand.self,
-            VerifyCommand.self, StatsCommand.self,
+            DemoCommand.self, InitCommand.self, ImportCommand.self, AppendCommand.self, ReadCommand.self,
+            TailCommand.self, VerifyCommand.self, StatsCommand.self,
         ]
     )
 }
