@@ -1,0 +1,71 @@
+import CumulusTesting
+import Foundation
+import Testing
+
+/// `cumulus import`: JSON Lines of commands, refused lines named, summaries, --atomic.
+@Suite("cumulus import")
+struct ImportTests {
+    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-import")
+
+    /// The example block of docs/domain.md: one line for every command, applying in order.
+    static func examples() throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("docs/domain.md"), encoding: .utf8)
+        let start = try #require(text.range(of: "<!-- import-examples:begin -->\n```jsonl\n"))
+        let end = try #require(text.range(of: "```\n<!-- import-examples:end -->"))
+        return String(text[start.upperBound..<end.lowerBound])
+    }
+
+    func cumulus(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String, error: String) {
+        try await ChildProcess.run("cumulus", arguments, input: input.map { Data($0.utf8) })
+    }
+
+    @Test func everyExampleCommandImportsAndARepeatIsRefusedLineByLine() async throws {
+        let examples = try Self.examples()
+        let lineCount = examples.split(separator: "\n").count
+        let first = try await cumulus(["import", "--data-dir", directory], input: examples)
+        #expect(first.status == 0, "\(first.error)")
+        #expect(first.output.contains("accepted: \(lineCount) "), "\(first.output)")
+        #expect(first.output.contains("refused: 0"))
+        let verified = try await cumulus(["verify", "--data-dir", directory])
+        #expect(verified.status == 0)
+        // The same file again: the tenant exists (or is deleted by then), so lines are refused, each named.
+        let second = try await cumulus(["import", "--data-dir", directory], input: examples)
+        #expect(second.status == 1)
+        #expect(second.error.contains("line 1: "))
+        #expect(second.output.contains("events appended: 0"))
+    }
+
+    @Test func malformedUnknownAndMissingAreRefusedLinesNotCrashes() async throws {
+        let input = """
+            {"command":"createTenant","actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z","tenant":"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11","name":"Contoso","o365Domain":"contoso.onmicrosoft.com","azureTenantId":"9a0c7a4e-3f1b-4c55-8d7e-0c1d2e3f4a5b","rootOU":"0b6f4f8e-1d2c-4e5f-8a9b-0c1d2e3f4a01","rootOUName":"Contoso"}
+            {not json
+            {"command":"launchRocket","actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z"}
+            {"command":"renameTenant","actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z","tenant":"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11"}
+            {"command":"changeOutboundSettings","actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z","tenant":"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11","maxScheduledTasksPerService":51}
+            {"command":"renameTenant","actor":"guest","occurredAt":"2026-11-20T08:00:00Z","tenant":"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11","name":"Nope"}
+            """
+        let result = try await cumulus(["import", "--data-dir", directory], input: input)
+        #expect(result.status == 1)
+        #expect(result.error.contains("line 2: malformed JSON"))
+        #expect(result.error.contains("line 3: ") && result.error.contains("launchRocket"))
+        #expect(result.error.contains("line 4: ") && result.error.contains("name"))
+        #expect(result.error.contains("line 5: ") && result.error.contains("maxScheduledTasksPerService"))
+        #expect(result.error.contains("line 6: permission denied"))
+        #expect(result.output.contains("accepted: 1 ") && result.output.contains("refused: 5"))
+    }
+
+    @Test func atomicImportRefusesTheWholeFileForOneBadLine() async throws {
+        let examples = try Self.examples()
+        let broken = examples + "{\"command\":\"renameTenant\",\"actor\":\"guest\",\"occurredAt\":\"2026-11-20T09:00:00Z\",\"tenant\":\"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11\",\"name\":\"X\"}\n"
+        let refused = try await cumulus(["import", "--data-dir", directory, "--atomic"], input: broken)
+        #expect(refused.status == 1)
+        #expect(refused.output.contains("nothing was appended"))
+        let stats = try await cumulus(["stats", "--data-dir", directory, "--json"])
+        #expect(stats.output.contains("\"events\":0"))
+        let accepted = try await cumulus(["import", "--data-dir", directory, "--atomic"], input: examples)
+        #expect(accepted.status == 0, "\(accepted.error)")
+        #expect(accepted.output.contains("refused: 0"))
+    }
+}
