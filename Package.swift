@@ -59,7 +59,8 @@ let package = Package(
             name: "CumulusProjectionsTests", dependencies: ["CumulusProjections", "CumulusDomain", "CumulusLog"]),
         .testTarget(
             name: "CumulusCommandsTests",
-            dependencies: ["CumulusCommands", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusTesting"]
+            dependencies: ["CumulusCommands", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusTesting"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusLMDBTests", dependencies: ["CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting"]),
