@@ -17,7 +17,9 @@ struct ImportTests {
         return String(text[start.upperBound..<end.lowerBound])
     }
 
-    func cumulus(_ arguments: [String], input: String? = nil) async throws -> (status: Int32, output: String, error: String) {
+    func cumulus(
+        _ arguments: [String], input: String? = nil
+    ) async throws -> (status: Int32, output: String, error: String) {
         try await ChildProcess.run("cumulus", arguments, input: input.map { Data($0.utf8) })
     }
 
@@ -58,7 +60,9 @@ struct ImportTests {
 
     @Test func atomicImportRefusesTheWholeFileForOneBadLine() async throws {
         let examples = try Self.examples()
-        let broken = examples + "{\"command\":\"renameTenant\",\"actor\":\"guest\",\"occurredAt\":\"2026-11-20T09:00:00Z\",\"tenant\":\"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11\",\"name\":\"X\"}\n"
+        let broken =
+            examples
+            + "{\"command\":\"renameTenant\",\"actor\":\"guest\",\"occurredAt\":\"2026-11-20T09:00:00Z\",\"tenant\":\"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11\",\"name\":\"X\"}\n"
         let refused = try await cumulus(["import", "--data-dir", directory, "--atomic"], input: broken)
         #expect(refused.status == 1)
         #expect(refused.output.contains("nothing was appended"))
@@ -67,5 +71,26 @@ struct ImportTests {
         let accepted = try await cumulus(["import", "--data-dir", directory, "--atomic"], input: examples)
         #expect(accepted.status == 0, "\(accepted.error)")
         #expect(accepted.output.contains("refused: 0"))
+    }
+
+    @Test func secretsNeverAppearInReadOutputOrErrors() async throws {
+        let examples = try Self.examples()
+        let first = examples.split(separator: "\n")[0]
+        let secret = "endpoint=https://acs.example.com/;accesskey=TOPSECRETKEY42"
+        let tenant = "6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11"
+        let settings =
+            "{\"command\":\"changeInteractSettings\",\"actor\":\"systemAdmin\",\"occurredAt\":\"2026-11-20T08:00:00Z\","
+            + "\"tenant\":\"\(tenant)\",\"enabled\":true,\"acsConnectionString\":\"\(secret)\","
+            + "\"sessionRecoveryTimeoutSeconds\":20,\"authorization\":\"none\"}"
+        let outOfRange = settings.replacingOccurrences(
+            of: "\"sessionRecoveryTimeoutSeconds\":20", with: "\"sessionRecoveryTimeoutSeconds\":99")
+        let result = try await cumulus(
+            ["import", "--data-dir", directory], input: "\(first)\n\(settings)\n\(outOfRange)\n")
+        #expect(result.error.contains("line 3: ") && !result.error.contains("TOPSECRETKEY42"), "\(result.error)")
+        let read = try await cumulus(["read", "--data-dir", directory])
+        let encoded = Data(secret.utf8).base64EncodedString().prefix(12)
+        #expect(read.status == 0)
+        #expect(!read.output.contains("TOPSECRETKEY42") && !read.output.contains(String(encoded)))
+        #expect(read.output.contains("\"payloadWithheld\":true") && read.output.contains("accesskey=****"))
     }
 }

@@ -148,18 +148,22 @@ struct ReadCommand: AsyncParsableCommand {
     @Option(help: "Print at most this many events.")
     var limit: Int = Int.max
 
+    @Flag(help: "Print payloads that hold secrets (ACS connection strings) instead of withholding them.")
+    var includeSecrets = false
+
     func run() async throws {
         try await reporting {
             let store = try data.open()
             defer { store.close() }
             var output = OutputBuffer()
+            let rendering = EventRendering(includeSecrets: includeSecrets)
             if let stream {
                 let name: StreamName
                 do throws(EventStoreError) { name = try StreamName(stream) } catch {
                     throw CommandFailure(error.description)
                 }
                 for event in try await store.read(stream: name, from: StreamVersion(fromVersion), maximumCount: limit) {
-                    output.line(EnvelopeJSON.line(for: event))
+                    output.line(rendering.line(for: event))
                 }
             } else {
                 var position = GlobalPosition(after)
@@ -167,7 +171,7 @@ struct ReadCommand: AsyncParsableCommand {
                 while remaining > 0 {
                     let before = position
                     position = try store.scan(after: position, maximumCount: min(remaining, 16_384)) { event in
-                        output.line(EnvelopeJSON.line(for: event))
+                        output.line(rendering.line(for: event))
                     }
                     if position == before { break }
                     remaining -= Int(position.rawValue - before.rawValue)
@@ -195,6 +199,9 @@ struct TailCommand: AsyncParsableCommand {
     @Option(help: "Stop after printing this many events.")
     var count: Int?
 
+    @Flag(help: "Print payloads that hold secrets instead of withholding them.")
+    var includeSecrets = false
+
     func run() async throws {
         try await reporting {
             let store = try data.open()
@@ -206,7 +213,7 @@ struct TailCommand: AsyncParsableCommand {
             for try await event in store.subscribe(after: start) {
                 if let stream, event.stream.rawValue != stream { continue }
                 var output = OutputBuffer()
-                output.line(EnvelopeJSON.line(for: event))
+                output.line(EventRendering(includeSecrets: includeSecrets).line(for: event))
                 output.flush()
                 printed += 1
                 if let count, printed >= count { break }

@@ -16,7 +16,13 @@ import Foundation
 /// append several events to one stream atomically.
 public enum EnvelopeJSON {
     /// One event as one line of JSON (without the newline).
-    public static func line(for event: RecordedEvent) -> String {
+    /// - Parameters:
+    ///   - event: the event.
+    ///   - withholdPayload: print `"payloadBase64":null,"payloadWithheld":true` instead of the payload
+    ///     (for payloads that hold secrets).
+    ///   - rendering: a readable rendering of the decoded payload, printed as `"event"`.
+    public static func line(for event: RecordedEvent, withholdPayload: Bool = false, rendering: String? = nil) -> String
+    {
         var json = JSONText()
         json.beginObject()
         json.field("position", event.position.rawValue)
@@ -30,8 +36,16 @@ public enum EnvelopeJSON {
         json.field("actor", event.actor)
         json.field("correlationId", event.correlationID?.uuidString.lowercased())
         json.field("causationId", event.causationID?.uuidString.lowercased())
-        json.field("payloadBase64", Data(event.payload).base64EncodedString())
-        if let text = String(validating: event.payload, as: UTF8.self) { json.field("payloadText", text) }
+        if withholdPayload {
+            json.field("payloadBase64", nil)
+            json.field("payloadWithheld", true)
+        } else {
+            json.field("payloadBase64", Data(event.payload).base64EncodedString())
+            if rendering == nil, let text = String(validating: event.payload, as: UTF8.self) {
+                json.field("payloadText", text)
+            }
+        }
+        if let rendering { json.field("event", rendering) }
         json.endObject()
         return json.text
     }
