@@ -195,7 +195,9 @@ public actor CommandHandler {
     /// - Returns: per command, its refusal or acceptance (accepted lines carry no results of their own:
     ///   the one append holds them all), and that append's results. If any command is refused, nothing
     ///   is appended and `appended` is empty.
-    public func handle(atomically requests: [CommandRequest]) async throws(CommandError)
+    public func handle(
+        atomically requests: [CommandRequest]
+    ) async throws(CommandError)
         -> (lines: [LineResult], appended: [AppendResult])
     {
         for _ in 0..<maximumAttempts {

@@ -16,14 +16,17 @@ struct SchemaFixtureTests {
         let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
         let log = try TemporaryEventLog(durability: .deferred)
         for (index, line) in lines.enumerated() {
-            _ = try await log.store.append(atomically: [EnvelopeJSON.append(fromLine: String(line), lineNumber: index + 1)])
+            _ = try await log.store.append(atomically: [
+                EnvelopeJSON.append(fromLine: String(line), lineNumber: index + 1)
+            ])
         }
         let stored = try await log.store.readAll(after: .start, maximumCount: 100)
         #expect(stored.count == lines.count)
         #expect(stored.contains { $0.type == "UserStateChanged" && $0.schemaVersion == 1 })
         var states: [UserStateChanged] = []
         for event in stored {
-            let decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+            let decoded = try DomainEvent.decode(
+                type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
             if case .userStateChanged(let change) = decoded { states.append(change) }
         }
         #expect(states.count == stored.filter { $0.type == "UserStateChanged" }.count)
