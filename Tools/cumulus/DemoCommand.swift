@@ -1,93 +1,116 @@
 import ArgumentParser
+import CumulusCommands
+import CumulusDomain
 import CumulusLMDB
 import CumulusLog
 import Foundation
 
-/// The main job. Until the domain and projections land it is a tour of the log: create it, append a
-/// realistic volume of events, read one stream back, verify the chain, and print the figures.
+/// The main job: builds a realistic world in the data directory (or reuses the one there), rebuilds every
+/// projection with progress, verifies the hash chain and prints a summary a newcomer understands.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Create a log in the data directory, fill it, read it back, verify it, and show the figures."
+        abstract: "Build a realistic world in the data directory (or reuse it), rebuild, verify, summarise.",
+        discussion: """
+            The world: tenants with partners and OUs, tens of services of all three types, thousands of licensed users,
+            and a week of presence and user-state changes (over a million events with the default sizes) with the
+            noise real feeds have: bursts of identical updates, duplicate deliveries, late events, and reporting
+            switched off and on. A second run on the same directory reuses the log it finds.
+            """
     )
 
     @OptionGroup var data: DataDirectoryOptions
 
-    @Option(help: "How many events to append (only when the log is new).")
-    var events: Int = 200_000
+    @Option(help: "Tenants in the world.")
+    var tenants: Int = 4
 
-    @Option(help: "How many streams (users) they are spread over.")
-    var streams: Int = 2000
+    @Option(help: "Users per tenant.")
+    var usersPerTenant: Int = 800
+
+    @Option(help: "Days of presence and user-state feed (a week by default).")
+    var days: Int = 7
 
     func run() async throws {
         try await reporting {
             let store = try data.open(create: true)
             defer { store.close() }
-            let existing = try await store.lastPosition()
-            if existing == .start {
-                try await fill(store)
+            let clock = ContinuousClock()
+            if try await store.lastPosition() == .start {
+                try await build(store, clock: clock)
             } else {
-                print("reusing the log at \(store.directory) (\(existing) events)")
+                print("reusing the log at \(store.directory) (\(try await store.lastPosition()) events)")
             }
-            let stream = try StreamName("user-demo-\(streams / 2)")
-            let history = try await store.read(stream: stream)
-            print("stream \(stream): \(history.count) events, last at position \(history.last?.position ?? .start)")
-            if let last = history.last { print("  newest: \(EnvelopeJSON.line(for: last))") }
             let total = try await store.lastPosition().rawValue
             let progress = ProgressLine("verifying", total: total)
             let box = ProgressBox(progress)
-            let clock = ContinuousClock()
             let started = clock.now
             let report = try await store.verify { done in box.update(done) }
             progress.finish(report.eventCount)
             let seconds = Self.seconds(clock.now - started)
-            print(
-                "hash chain verified: \(report.eventCount) events in \(report.streamCount) streams "
-                    + "(\(ProgressLine.formatRate(Double(report.eventCount) / max(seconds, 1e-9))) events/s)")
+            print("hash chain verified: \(report.eventCount) events in \(report.streamCount) streams "
+                + "(\(ProgressLine.formatRate(Double(report.eventCount) / max(seconds, 1e-9))) events/s), head \(report.headLink.prefix(16))…")
             let statistics = try await store.statistics()
-            print("data file: \(formatBytes(statistics.fileSize ?? 0)), map: \(formatBytes(statistics.mapSize ?? 0))")
+            print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.directory)")
         }
     }
 
-    private func fill(_ store: LMDBEventStore) async throws {
-        let availabilities = ["Available", "Busy", "Away", "BeRightBack", "DoNotDisturb", "Offline"]
-        let start = Timestamp(iso8601: "2026-11-16T08:00:00Z") ?? .now
-        let progress = ProgressLine("appending", total: UInt64(events))
-        let clock = ContinuousClock()
+    private func build(_ store: LMDBEventStore, clock: ContinuousClock) async throws {
+        var world = DemoWorld(tenants: tenants, usersPerTenant: usersPerTenant)
+        let handler = CommandHandler(store: store)
+        let setUp = world.setUp()
+        var feed: [CommandRequest] = []
+        for day in 0..<days { feed += world.feed(day: day) }
+        print("building the demo world: \(tenants) tenants, \(tenants * 10) services, \(world.users.count) users, "
+            + "\(feed.count) feed deliveries over \(days) days")
         let started = clock.now
-        var generator = SystemRandomNumberGenerator()
-        var appended = 0
-        let batchSize = 10_000
-        while appended < events {
-            let count = min(batchSize, events - appended)
-            var byStream: [Int: [ProposedEvent]] = [:]
-            for offset in 0..<count {
-                let index = appended + offset
-                let user = Int.random(in: 0..<streams, using: &generator)
-                let availability = availabilities[Int.random(in: 0..<availabilities.count, using: &generator)]
-                let payload = "{\"availability\":\"\(availability)\",\"activity\":\"\(availability)\"}"
-                byStream[user, default: []].append(
-                    ProposedEvent(
-                        type: "PresenceChanged",
-                        occurredAt: start.adding(seconds: Double(index) * 3),
-                        actor: "presenceFeed:demo",
-                        payload: Array(payload.utf8)
-                    )
-                )
-            }
-            let appends = try byStream.sorted { $0.key < $1.key }.map { user, events in
-                StreamAppend(stream: try StreamName("user-demo-\(user)"), expectedVersion: .any, events: events)
-            }
-            _ = try await store.append(atomically: appends)
-            appended += count
-            progress.update(UInt64(appended))
-        }
-        progress.finish(UInt64(appended))
+        var counts = LineCounts()
+        try await apply(setUp, with: handler, label: "setting up", counts: &counts)
+        try await apply(feed, with: handler, label: "feeding presence", counts: &counts)
         let seconds = Self.seconds(clock.now - started)
-        print(
-            "appended \(appended) events over \(streams) streams in \(String(format: "%.2f", seconds)) s "
-                + "(\(ProgressLine.formatRate(Double(appended) / max(seconds, 1e-9))) events/s, durable commits of \(batchSize))"
-        )
+        let events = try await store.lastPosition().rawValue
+        print("appended \(events) events in \(String(format: "%.1f", seconds)) s "
+            + "(\(ProgressLine.formatRate(Double(events) / max(seconds, 1e-9))) events/s, durable group commits): "
+            + "\(counts.accepted) commands accepted, \(counts.duplicates) duplicate deliveries stored once, "
+            + "\(counts.refused) refused")
+        if let example = counts.firstRefusal { print("  e.g. refused: \(example)") }
+    }
+
+    private func apply(
+        _ requests: [CommandRequest],
+        with handler: CommandHandler,
+        label: String,
+        counts: inout LineCounts
+    ) async throws {
+        let progress = ProgressLine(label, total: UInt64(requests.count))
+        var index = 0
+        while index < requests.count {
+            let chunk = Array(requests[index..<min(index + 5000, requests.count)])
+            let results: [CommandHandler.LineResult]
+            do throws(CommandError) {
+                results = try await handler.handle(batch: chunk)
+            } catch {
+                throw CommandFailure(error.description)
+            }
+            for result in results {
+                switch result {
+                case .success(.alreadyStored): counts.duplicates += 1
+                case .success: counts.accepted += 1
+                case .failure(let error):
+                    counts.refused += 1
+                    if counts.firstRefusal == nil { counts.firstRefusal = error.description }
+                }
+            }
+            index += chunk.count
+            progress.update(UInt64(index))
+        }
+        progress.finish(UInt64(requests.count))
+    }
+
+    struct LineCounts {
+        var accepted = 0
+        var duplicates = 0
+        var refused = 0
+        var firstRefusal: String?
     }
 
     static func seconds(_ duration: Duration) -> Double {
