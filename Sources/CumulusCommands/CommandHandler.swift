@@ -51,8 +51,8 @@ public actor CommandHandler {
         for _ in 0..<maximumAttempts {
             try await catchUp()
             if let conflict, model.position == conflict.seenAt {
-                // Nothing new in the log, yet the stream is not where the decision expects it: the command
-                // creates an entity whose id is taken (or the model cannot see why). Deciding again won't help.
+                // Nothing new in the log since the decision, yet the stream is not where the decision expected
+                // it: the command creates an entity whose id is taken. Deciding again won't help.
                 throw .streamConflict(stream: conflict.stream.rawValue)
             }
             let decision: Decision
@@ -62,6 +62,8 @@ public actor CommandHandler {
                 throw .refused(error)
             }
             if decision.isEmpty { return .unchanged }
+            // Where the model stood when deciding: other tasks on this actor may move it while we await.
+            let decidedAt = model.position
             do {
                 let results = try await store.append(
                     atomically: Self.appends(for: decision, request: request, model: model))
@@ -69,7 +71,7 @@ public actor CommandHandler {
                     ? .alreadyStored(results.first?.firstPosition ?? .start) : .appended(results)
             } catch {
                 if case .wrongExpectedVersion(let stream, _, _) = error {
-                    conflict = (stream, model.position)
+                    conflict = (stream, decidedAt)
                     continue
                 }
                 throw .storage(error)
@@ -90,7 +92,8 @@ public actor CommandHandler {
     /// The log appends of a decision: its events per stream, each stream expected at the version the
     /// model saw (or absent, for streams the decision creates).
     static func appends(for decision: Decision, request: CommandRequest, model: WriteModel) -> [StreamAppend] {
-        let correlation = request.eventID ?? UUID()
+        // A time-ordered id: Foundation's UUID() reads /dev/urandom through a file on every call here.
+        let correlation = request.eventID ?? EventID.generate().uuid
         var first = true
         return decision.changes.map { change in
             let events = change.events.map { event -> ProposedEvent in

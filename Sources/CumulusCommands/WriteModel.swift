@@ -77,6 +77,8 @@ public struct WriteModel: Sendable {
         case .userCreated(let created):
             userTenant[created.user] = created.tenant
             return created.tenant
+        case .presenceChanged(let change): return userTenant[change.user]
+        case .userStateChanged(let change): return userTenant[change.user]
         default: break
         }
         let stream = event.stream.rawValue

@@ -47,8 +47,10 @@ struct DemoCommand: AsyncParsableCommand {
             let report = try await store.verify { done in box.update(done) }
             progress.finish(report.eventCount)
             let seconds = Self.seconds(clock.now - started)
-            print("hash chain verified: \(report.eventCount) events in \(report.streamCount) streams "
-                + "(\(ProgressLine.formatRate(Double(report.eventCount) / max(seconds, 1e-9))) events/s), head \(report.headLink.prefix(16))…")
+            print(
+                "hash chain verified: \(report.eventCount) events in \(report.streamCount) streams "
+                    + "(\(ProgressLine.formatRate(Double(report.eventCount) / max(seconds, 1e-9))) events/s), head \(report.headLink.prefix(16))…"
+            )
             let statistics = try await store.statistics()
             print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.directory)")
         }
@@ -60,18 +62,20 @@ struct DemoCommand: AsyncParsableCommand {
         let setUp = world.setUp()
         var feed: [CommandRequest] = []
         for day in 0..<days { feed += world.feed(day: day) }
-        print("building the demo world: \(tenants) tenants, \(tenants * 10) services, \(world.users.count) users, "
-            + "\(feed.count) feed deliveries over \(days) days")
+        print(
+            "building the demo world: \(tenants) tenants, \(tenants * 10) services, \(world.users.count) users, "
+                + "\(feed.count) feed deliveries over \(days) days")
         let started = clock.now
         var counts = LineCounts()
         try await apply(setUp, with: handler, label: "setting up", counts: &counts)
         try await apply(feed, with: handler, label: "feeding presence", counts: &counts)
         let seconds = Self.seconds(clock.now - started)
         let events = try await store.lastPosition().rawValue
-        print("appended \(events) events in \(String(format: "%.1f", seconds)) s "
-            + "(\(ProgressLine.formatRate(Double(events) / max(seconds, 1e-9))) events/s, durable group commits): "
-            + "\(counts.accepted) commands accepted, \(counts.duplicates) duplicate deliveries stored once, "
-            + "\(counts.refused) refused")
+        print(
+            "appended \(events) events in \(String(format: "%.1f", seconds)) s "
+                + "(\(ProgressLine.formatRate(Double(events) / max(seconds, 1e-9))) events/s, durable group commits): "
+                + "\(counts.accepted) commands accepted, \(counts.duplicates) duplicate deliveries stored once, "
+                + "\(counts.refused) refused")
         if let example = counts.firstRefusal { print("  e.g. refused: \(example)") }
     }
 

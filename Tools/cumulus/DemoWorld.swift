@@ -62,23 +62,27 @@ struct DemoWorld {
             let root = OUID(uuid())
             let partner = partners[index % partners.count]
             requests.append(
-                at(.createTenant(
-                    tenant: tenant, name: name, o365Domain: domain, azureTenantID: uuid().uuidString.lowercased(),
-                    partner: partner, rootOU: root, rootOUName: name, widgetKey: uuid())))
+                at(
+                    .createTenant(
+                        tenant: tenant, name: name, o365Domain: domain, azureTenantID: uuid().uuidString.lowercased(),
+                        partner: partner, rootOU: root, rootOUName: name, widgetKey: uuid())))
             requests.append(at(.changeTenantState(tenant: tenant, state: index == tenantCount - 1 ? .trial : .active)))
             requests.append(
-                at(.changeDataPrivacySettings(
-                    tenant: tenant,
-                    settings: DataPrivacySettings(
-                        allowPartnerSeeUserIdentifiers: index % 2 == 0, persistUserStatesInReporting: true,
-                        showTimeInState: index != 1))))
+                at(
+                    .changeDataPrivacySettings(
+                        tenant: tenant,
+                        settings: DataPrivacySettings(
+                            allowPartnerSeeUserIdentifiers: index % 2 == 0, persistUserStatesInReporting: true,
+                            showTimeInState: index != 1))))
             requests.append(at(.setPresenceTrackingPermission(tenant: tenant, granted: true)))
             requests.append(
-                at(.changePresenceTrackingSettings(
-                    tenant: tenant, enabled: true, account1: "presence@\(domain)", account2: nil)))
+                at(
+                    .changePresenceTrackingSettings(
+                        tenant: tenant, enabled: true, account1: "presence@\(domain)", account2: nil)))
             let contingents: [(LicenceKind, Int)] = [
                 (.advancedRouting, 6), (.enterpriseRouting, 3), (.contactCenter, 3),
-                (.contactCenterUser, usersPerTenant - usersPerTenant / 16), (.attendantConsole, usersPerTenant / 10 + 1),
+                (.contactCenterUser, usersPerTenant - usersPerTenant / 16),
+                (.attendantConsole, usersPerTenant / 10 + 1),
                 (.transcription, usersPerTenant / 3 + 1),
             ]
             for (kind, contingent) in contingents {
@@ -99,15 +103,18 @@ struct DemoWorld {
                 let service = ServiceID(uuid())
                 services.append(service)
                 requests.append(
-                    at(.provisionService(
-                        tenant: tenant, service: service, name: "\(name) \(["Hotline", "Helpdesk", "Sales line"][offset % 3]) \(offset + 1)",
-                        type: type, ou: ous[1 + offset % 3], source: .backend, owner: nil)))
+                    at(
+                        .provisionService(
+                            tenant: tenant, service: service,
+                            name: "\(name) \(["Hotline", "Helpdesk", "Sales line"][offset % 3]) \(offset + 1)",
+                            type: type, ou: ous[1 + offset % 3], source: .backend, owner: nil)))
                 requests.append(
-                    at(.changeDistributionSettings(
-                        service: service,
-                        settings: DistributionSettings(
-                            deliverWhileBusy: offset % 3 == 0, deliverWhileInMeeting: offset % 4 == 0,
-                            deliverWhileAway: offset % 5 == 0))))
+                    at(
+                        .changeDistributionSettings(
+                            service: service,
+                            settings: DistributionSettings(
+                                deliverWhileBusy: offset % 3 == 0, deliverWhileInMeeting: offset % 4 == 0,
+                                deliverWhileAway: offset % 5 == 0))))
             }
             for number in 0..<usersPerTenant {
                 let user = UserID(uuid())
@@ -115,9 +122,10 @@ struct DemoWorld {
                 let given = pick(first)
                 let family = pick(last)
                 requests.append(
-                    at(.createUser(
-                        tenant: tenant, user: user, upn: "\(ascii(given)).\(ascii(family))\(number)@\(domain)",
-                        displayName: "\(given) \(family)", ou: ous[1 + number % 3])))
+                    at(
+                        .createUser(
+                            tenant: tenant, user: user, upn: "\(ascii(given)).\(ascii(family))\(number)@\(domain)",
+                            displayName: "\(given) \(family)", ou: ous[1 + number % 3])))
                 if number < usersPerTenant - usersPerTenant / 16 {
                     requests.append(at(.assignUserLicence(user: user, kind: .contactCenterUser), .tenantAdmin(tenant)))
                 }
@@ -128,12 +136,14 @@ struct DemoWorld {
                     requests.append(at(.assignUserLicence(user: user, kind: .transcription), .tenantAdmin(tenant)))
                 }
                 requests.append(
-                    at(.assignMembership(
-                        user: user, service: services[number % services.count],
-                        role: number % 40 == 0 ? .teamOwner : .teamMember)))
+                    at(
+                        .assignMembership(
+                            user: user, service: services[number % services.count],
+                            role: number % 40 == 0 ? .teamOwner : .teamMember)))
             }
             // Licences cut below usage: the counter shows the overage as a negative availability.
-            requests.append(at(.setLicenceContingent(tenant: tenant, kind: .transcription, contingent: usersPerTenant / 5)))
+            requests.append(
+                at(.setLicenceContingent(tenant: tenant, kind: .transcription, contingent: usersPerTenant / 5)))
         }
         return requests
     }
@@ -154,7 +164,8 @@ struct DemoWorld {
         let profiles = ["Sales", "Support", "Billing"]
         for user in users {
             if weekend && !chance(10) { continue }
-            let shiftStart = dayStart + Int64(7 + Int(random.next() % 3)) * 3_600_000_000
+            let shiftStart =
+                dayStart + Int64(7 + Int(random.next() % 3)) * 3_600_000_000
                 + Int64(random.next() % 3_600) * 1_000_000
             let shiftEnd = shiftStart + Int64(8) * 3_600_000_000
             var time = shiftStart
@@ -164,7 +175,8 @@ struct DemoWorld {
             }
             deliver(request(user, .recordPresence(user: user.id, availability: .available, activity: .available), time))
             deliver(
-                request(user, .changeUserState(user: user.id, state: "Available", responsibilityProfile: profile), time))
+                request(user, .changeUserState(user: user.id, state: "Available", responsibilityProfile: profile), time)
+            )
             while time < shiftEnd {
                 time += Int64(4 * 60 + Int(random.next() % (14 * 60))) * 1_000_000
                 let isPresence = chance(70)
@@ -197,9 +209,12 @@ struct DemoWorld {
             let settings = DataPrivacySettings(
                 allowPartnerSeeUserIdentifiers: true, persistUserStatesInReporting: day == 3, showTimeInState: true)
             deliveries.append(
-                (switchTime,
-                 CommandRequest(command: .changeDataPrivacySettings(tenant: tenant, settings: settings),
-                                actor: .tenantAdmin(tenant), occurredAt: switchTime)))
+                (
+                    switchTime,
+                    CommandRequest(
+                        command: .changeDataPrivacySettings(tenant: tenant, settings: settings),
+                        actor: .tenantAdmin(tenant), occurredAt: switchTime)
+                ))
         }
         deliveries.sort { $0.delivered < $1.delivered }
         return deliveries.map(\.request)

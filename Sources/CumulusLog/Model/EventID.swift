@@ -1,6 +1,7 @@
 import Synchronization
 
 public import struct Foundation.UUID
+import typealias Foundation.uuid_t
 
 /// The identity of an event: a UUID, unique in the whole log.
 ///
@@ -38,7 +39,8 @@ public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Builds an id from 16 bytes read from storage at `offset`.
     package init(reading buffer: UnsafeRawBufferPointer, at offset: Int) {
-        var value = UUID().uuid
+        // Start from zeros, not `UUID()`: that reads /dev/urandom through a new file on Linux.
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         withUnsafeMutableBytes(of: &value) { target in
             target.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + 16]))
         }

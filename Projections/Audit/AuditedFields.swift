@@ -1,0 +1,133 @@
+import CumulusDomain
+import Foundation
+
+/// Flattens an entity of the current state into `(field, value)` pairs, so the audit can diff before and after.
+///
+/// Secrets go through `Secret`'s own description, which is masked; nothing here reads their clear text.
+enum AuditedFields {
+    static func fields(of entity: AuditedEntity, in model: CurrentStateProjection) -> [(String, String)] {
+        switch entity {
+        case .tenant(let id):
+            guard let tenant = model.tenants[id] else { return [] }
+            return tenantFields(tenant) + contingentFields(model.licencePools[id])
+        case .organisationUnit(let id):
+            guard let ou = model.organisationUnits[id] else { return [] }
+            return [
+                ("name", ou.name), ("parent", text(ou.parent)), ("lifecycle", ou.lifecycle.rawValue),
+                ("contents", ou.contents.map(contentText).sorted().joined(separator: ", ")),
+            ]
+        case .service(let id):
+            guard let service = model.services[id] else { return [] }
+            return [
+                ("name", service.name), ("ou", service.ou.description), ("type", service.type.rawValue),
+                ("source", service.source.rawValue),
+                ("distribution.deliverWhileBusy", text(service.distribution.deliverWhileBusy)),
+                ("distribution.deliverWhileInMeeting", text(service.distribution.deliverWhileInMeeting)),
+                ("distribution.deliverWhileAway", text(service.distribution.deliverWhileAway)),
+                ("lifecycle", service.lifecycle.rawValue), ("licences", kindsText(model.licences(of: id))),
+            ]
+        case .user(let id):
+            guard let user = model.users[id] else { return [] }
+            let memberships = user.memberships.map { "\($0.key):\($0.value.rawValue)" }.sorted()
+            return [
+                ("upn", user.upn.value), ("displayName", user.displayName.value), ("ou", user.ou.description),
+                ("lifecycle", user.lifecycle.rawValue), ("memberships", memberships.joined(separator: ", ")),
+                ("licences", kindsText(model.licences(of: id))),
+            ]
+        }
+    }
+
+    private static func tenantFields(_ t: Tenant) -> [(String, String)] {
+        let details = t.companyDetails
+        let contact = t.technicalContact
+        return [
+            ("name", t.name), ("o365Domain", t.o365Domain.value), ("azureTenantID", text(t.azureTenantID)),
+            ("partner", text(t.partner)), ("state", t.state.rawValue), ("lifecycle", t.lifecycle.rawValue),
+            ("defaultOU", t.defaultOU.description),
+            ("securityGroups.partnerAdminGroup", text(t.securityGroups.partnerAdminGroup)),
+            ("securityGroups.tenantAdminGroup", text(t.securityGroups.tenantAdminGroup)),
+            ("companyDetails.companyName", details.companyName), ("companyDetails.crmID", details.crmID),
+            ("companyDetails.billingAddress.street1", details.billingAddress.street1),
+            ("companyDetails.billingAddress.street2", details.billingAddress.street2),
+            ("companyDetails.billingAddress.zip", details.billingAddress.zip),
+            ("companyDetails.billingAddress.city", details.billingAddress.city),
+            ("companyDetails.billingAddress.country", details.billingAddress.country?.code ?? ""),
+            ("technicalContact.name", contact?.name.value ?? ""),
+            ("technicalContact.email", contact?.email?.value.value ?? ""),
+            ("technicalContact.phone", contact?.phone?.value.value ?? ""),
+            ("technicalContact.sipAddress", contact?.sipAddress?.value.value ?? ""),
+            ("dataPrivacy.allowPartnerSeeUserIdentifiers", text(t.dataPrivacy.allowPartnerSeeUserIdentifiers)),
+            ("dataPrivacy.allowPartnerSeeCustomerIdentifiers", text(t.dataPrivacy.allowPartnerSeeCustomerIdentifiers)),
+            ("dataPrivacy.persistUserStatesInReporting", text(t.dataPrivacy.persistUserStatesInReporting)),
+            ("dataPrivacy.showTimeInState", text(t.dataPrivacy.showTimeInState)),
+            ("provisioning.serviceProvisioningViaTeams", t.provisioning.serviceProvisioningViaTeams.rawValue),
+            ("provisioning.defaultTeamOwnerRole", t.provisioning.defaultTeamOwnerRole.rawValue),
+            ("outbound.maxScheduledTasksPerService", String(t.outbound.maxScheduledTasksPerService)),
+            ("interact.enabled", text(t.interact.enabled)),
+            ("interact.acsConnectionString", text(t.interact.acsConnectionString)),
+            ("interact.o365UserID", text(t.interact.o365UserID)),
+            ("interact.widgetKey", text(t.widgetKey)),
+            ("interact.sessionRecoveryTimeoutSeconds", String(t.interact.sessionRecoveryTimeoutSeconds)),
+            ("interact.authorization", t.interact.authorization.rawValue),
+            ("assistant.useOwnACS", text(t.assistant.useOwnACS)),
+            ("assistant.acsConnectionString", text(t.assistant.acsConnectionString)),
+            ("attendantConsole.graphFilter", t.attendantConsole.graphFilter),
+            ("attendantConsole.teamVisibility", t.attendantConsole.teamVisibility.rawValue),
+            ("presenceTracking.enabled", text(t.presenceTracking.enabled)),
+            ("presenceTracking.account1", t.presenceTracking.account1?.value ?? ""),
+            ("presenceTracking.account2", t.presenceTracking.account2?.value ?? ""),
+            ("presenceTracking.permissionGranted", text(t.presenceTrackingPermissionGranted)),
+            ("instantMessaging.enabled", text(t.instantMessaging.enabled)),
+            ("instantMessaging.maxConcurrentPerService", String(t.instantMessaging.maxConcurrentPerService)),
+            ("instantMessaging.useOwnACS", text(t.instantMessaging.useOwnACS)),
+            ("instantMessaging.acsConnectionString", text(t.instantMessaging.acsConnectionString)),
+            ("instantMessaging.acsResourceID", t.instantMessaging.acsResourceID ?? ""),
+            ("externalTask.maxConcurrentPerService", String(t.externalTask.maxConcurrentPerService)),
+            ("email.maxConcurrent", String(t.email.maxConcurrent)),
+            ("pendingScriptItems", t.pendingScriptItems.map(\.description).joined(separator: ", ")),
+        ]
+    }
+
+    private static func contingentFields(_ pool: LicencePool?) -> [(String, String)] {
+        guard let pool else { return [] }
+        return LicenceKind.allCases.filter { pool.contingents[$0] != nil }.map {
+            ("licences.\($0.rawValue).contingent", String(pool.contingent($0)))
+        }
+    }
+
+    private static func contentText(_ content: OUContent) -> String {
+        switch content {
+        case .subOU(let id): "ou \(id)"
+        case .service(let id): "service \(id)"
+        case .user(let id): "user \(id)"
+        }
+    }
+
+    private static func kindsText(_ kinds: Set<LicenceKind>) -> String {
+        LicenceKind.allCases.filter { kinds.contains($0) }.map(\.rawValue).joined(separator: ", ")
+    }
+
+    private static func text(_ value: Bool) -> String { value ? "true" : "false" }
+
+    /// Any optional value through its description; `Secret`'s description is its masked form.
+    private static func text(_ value: (some CustomStringConvertible)?) -> String { value.map { "\($0)" } ?? "" }
+
+    private static func text(_ value: Foundation.UUID?) -> String { value?.uuidString.lowercased() ?? "" }
+
+    /// The field-level differences between two flattened states, in the order of `after` then removed fields.
+    static func diff(_ before: [(String, String)], _ after: [(String, String)]) -> [FieldChange] {
+        var old: [String: String] = [:]
+        for (field, value) in before { old[field] = value }
+        var changes: [FieldChange] = []
+        var seen = Set<String>()
+        for (field, value) in after {
+            seen.insert(field)
+            let previous = old[field]
+            if previous != value { changes.append(FieldChange(field: field, old: previous, new: value)) }
+        }
+        for (field, value) in before where !seen.contains(field) {
+            changes.append(FieldChange(field: field, old: value, new: nil))
+        }
+        return changes
+    }
+}

@@ -1,0 +1,194 @@
+public import CumulusDomain
+public import CumulusLog
+
+/// Current state (domain.md §9): tenants with every setting, lifecycle and pending script items, OUs, services,
+/// users with memberships and licences, each user's current presence and user state, and who is routable now.
+///
+/// Configuration is folded with the domain's own `evolve` functions, so the read side and the write side cannot
+/// disagree about what an event means. Presence and user state are per-user facts ordered by `occurredAt` (ties
+/// by position): a late event older than the one shown does not replace it.
+public struct CurrentStateProjection: Projection {
+    /// `current-state`.
+    public static let name = "current-state"
+    /// Bumped when the derivation changes.
+    public static let codeVersion: UInt32 = 1
+
+    /// Tenants by id, including pending-deletion and deleted ones.
+    public internal(set) var tenants: [TenantID: Tenant] = [:]
+    /// Organisation units by id, including deleted ones.
+    public internal(set) var organisationUnits: [OUID: OrganisationUnit] = [:]
+    /// Services by id, including deleted ones.
+    public internal(set) var services: [ServiceID: Service] = [:]
+    /// Users by id, including removed ones; `availability`, `activity`, `userState` are the latest by `occurredAt`.
+    public internal(set) var users: [UserID: User] = [:]
+    /// Licence contingents and assignments per tenant.
+    public internal(set) var licencePools: [TenantID: LicencePool] = [:]
+    var latestKeys: [UserID: LatestKeys] = [:]
+    var members: [ServiceID: Set<UserID>] = [:]
+
+    /// Nothing known yet.
+    public init() {}
+
+    /// Folds one event.
+    public mutating func apply(_ event: RecordedEvent, decoded: DomainEvent) {
+        switch decoded {
+        case .presenceChanged(let e):
+            let key = ChangeKey(event)
+            guard latestKeys[e.user, default: LatestKeys()].presence.map({ $0 < key }) ?? true else { return }
+            latestKeys[e.user, default: LatestKeys()].presence = key
+            users[e.user]?.availability = e.availability
+            users[e.user]?.activity = e.activity
+        case .userStateChanged(let e):
+            let key = ChangeKey(event)
+            guard latestKeys[e.user, default: LatestKeys()].userState.map({ $0 < key }) ?? true else { return }
+            latestKeys[e.user, default: LatestKeys()].userState = key
+            users[e.user]?.userState = e.state
+            users[e.user]?.responsibilityProfile = e.responsibilityProfile
+        case .userCreated(let e):
+            users[e.user] = User.evolve(nil, decoded)
+        case .userRemoved(let e):
+            if let user = users[e.user] {
+                for service in user.memberships.keys { members[service]?.remove(e.user) }
+            }
+            users[e.user] = User.evolve(users[e.user], decoded)
+        case .membershipAssigned(let e):
+            members[e.service, default: []].insert(e.user)
+            users[e.user] = User.evolve(users[e.user], decoded)
+        case .membershipRemoved(let e):
+            members[e.service]?.remove(e.user)
+            users[e.user] = User.evolve(users[e.user], decoded)
+        case .licenceContingentSet(let e): evolvePool(e.tenant, decoded)
+        case .serviceLicenceAssigned(let e): evolvePool(e.tenant, decoded)
+        case .serviceLicenceReleased(let e): evolvePool(e.tenant, decoded)
+        case .userLicenceAssigned(let e): evolvePool(e.tenant, decoded)
+        case .userLicenceReleased(let e): evolvePool(e.tenant, decoded)
+        case .ouCreated(let e): organisationUnits[e.ou] = OrganisationUnit.evolve(nil, decoded)
+        case .ouRenamed(let e): evolveOU(e.ou, decoded)
+        case .ouMoved(let e): evolveOU(e.ou, decoded)
+        case .ouDeleted(let e): evolveOU(e.ou, decoded)
+        case .ouContentAdded(let e): evolveOU(e.ou, decoded)
+        case .ouContentRemoved(let e): evolveOU(e.ou, decoded)
+        case .serviceProvisioned(let e): services[e.service] = Service.evolve(nil, decoded)
+        case .serviceRenamed(let e): evolveService(e.service, decoded)
+        case .serviceMoved(let e): evolveService(e.service, decoded)
+        case .serviceTypeChanged(let e): evolveService(e.service, decoded)
+        case .distributionSettingsChanged(let e): evolveService(e.service, decoded)
+        case .serviceDeletionRequested(let e): evolveService(e.service, decoded)
+        case .serviceDeletionCompleted(let e): evolveService(e.service, decoded)
+        case .tenantIdentityReserved, .tenantIdentityReleased:
+            break  // the registry repeats the tenant's identity; the tenant stream is the source shown
+        default:
+            if let tenant = decoded.tenantOfTenantStream {
+                tenants[tenant] = Tenant.evolve(tenants[tenant], decoded)
+            }
+        }
+    }
+
+    private mutating func evolvePool(_ tenant: TenantID, _ event: DomainEvent) {
+        licencePools[tenant] = LicencePool.evolve(licencePools[tenant], event)
+    }
+
+    private mutating func evolveOU(_ ou: OUID, _ event: DomainEvent) {
+        organisationUnits[ou] = OrganisationUnit.evolve(organisationUnits[ou], event)
+    }
+
+    private mutating func evolveService(_ service: ServiceID, _ event: DomainEvent) {
+        services[service] = Service.evolve(services[service], event)
+    }
+
+    /// The licences a service holds (its type licence and features).
+    public func licences(of service: ServiceID) -> Set<LicenceKind> {
+        guard let tenant = services[service]?.tenant else { return [] }
+        return licencePools[tenant]?.serviceLicences[service] ?? []
+    }
+
+    /// The licences assigned to a user.
+    public func licences(of user: UserID) -> Set<LicenceKind> {
+        guard let tenant = users[user]?.tenant else { return [] }
+        return licencePools[tenant]?.userLicences[user] ?? []
+    }
+
+    /// The members of a service (every role), sorted by id.
+    public func members(of service: ServiceID) -> [UserID] { (members[service] ?? []).sorted() }
+
+    /// The members a task of `service` can be delivered to now (§8), sorted by id.
+    ///
+    /// Nobody is routable for a service that is not live or whose tenant is not operational, and removed users
+    /// never are; for the others ``Routability/allows(availability:activity:distribution:)`` decides.
+    public func routableMembers(of service: ServiceID) -> [UserID] {
+        guard let candidate = services[service], candidate.lifecycle == .live,
+            tenants[candidate.tenant]?.isOperational == true
+        else { return [] }
+        return members(of: service).filter { id in
+            guard let user = users[id], user.lifecycle == .live, let availability = user.availability else {
+                return false
+            }
+            return Routability.allows(
+                availability: availability, activity: user.activity, distribution: candidate.distribution)
+        }
+    }
+
+    /// How many members of `service` are routable now.
+    public func routableCount(of service: ServiceID) -> Int { routableMembers(of: service).count }
+
+    /// The services of a tenant, sorted by name then id.
+    public func services(in tenant: TenantID) -> [Service] {
+        services.values.filter { $0.tenant == tenant }.sorted { $0.name != $1.name ? $0.name < $1.name : $0.id < $1.id }
+    }
+
+    /// The users of a tenant, sorted by display name then id.
+    public func users(in tenant: TenantID) -> [User] {
+        users.values.filter { $0.tenant == tenant }
+            .sorted {
+                $0.displayName.value != $1.displayName.value
+                    ? $0.displayName.value < $1.displayName.value : $0.id < $1.id
+            }
+    }
+
+    /// The OUs of a tenant, sorted by name then id.
+    public func organisationUnits(in tenant: TenantID) -> [OrganisationUnit] {
+        organisationUnits.values.filter { $0.tenant == tenant }
+            .sorted { $0.name != $1.name ? $0.name < $1.name : $0.id < $1.id }
+    }
+}
+
+/// The keys of the presence and user state shown, so an older late event does not replace them.
+struct LatestKeys: Hashable, Sendable {
+    var presence: ChangeKey?
+    var userState: ChangeKey?
+}
+
+extension DomainEvent {
+    /// The tenant, for events of a `tenant-<id>` stream.
+    var tenantOfTenantStream: TenantID? {
+        switch self {
+        case .tenantCreated(let e): e.tenant
+        case .tenantRenamed(let e): e.tenant
+        case .o365DomainChanged(let e): e.tenant
+        case .azureTenantIDChanged(let e): e.tenant
+        case .securityGroupsChanged(let e): e.tenant
+        case .companyDetailsChanged(let e): e.tenant
+        case .technicalContactChanged(let e): e.tenant
+        case .partnerAssigned(let e): e.tenant
+        case .dataPrivacySettingsChanged(let e): e.tenant
+        case .provisioningSettingsChanged(let e): e.tenant
+        case .defaultOUChanged(let e): e.tenant
+        case .outboundSettingsChanged(let e): e.tenant
+        case .interactSettingsChanged(let e): e.tenant
+        case .widgetKeyRefreshed(let e): e.tenant
+        case .assistantSettingsChanged(let e): e.tenant
+        case .attendantConsoleSettingsChanged(let e): e.tenant
+        case .presenceTrackingSettingsChanged(let e): e.tenant
+        case .presenceTrackingPermissionChanged(let e): e.tenant
+        case .instantMessagingSettingsChanged(let e): e.tenant
+        case .externalTaskSettingsChanged(let e): e.tenant
+        case .emailSettingsChanged(let e): e.tenant
+        case .tenantStateChanged(let e): e.tenant
+        case .tenantDeletionRequested(let e): e.tenant
+        case .tenantDeletionCompleted(let e): e.tenant
+        case .provisioningScriptPushRequired(let e): e.tenant
+        case .provisioningScriptRunRecorded(let e): e.tenant
+        default: nil
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import CumulusDomain
+import CumulusLog
+
+extension ReportTable {
+    /// The user-state report's columns (domain.md §9): tenant, user id, user name, OU, responsibility profile,
+    /// user state, presence availability, presence activity, start, end, duration in seconds (UTC, ISO 8601).
+    public static func userStates(_ rows: [UserStateReportRow]) -> ReportTable {
+        ReportTable(
+            columns: [
+                "tenant", "userId", "userName", "organizationUnit", "responsibilityProfile", "userState",
+                "presenceAvailability", "presenceActivity", "start", "end", "durationSeconds",
+            ],
+            rows: rows.map { row in
+                [
+                    .text(row.tenant.description), .text(row.user.description), .text(row.userName), .text(row.ouName),
+                    optional(row.responsibilityProfile), optional(row.userState?.name),
+                    optional(row.availability?.rawValue), optional(row.activity?.rawValue),
+                    .text(row.start.iso8601), optional(row.end?.iso8601),
+                    row.durationSeconds.map(ReportCell.decimal) ?? .empty,
+                ]
+            })
+    }
+
+    /// Licence counters: tenant, kind, contingent, used, available.
+    public static func licences(_ counters: [LicenceCounter]) -> ReportTable {
+        ReportTable(
+            columns: ["tenant", "kind", "contingent", "used", "available"],
+            rows: counters.map {
+                [
+                    .text($0.tenant.description), .text($0.kind.rawValue), .integer($0.contingent), .integer($0.used),
+                    .integer($0.available),
+                ]
+            })
+    }
+
+    /// Time in state, one row per user and state: tenant, user id, user name, dimension (`userState` or
+    /// `availability`), state, seconds, window start and end.
+    public static func timeInState(_ summaries: [TimeInStateSummary]) -> ReportTable {
+        var rows: [[ReportCell]] = []
+        for summary in summaries {
+            for (dimension, seconds) in [
+                ("userState", summary.secondsPerUserState), ("availability", summary.secondsPerAvailability),
+            ] {
+                for (state, value) in seconds.sorted(by: { $0.key < $1.key }) {
+                    rows.append([
+                        .text(summary.tenant.description), .text(summary.user.description), .text(summary.userName),
+                        .text(dimension), .text(state), .decimal(value), .text(summary.from.iso8601),
+                        .text(summary.to.iso8601),
+                    ])
+                }
+            }
+        }
+        return ReportTable(
+            columns: ["tenant", "userId", "userName", "dimension", "state", "seconds", "from", "to"], rows: rows)
+    }
+
+    /// An audit listing: position, occurredAt, recordedAt, actor, event type, field, old, new (secrets masked).
+    public static func audit(_ entries: [AuditEntry]) -> ReportTable {
+        var rows: [[ReportCell]] = []
+        for entry in entries {
+            let common: [ReportCell] = [
+                .integer(Int(truncatingIfNeeded: entry.position.rawValue)), .text(entry.occurredAt.iso8601),
+                .text(entry.recordedAt.iso8601), .text(entry.actor), .text(entry.eventType),
+            ]
+            if entry.changes.isEmpty { rows.append(common + [.empty, .empty, .empty]) }
+            for change in entry.changes {
+                rows.append(common + [.text(change.field), optional(change.old), optional(change.new)])
+            }
+        }
+        return ReportTable(
+            columns: ["position", "occurredAt", "recordedAt", "actor", "event", "field", "old", "new"], rows: rows)
+    }
+
+    private static func optional(_ text: String?) -> ReportCell { text.map(ReportCell.text) ?? .empty }
+}

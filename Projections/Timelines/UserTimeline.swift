@@ -1,0 +1,132 @@
+import CumulusDomain
+
+/// One user's presence and user-state changes, ordered by ``ChangeKey`` whatever order they arrived in.
+///
+/// In-order arrival appends (O(1)); a late change is inserted at its place by binary search. The state after
+/// the last entry is cached so that the common case never scans the history.
+struct UserTimeline: Hashable, Sendable {
+    private(set) var entries: [TimelineEntry] = []
+    /// The state after every entry.
+    private(set) var current = AgentState()
+    /// When the user was removed, if it was: removal is final, so nothing after it counts.
+    private(set) var removedKey: ChangeKey?
+    /// The entry count at which identical repeats older than the lateness horizon are next dropped.
+    private(set) var nextCompaction = UserTimeline.minimumCompaction
+
+    /// How late an event may arrive and still land exactly: identical repeats older than this (relative to the
+    /// user's newest change) are dropped, because only an even older late event could make them significant.
+    static let latenessHorizon: Int64 = 24 * 3_600 * 1_000_000
+    static let minimumCompaction = 256
+
+    var lastKey: ChangeKey? { entries.last?.key }
+
+    /// Inserts `entry` at its place and returns its index; `index == entries.count - 1` means it was appended.
+    @discardableResult
+    mutating func insert(_ entry: TimelineEntry) -> Int {
+        if case .removed = entry.change, removedKey.map({ entry.key < $0 }) ?? true { removedKey = entry.key }
+        if let last = entries.last, entry.key < last.key {
+            let index = firstIndex(notBefore: entry.key)
+            entries.insert(entry, at: index)
+            current = state(before: entries.count)
+            return index
+        }
+        entries.append(entry)
+        current.apply(entry.change)
+        if entries.count >= nextCompaction { compact() }
+        return entries.count - 1
+    }
+
+    /// Drops identical repeats (a presence equal to the previous presence, a user state equal to the previous
+    /// user state) older than ``latenessHorizon``; they change no view. Amortised O(1) per event: it runs when
+    /// the timeline has doubled since the last run.
+    mutating func compact() {
+        guard let newest = entries.last?.key.occurredAt else { return }
+        let cutoff = newest - Self.latenessHorizon
+        var lastPresence: StateChange?
+        var lastUserState: StateChange?
+        var kept: [TimelineEntry] = []
+        kept.reserveCapacity(entries.count)
+        for entry in entries {
+            if entry.key.occurredAt < cutoff {
+                if entry.change.isPresence {
+                    if entry.change == lastPresence { continue }
+                    lastPresence = entry.change
+                } else if entry.change.isUserState {
+                    if entry.change == lastUserState { continue }
+                    lastUserState = entry.change
+                }
+            }
+            kept.append(entry)
+        }
+        entries = kept
+        nextCompaction = max(Self.minimumCompaction, entries.count * 2)
+    }
+
+    /// The index of the first entry whose key is not before `key` (binary search).
+    func firstIndex(notBefore key: ChangeKey) -> Int {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].key < key { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The index of the first entry that happened after `instant` (microseconds).
+    func firstIndex(after instant: Int64) -> Int {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let middle = (low + high) / 2
+            if entries[middle].key.occurredAt <= instant { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// The state after the entries before `index`, found by scanning back to the last presence and user state.
+    func state(before index: Int) -> AgentState {
+        if let removedKey, index > 0, removedKey <= entries[index - 1].key { return AgentState(isRemoved: true) }
+        var state = AgentState()
+        var needPresence = true
+        var needUserState = true
+        var cursor = index - 1
+        while cursor >= 0 && (needPresence || needUserState) {
+            switch entries[cursor].change {
+            case .removed:
+                return AgentState(isRemoved: true)
+            case .presence(let availability, let activity) where needPresence:
+                state.availability = availability
+                state.activity = activity
+                needPresence = false
+            case .userState(let name, let profile) where needUserState:
+                state.userState = name
+                state.responsibilityProfile = profile
+                needUserState = false
+            default:
+                break
+            }
+            cursor -= 1
+        }
+        return state
+    }
+}
+
+extension UserTimeline: PayloadCodable {
+    func encode(to writer: inout PayloadWriter) {
+        writer.write(entries)
+        writer.writeVarUInt(UInt64(nextCompaction))
+    }
+
+    init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
+        entries = try reader.read()
+        removedKey = entries.first { if case .removed = $0.change { true } else { false } }?.key
+        var sorted = true
+        for index in entries.indices.dropFirst() where !(entries[index - 1].key < entries[index].key) {
+            sorted = false
+        }
+        guard sorted else { throw .malformed(at: reader.offset, reason: "timeline entries out of order") }
+        nextCompaction = Int(truncatingIfNeeded: try reader.readVarUInt())
+        current = state(before: entries.count)
+    }
+}
