@@ -37,7 +37,7 @@ let package = Package(
         .executableTarget(
             name: "cumulus",
             dependencies: [
-                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands",
+                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/cumulus"

@@ -3,6 +3,7 @@ import CumulusCommands
 import CumulusDomain
 import CumulusLMDB
 import CumulusLog
+import CumulusProjections
 import Foundation
 
 /// The main job: builds a realistic world in the data directory (or reuses the one there), rebuilds every
@@ -40,6 +41,15 @@ struct DemoCommand: AsyncParsableCommand {
             } else {
                 print("reusing the log at \(store.directory) (\(try await store.lastPosition()) events)")
             }
+            let known = Set(ProjectionSet.standard().projections.map(\.name))
+            let rebuildStarted = clock.now
+            let (set, rebuild) = try await ProjectionLoader.load(
+                store, rebuilding: known, label: "rebuilding projections")
+            let rebuildSeconds = Self.seconds(clock.now - rebuildStarted)
+            print(
+                "rebuilt 5 projections from \(rebuild.eventsApplied) events in \(String(format: "%.1f", rebuildSeconds)) s "
+                    + "(\(ProgressLine.formatRate(Double(rebuild.eventsApplied) / max(rebuildSeconds, 1e-9))) events/s)"
+            )
             let total = try await store.lastPosition().rawValue
             let progress = ProgressLine("verifying", total: total)
             let box = ProgressBox(progress)
@@ -53,6 +63,8 @@ struct DemoCommand: AsyncParsableCommand {
             )
             let statistics = try await store.statistics()
             print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.directory)")
+            print("")
+            DemoSummary(set: set).print()
         }
     }
 

@@ -15,7 +15,7 @@ struct DemoWorld {
     var tenants: [TenantID] = []
     var users: [User] = []
     /// Monday 2026-11-16 00:00 UTC, in µs.
-    let weekStart: Int64 = 1_795_219_200_000_000
+    let weekStart: Int64 = 1_794_787_200_000_000
     let usersPerTenant: Int
     let tenantCount: Int
     private var random: SeededRandom
@@ -175,10 +175,13 @@ struct DemoWorld {
             }
             deliver(request(user, .recordPresence(user: user.id, availability: .available, activity: .available), time))
             deliver(
-                request(user, .changeUserState(user: user.id, state: "Available", responsibilityProfile: profile), time)
+                request(
+                    user, .changeUserState(user: user.id, state: "Available", responsibilityProfile: profile),
+                    time + 1_000_000)
             )
-            while time < shiftEnd {
+            while true {
                 time += Int64(4 * 60 + Int(random.next() % (14 * 60))) * 1_000_000
+                if time >= shiftEnd { break }
                 let isPresence = chance(70)
                 let command: Command
                 if isPresence {
@@ -203,6 +206,10 @@ struct DemoWorld {
                 }
             }
             deliver(request(user, .recordPresence(user: user.id, availability: .offline, activity: .offWork), shiftEnd))
+            deliver(
+                request(
+                    user, .changeUserState(user: user.id, state: "LoggedOut", responsibilityProfile: profile),
+                    shiftEnd + 1_000_000))
         }
         if day == 2 || day == 3, let tenant = tenants.first {
             let switchTime = dayStart + (day == 2 ? 12 : 9) * 3_600_000_000

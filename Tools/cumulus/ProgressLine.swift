@@ -4,7 +4,7 @@ import Foundation
 /// a second; silent when standard error is not a terminal, so logs and pipes stay clean.
 final class ProgressLine {
     private let label: String
-    private let total: UInt64?
+    private var total: UInt64?
     private let start = Date()
     private var lastDrawn = Date.distantPast
     private let enabled: Bool
@@ -14,6 +14,9 @@ final class ProgressLine {
         self.total = total
         self.enabled = enabled
     }
+
+    /// Sets the total once it is known (the first batch of a catch-up tells it).
+    func setTotal(_ total: UInt64) { self.total = total }
 
     func update(_ done: UInt64) {
         guard enabled else { return }

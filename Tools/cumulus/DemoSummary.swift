@@ -1,0 +1,75 @@
+import CumulusDomain
+import CumulusLog
+import CumulusProjections
+import Foundation
+
+/// What `cumulus demo` tells a newcomer: the tenants, their licence counters, and who spent longest in
+/// each user state and presence over the week — then where to look next.
+struct DemoSummary {
+    let set: ProjectionSet
+
+    func print() {
+        guard let current = set.projection(CurrentStateProjection.self),
+            let counters = set.projection(LicenceCountersProjection.self),
+            let times = set.projection(TimeInStateProjection.self),
+            let report = set.projection(UserStateReportProjection.self)
+        else { return }
+        let tenants = current.tenants.values.sorted { $0.name < $1.name }
+        Swift.print("Tenants")
+        for tenant in tenants {
+            let live = current.users(in: tenant.id).filter { $0.lifecycle == .live }.count
+            Swift.print(
+                "  \(tenant.name) (\(tenant.state), \(current.services(in: tenant.id).count) services, \(live) users, "
+                    + "time in state \(times.isShown(for: tenant.id) ? "shown" : "off"), id \(tenant.id))")
+            let interesting = counters.counters(for: tenant.id).filter { $0.contingent > 0 || $0.used > 0 }
+            let line = interesting.map { counter in
+                "\(counter.kind) \(counter.used)/\(counter.contingent)"
+                    + (counter.available < 0 ? " (over by \(-counter.available))" : "")
+            }
+            Swift.print("    licences used/contingent: " + line.joined(separator: ", "))
+        }
+        Swift.print("  user-state report rows: \(report.rowCount)")
+        let week = weekWindow()
+        var longestState: [String: (String, String, Double)] = [:]
+        var longestPresence: [String: (String, String, Double)] = [:]
+        for tenant in tenants where times.isShown(for: tenant.id) {
+            for summary in times.summaries(tenant: tenant.id, from: week.from, to: week.to) {
+                // Off-shift states last all night and weekend: the interesting ones are those of the working day.
+                for (state, seconds) in summary.secondsPerUserState
+                where state != "LoggedOut" && seconds > (longestState[state]?.2 ?? 0) {
+                    longestState[state] = (summary.userName, tenant.name, seconds)
+                }
+                for (state, seconds) in summary.secondsPerAvailability
+                where state != "Offline" && seconds > (longestPresence[state]?.2 ?? 0) {
+                    longestPresence[state] = (summary.userName, tenant.name, seconds)
+                }
+            }
+        }
+        Swift.print("Longest in each user state while logged in, \(week.from.iso8601) – \(week.to.iso8601)")
+        for (state, holder) in longestState.sorted(by: { $0.key < $1.key }) {
+            Swift.print(
+                "  \(state.padding(toLength: 12, withPad: " ", startingAt: 0)) \(hours(holder.2)) \(holder.0) (\(holder.1))"
+            )
+        }
+        Swift.print("Longest in each presence while online")
+        for (state, holder) in longestPresence.sorted(by: { $0.key < $1.key }) {
+            Swift.print(
+                "  \(state.padding(toLength: 16, withPad: " ", startingAt: 0)) \(hours(holder.2)) \(holder.0) (\(holder.1))"
+            )
+        }
+        if let tenant = tenants.first(where: { times.isShown(for: $0.id) }) {
+            Swift.print(
+                "Next: cumulus report time-in-state --tenant \(tenant.id) --actor userSupervisor:\(tenant.id) --format svg > week.svg"
+            )
+        }
+    }
+
+    private func weekWindow() -> (from: Timestamp, to: Timestamp) {
+        let start = Timestamp(microsecondsSinceEpoch: DemoWorld(tenants: 0).weekStart)
+        return (start, start.adding(seconds: 7 * 86_400))
+    }
+
+    private func hours(_ seconds: Double) -> String {
+        String(format: "%6.1f h", seconds / 3600)
+    }
+}
