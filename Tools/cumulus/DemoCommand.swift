@@ -26,7 +26,7 @@ struct DemoCommand: AsyncParsableCommand {
     var tenants: Int = 4
 
     @Option(help: "Users per tenant.")
-    var usersPerTenant: Int = 800
+    var usersPerTenant: Int = 900
 
     @Option(help: "Days of presence and user-state feed (a week by default).")
     var days: Int = 7
