@@ -1,0 +1,146 @@
+import CumulusTesting
+import Foundation
+import Testing
+
+/// `rebuild`, `state`, `audit` and `report` against a small demo world, through the built binary.
+@Suite("Projections from the command line", .serialized)
+struct ReportTests {
+    /// One small demo world shared by the suite (building it takes a few seconds in debug mode).
+    struct DemoWorld: Sendable {
+        let path: String
+        let tenants: [String]
+    }
+
+    /// Builds the world once, however many tests ask for it at the same time.
+    actor WorldCache {
+        private var world: DemoWorld?
+
+        func get() async throws -> DemoWorld {
+            if let world { return world }
+            let path = TemporaryEventLog.makeDirectory(prefix: "cumulus-report")
+            let result = try await ChildProcess.run(
+                "cumulus", ["demo", "--data-dir", path, "--tenants", "2", "--users-per-tenant", "25", "--days", "2"])
+            let tenants = result.output.split(separator: "\n").compactMap { line -> String? in
+                guard let range = line.range(of: ", id ") else { return nil }
+                return String(line[range.upperBound...].dropLast())
+            }
+            let built = DemoWorld(path: path, tenants: tenants)
+            world = built
+            return built
+        }
+    }
+
+    static let cache = WorldCache()
+
+    func cumulus(_ arguments: [String]) async throws -> (status: Int32, output: String, error: String) {
+        let world = try await Self.cache.get()
+        return try await ChildProcess.run("cumulus", arguments + ["--data-dir", world.path])
+    }
+
+    /// Contoso (tenant 0 of the demo) shows time in state and lets partners see names; Fabrikam (tenant 1)
+    /// has both switched off.
+    func tenants() async throws -> (contoso: String, fabrikam: String) {
+        let tenants = try await Self.cache.get().tenants
+        try #require(tenants.count == 2, "the demo printed \(tenants)")
+        return (tenants[0], tenants[1])
+    }
+
+    @Test func rebuildResumesFromCheckpointsAndRebuildsOnRequest() async throws {
+        let resumed = try await cumulus(["rebuild"])
+        #expect(resumed.status == 0, "\(resumed.error)")
+        #expect(resumed.output.contains("current-state: resumed after position"))
+        let rebuilt = try await cumulus(["rebuild", "licence-counters"])
+        #expect(rebuilt.output.contains("licence-counters: rebuilt from position 0"))
+        #expect(rebuilt.output.contains("current-state: resumed after position"))
+        let unknown = try await cumulus(["rebuild", "nonsense"])
+        #expect(unknown.status == 1 && unknown.error.contains("unknown projection 'nonsense'"))
+    }
+
+    @Test func licenceCountersShowOverageAsNegative() async throws {
+        let contoso = try await tenants().contoso
+        let report = try await cumulus(["report", "licences", "--tenant", contoso, "--format", "csv"])
+        #expect(report.status == 0, "\(report.error)")
+        let lines = report.output.split(separator: "\r\n")
+        #expect(lines.first == "tenant,kind,contingent,used,available")
+        // 25 users, a third with transcription (9), contingent cut to 25 / 5 = 5: available -4.
+        #expect(lines.contains { $0.hasSuffix(",transcription,5,9,-4") }, "\(report.output)")
+    }
+
+    @Test func theUserStateReportNeedsAUserSupervisor() async throws {
+        let contoso = try await tenants().contoso
+        let refused = try await cumulus(["report", "user-states", "--tenant", contoso])
+        #expect(refused.status == 1 && refused.error.contains("permission denied: systemAdmin"))
+        let allowed = try await cumulus([
+            "report", "user-states", "--tenant", contoso, "--actor", "userSupervisor:\(contoso)", "--format", "csv",
+        ])
+        #expect(allowed.status == 0, "\(allowed.error)")
+        let lines = allowed.output.split(separator: "\r\n")
+        #expect(lines.first?.hasPrefix("tenant,userId,userName,organizationUnit") == true)
+        #expect(lines.count > 100)
+    }
+
+    @Test func aPartnerSeesPlaceholdersUnlessTheTenantAllowsIdentifiers() async throws {
+        let (contoso, other) = try await tenants()
+        let state = try await cumulus(["state", "tenant", contoso])
+        let partner = try #require(
+            state.output.split(separator: "\n").first { $0.contains("\"partner\"") }?
+                .split(separator: "\"").dropLast().last.map(String.init))
+        let report = try await cumulus([
+            "report", "user-states", "--tenant", contoso, "--actor", "partnerAdmin:\(partner)", "--format", "csv",
+        ])
+        #expect(report.status == 0, "\(report.error)")
+        // Contoso allows partners to see user identifiers in the demo (tenant 0); names are in clear.
+        let row = try #require(report.output.split(separator: "\r\n").dropFirst().first)
+        #expect(!row.split(separator: ",")[2].allSatisfy { $0 == "*" })
+        let otherState = try await cumulus(["state", "tenant", other])
+        let otherPartner = try #require(
+            otherState.output.split(separator: "\n").first { $0.contains("\"partner\"") }?
+                .split(separator: "\"").dropLast().last.map(String.init))
+        let masked = try await cumulus([
+            "report", "user-states", "--tenant", other, "--actor", "partnerAdmin:\(otherPartner)", "--format", "csv",
+        ])
+        let maskedRow = try #require(masked.output.split(separator: "\r\n").dropFirst().first)
+        let name = maskedRow.split(separator: ",")[2]
+        #expect(!name.isEmpty && name.allSatisfy { $0 == "*" }, "\(maskedRow)")
+        let wrongPartner = try await cumulus([
+            "report", "user-states", "--tenant", other, "--actor", "partnerAdmin:\(UUID().uuidString.lowercased())",
+        ])
+        #expect(wrongPartner.status == 1 && wrongPartner.error.contains("permission denied"))
+    }
+
+    @Test func timeInStateIsRefusedWhileTheTenantsSwitchIsOff() async throws {
+        let (contoso, other) = try await tenants()
+        let refused = try await cumulus([
+            "report", "time-in-state", "--tenant", other, "--actor", "userSupervisor:\(other)",
+        ])
+        #expect(refused.status == 1 && refused.error.lowercased().contains("time in state"), "\(refused.error)")
+        let chart = try await cumulus([
+            "report", "time-in-state", "--tenant", contoso, "--actor", "userSupervisor:\(contoso)",
+            "--from", "2026-11-16T00:00:00Z", "--to", "2026-11-18T00:00:00Z", "--format", "svg",
+        ])
+        #expect(chart.status == 0, "\(chart.error)")
+        #expect(chart.output.hasPrefix("<svg") && chart.output.contains("Available") && chart.output.contains("ACW"))
+        let table = try await cumulus([
+            "report", "time-in-state", "--tenant", contoso, "--actor", "userSupervisor:\(contoso)",
+            "--from", "2026-11-16T00:00:00Z", "--to", "2026-11-18T00:00:00Z", "--format", "json",
+        ])
+        #expect(table.status == 0 && table.output.contains("\"seconds\""))
+    }
+
+    @Test func stateAndAuditAsOfAPosition() async throws {
+        let contoso = try await tenants().contoso
+        let now = try await cumulus(["state", "tenant", contoso])
+        #expect(now.status == 0 && now.output.contains("\"state\": \"active\""), "\(now.output.prefix(400))")
+        let early = try await cumulus(["state", "tenant", contoso, "--as-of", "1"])
+        #expect(early.status == 0 && early.output.contains("\"state\": \"trial\""), "\(early.output.prefix(400))")
+        let before = try await cumulus(["state", "tenant", contoso, "--as-of", "0"])
+        #expect(before.status == 1 && before.error.contains("as of 0"))
+        let audit = try await cumulus(["audit", "tenant", contoso, "--format", "csv"])
+        #expect(audit.status == 0, "\(audit.error)")
+        #expect(
+            audit.output.contains("TenantStateChanged") && audit.output.contains("trial")
+                && audit.output.contains("active"))
+        let denied = try await cumulus(["audit", "tenant", contoso, "--actor", "guest"])
+        #expect(denied.status == 1 && denied.error.contains("permission denied: guest"))
+    }
+}
