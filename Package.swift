@@ -59,7 +59,9 @@ let package = Package(
             name: "CumulusProjectionsTests", dependencies: ["CumulusProjections", "CumulusDomain", "CumulusLog"]),
         .testTarget(
             name: "CumulusCommandsTests",
-            dependencies: ["CumulusCommands", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusTesting"],
+            dependencies: [
+                "CumulusCommands", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusProjections", "CumulusTesting",
+            ],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
