@@ -84,22 +84,46 @@ public enum ProjectionCatchUp {
         var position = set.resumePosition
         let start = position
         let total = end.rawValue - min(end.rawValue, start.rawValue)
-        reading: while position < end {
-            let batch = try await storage({ () throws(EventStoreError) in
-                try await store.readAll(after: position, maximumCount: batchSize)
-            })
-            guard let last = batch.last else { break }
-            for event in batch {
-                if let asOf, !asOf.includes(event) {
-                    if case .position = asOf { break reading }
-                    continue
-                }
-                do { try set.apply(event) } catch { throw .state(error) }
-                report.eventsApplied += 1
+        var stop = false
+        var failure: ProjectionStateError?
+        var applied: UInt64 = 0
+        // Applies one event; false once the as-of point is passed (positions only grow).
+        func consume(_ event: RecordedEvent) -> Bool {
+            if let asOf, !asOf.includes(event) {
+                if case .position = asOf { stop = true }
+                return !stop
             }
-            position = last.position
+            do throws(ProjectionStateError) {
+                try set.apply(event)
+            } catch {
+                failure = error
+                stop = true
+                return false
+            }
+            applied += 1
+            return true
+        }
+        while position < end && !stop {
+            let before = position
+            if let scanning = store as? any EventScanning {
+                // The fast path: events go straight from the read transaction into the projections.
+                position = try storageSync({ () throws(EventStoreError) in
+                    try scanning.scan(after: position, maximumCount: batchSize) { (event) throws(EventStoreError) in
+                        _ = consume(event)
+                    }
+                })
+            } else {
+                let batch = try await storage({ () throws(EventStoreError) in
+                    try await store.readAll(after: position, maximumCount: batchSize)
+                })
+                for event in batch where consume(event) {}
+                position = batch.last?.position ?? position
+            }
+            if let failure { throw .state(failure) }
+            if position == before { break }
             progress?(min(position.rawValue - start.rawValue, total), total)
         }
+        report.eventsApplied = applied
         report.position = set.position
         return report
     }
@@ -129,5 +153,9 @@ public enum ProjectionCatchUp {
 
     private static func storage<T>(_ body: () async throws(EventStoreError) -> T) async throws(Failure) -> T {
         do { return try await body() } catch { throw .storage(error) }
+    }
+
+    private static func storageSync<T>(_ body: () throws(EventStoreError) -> T) throws(Failure) -> T {
+        do { return try body() } catch { throw .storage(error) }
     }
 }

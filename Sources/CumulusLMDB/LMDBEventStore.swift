@@ -16,7 +16,7 @@ import Synchronization
 /// `Sendable` because its state is the thread-safe environment, the committer's locked queue and the
 /// notifier's mutex. Opening the same directory twice in one process returns the same store (LMDB allows
 /// one environment per file per process).
-public final class LMDBEventStore: EventStore {
+public final class LMDBEventStore: EventScanning {
     /// How hard a commit works to survive a crash.
     public enum Durability: String, Sendable, CaseIterable {
         /// Every commit is flushed to disk before it returns (data, then the meta page). The default:

@@ -1,0 +1,12 @@
+/// A backend that can hand events to a synchronous consumer without collecting them in an array first:
+/// the fast path for rebuilds, which read millions of events.
+public protocol EventScanning: EventStore {
+    /// Calls `body` with each event after `position`, in order, at most `maximumCount` of them.
+    /// - Returns: the position of the last event passed to `body`, or `position` when there was none.
+    @discardableResult
+    func scan(
+        after position: GlobalPosition,
+        maximumCount: Int,
+        _ body: (RecordedEvent) throws(EventStoreError) -> Void
+    ) throws(EventStoreError) -> GlobalPosition
+}
