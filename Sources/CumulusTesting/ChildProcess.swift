@@ -24,10 +24,12 @@ public final class ChildProcess: @unchecked Sendable {
         return directory
     }
 
-    /// Starts `tool` with `arguments`, feeding it `input` on standard input when given.
+    /// Starts `tool` (an executable of this build, or an absolute path) with `arguments`, feeding it `input` on
+    /// standard input when given.
     public init(_ tool: String, _ arguments: [String], input: Data? = nil, environment: [String: String]? = nil) throws
     {
-        process.executableURL = Self.buildDirectory.appendingPathComponent(tool)
+        process.executableURL =
+            tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : Self.buildDirectory.appendingPathComponent(tool)
         process.arguments = arguments
         if let environment { process.environment = environment }
         process.standardOutput = output
@@ -106,6 +108,15 @@ public final class ChildProcess: @unchecked Sendable {
         collected.append(rest)
         collectedErrors.append(restErrors)
         lock.unlock()
+    }
+
+    /// Runs any executable (by absolute path) to completion and returns (exit status, stdout, stderr).
+    public static func runExecutable(
+        _ path: String,
+        _ arguments: [String],
+        timeout: Double = 120
+    ) async throws -> (status: Int32, output: String, error: String) {
+        try await run(path, arguments, timeout: timeout)
     }
 
     /// Runs a tool to completion and returns (exit status, stdout, stderr).

@@ -52,6 +52,8 @@ struct ReportTests {
         let rebuilt = try await cumulus(["rebuild", "licence-counters"])
         #expect(rebuilt.output.contains("licence-counters: rebuilt from position 0"))
         #expect(rebuilt.output.contains("current-state: resumed after position"))
+        // Standard error is a pipe here, not a terminal: no progress line.
+        #expect(rebuilt.error.isEmpty, "progress written to a pipe: \(rebuilt.error)")
         let unknown = try await cumulus(["rebuild", "nonsense"])
         #expect(unknown.status == 1 && unknown.error.contains("unknown projection 'nonsense'"))
     }
@@ -142,5 +144,17 @@ struct ReportTests {
                 && audit.output.contains("active"))
         let denied = try await cumulus(["audit", "tenant", contoso, "--actor", "guest"])
         #expect(denied.status == 1 && denied.error.contains("permission denied: guest"))
+    }
+
+    @Test func progressIsDrawnOnATerminal() async throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
+        let world = try await Self.cache.get()
+        let binary = ChildProcess.buildDirectory.appendingPathComponent("cumulus").path
+        // `script` gives the command a pseudo-terminal, as a person at a shell would have.
+        let run = try await ChildProcess.runExecutable(
+            "/usr/bin/script", ["-qec", "\(binary) rebuild --all --data-dir \(world.path)", "/dev/null"])
+        #expect(run.status == 0, "\(run.error)")
+        #expect(run.output.contains("rebuilding: ") && run.output.contains("events/s"), "\(run.output)")
+        #expect(run.output.contains("\u{1B}[K"), "the line is redrawn in place")
     }
 }
