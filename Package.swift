@@ -33,7 +33,12 @@ let package = Package(
         .target(name: "CumulusDomain"),
         .target(name: "CumulusCommands", dependencies: ["CumulusDomain", "CumulusLog"]),
         .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
-        .target(name: "CumulusProjections", dependencies: ["CumulusLog", "CumulusDomain"], path: "Projections"),
+        .target(
+            name: "CumulusProjections",
+            dependencies: ["CumulusLog", "CumulusDomain"],
+            path: "Projections",
+            exclude: ["README.md"]
+        ),
         .executableTarget(
             name: "cumulus",
             dependencies: [

@@ -1,6 +1,6 @@
 public import CumulusDomain
 public import CumulusLog
-public import Foundation
+import Foundation
 
 /// Runs commands on the log: catch up, decide, append with the versions decided on, retry on a race.
 ///

@@ -1,7 +1,6 @@
 import Synchronization
 
 public import struct Foundation.UUID
-import typealias Foundation.uuid_t
 
 /// The identity of an event: a UUID, unique in the whole log.
 ///
@@ -40,7 +39,7 @@ public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// Builds an id from 16 bytes read from storage at `offset`.
     package init(reading buffer: UnsafeRawBufferPointer, at offset: Int) {
         // Start from zeros, not `UUID()`: that reads /dev/urandom through a new file on Linux.
-        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var value = UUID.zeroBytes
         withUnsafeMutableBytes(of: &value) { target in
             target.copyMemory(from: UnsafeRawBufferPointer(rebasing: buffer[offset..<offset + 16]))
         }
@@ -97,4 +96,9 @@ final class UUIDv7Generator: Sendable {
         bytes[8] = 0x80 | (bytes[8] & 0x3F)
         return bytes
     }
+}
+
+extension UUID {
+    /// Sixteen zero bytes, in the shape of `UUID.uuid`.
+    fileprivate static let zeroBytes = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)).uuid
 }
