@@ -92,6 +92,25 @@ struct Transaction: ~Copyable {
         return UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
     }
 
+    /// The greatest id in the event-id index, as an order key, or nil when it is empty.
+    func greatestEventID() throws(EventStoreError) -> EventID.OrderKey? {
+        var cursor: OpaquePointer?
+        try LMDBCall.check(mdb_cursor_open(pointer, databases.eventIDs, &cursor), "mdb_cursor_open(eventIDs)")
+        defer { mdb_cursor_close(cursor) }
+        var key = MDB_val()
+        var data = MDB_val()
+        let code = mdb_cursor_get(cursor, &key, &data, MDB_LAST)
+        if code == MDB_NOTFOUND { return nil }
+        try LMDBCall.check(code, "mdb_cursor_get(eventIDs, last)")
+        guard key.mv_size == 16, let bytes = key.mv_data else {
+            throw .integrityViolation(position: nil, reason: "an event-id index key has \(key.mv_size) bytes, not 16")
+        }
+        return EventID.OrderKey(
+            high: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+            low: UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+        )
+    }
+
     /// Indexes `id` at `position`; the id must not be indexed yet.
     func index(eventID id: EventID, at position: UInt64) throws(EventStoreError) {
         var uuid = id.uuid.uuid

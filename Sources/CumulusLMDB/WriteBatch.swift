@@ -53,6 +53,9 @@ struct WriteBatch {
     private var buffer: [UInt8] = []
     private let recordedAt = Timestamp.now
     private(set) var wroteAnything = false
+    /// The greatest id indexed so far: an id above it cannot be stored already, so its lookup is skipped
+    /// (time-ordered ids, the common case, are always above it).
+    private var greatestID: EventID.OrderKey?
 
     init(_ txn: borrowing Transaction) throws(EventStoreError) {
         // Read inside the transaction, never cached across them: another process may have appended.
@@ -65,6 +68,7 @@ struct WriteBatch {
             )
         }
         link = chainLink
+        greatestID = try txn.greatestEventID()
     }
 
     private mutating func head(
@@ -86,6 +90,10 @@ struct WriteBatch {
         var new: EventID?
         for append in appends {
             for event in append.events {
+                if let greatestID, event.id.orderKey > greatestID {
+                    if new == nil { new = event.id }
+                    continue
+                }
                 if let position = try txn.position(ofEventID: event.id) {
                     guard let raw = try txn.record(at: position) else {
                         throw .integrityViolation(
@@ -146,6 +154,8 @@ struct WriteBatch {
                     try txn.appendRecord(at: position, record)
                 }
                 try txn.index(eventID: event.id, at: position)
+                let key = event.id.orderKey
+                if greatestID.map({ key > $0 }) ?? true { greatestID = key }
                 current = StreamHead(version: version, lastPosition: position)
                 lastPosition = position
             }
@@ -208,7 +218,8 @@ struct WriteBatch {
 
     /// Writes the heads of the streams this transaction touched, the chain head and the transaction stamp.
     mutating func finish(_ txn: borrowing Transaction) throws(EventStoreError) {
-        for stream in dirty.sorted() {
+        // In byte order, as the B-tree keeps them (cheaper than comparing Swift strings).
+        for stream in dirty.sorted(by: { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) }) {
             guard let head = heads[stream] else { continue }
             let key = Array(stream.rawValue.utf8)
             let value = head.encoded

@@ -53,7 +53,32 @@ public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// Orders ids by their bytes, which for version 7 ids is the order they were made in.
     public static func < (lhs: EventID, rhs: EventID) -> Bool {
-        lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
+        lhs.orderKey < rhs.orderKey
+    }
+
+    /// The 16 bytes as two big-endian words: comparing keys compares the bytes, without allocating.
+    package var orderKey: OrderKey {
+        withUnsafeBytes(of: uuid.uuid) { raw in
+            OrderKey(
+                high: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                low: UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            )
+        }
+    }
+
+    /// An id's bytes as two words, ordered like the bytes.
+    package struct OrderKey: Comparable, Hashable, Sendable {
+        package var high: UInt64
+        package var low: UInt64
+
+        package init(high: UInt64, low: UInt64) {
+            self.high = high
+            self.low = low
+        }
+
+        package static func < (lhs: OrderKey, rhs: OrderKey) -> Bool {
+            lhs.high != rhs.high ? lhs.high < rhs.high : lhs.low < rhs.low
+        }
     }
 
     /// The canonical lower-case text form.
