@@ -56,7 +56,10 @@ let package = Package(
             name: "CSQLite", path: "Benchmarks/CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .executableTarget(
             name: "cumulus-bench",
-            dependencies: ["CLMDB", "CSQLite", "CumulusLog", "CumulusLMDB"],
+            dependencies: [
+                "CLMDB", "CSQLite", "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands",
+                "CumulusProjections",
+            ],
             path: "Benchmarks/cumulus-bench"
         ),
         .testTarget(name: "CumulusDomainTests", dependencies: ["CumulusDomain"], exclude: ["Fixtures"]),

@@ -11,6 +11,11 @@ do {
         guard arguments.count == 2 else { throw BenchError("usage: cumulus-bench worker SETUP-JSON (internal)") }
         let setup = try JSONDecoder().decode(WorkerSetup.self, from: Data(arguments[1].utf8))
         try await Worker.run(setup)
+    case "rebuild":
+        try await RebuildBenchmark.run(Array(arguments.dropFirst()))
+    case "rebuild-worker":
+        guard arguments.count == 2 else { throw BenchError("usage: cumulus-bench rebuild-worker LOG (internal)") }
+        try await RebuildBenchmark.worker(arguments[1])
     case "stream-index":
         let eventCount = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
         let streamCount = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000

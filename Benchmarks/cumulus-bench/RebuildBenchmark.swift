@@ -1,0 +1,301 @@
+import CLMDB
+import CSQLite
+import CumulusCommands
+import CumulusDomain
+import CumulusLMDB
+import CumulusLog
+import CumulusProjections
+import Foundation
+
+/// P5 and P6: a full rebuild of the projections from a log of domain events, side by side with the limit
+/// (a raw LMDB cursor walk with a minimal decode of the same records) and with the same projection code fed
+/// from the peer (SQLite, one SELECT in position order); then the rebuild's memory in a process of its own,
+/// at every size, to show it stays flat as the log grows.
+///
+/// `cumulus-bench rebuild [--sizes 1000000,3000000] [--users 10000] [--passes 3]`
+enum RebuildBenchmark {
+    struct Settings {
+        var sizes = [1_000_000, 3_000_000]
+        var users = 10_000
+        var passes = 3
+        var directory = NSTemporaryDirectory() + "/cumulus-rebuild-\(getpid())"
+
+        init(_ arguments: [String]) throws {
+            var index = 0
+            while index < arguments.count {
+                let value = index + 1 < arguments.count ? arguments[index + 1] : ""
+                switch arguments[index] {
+                case "--sizes": sizes = value.split(separator: ",").compactMap { Int($0) }
+                case "--users": users = Int(value) ?? users
+                case "--passes": passes = Int(value) ?? passes
+                case "--dir": directory = value
+                default: throw BenchError("unknown rebuild option \(arguments[index])")
+                }
+                index += 2
+            }
+        }
+    }
+
+    static func run(_ arguments: [String]) async throws {
+        let settings = try Settings(arguments)
+        defer { try? FileManager.default.removeItem(atPath: settings.directory) }
+        print("P5/P6: full rebuild of current-state, licence-counters, user-state-report, time-in-state and audit")
+        print(
+            "| events | limit: minimal-decode scan, events/s | Cumulus rebuild, events/s | peer-fed rebuild, events/s "
+                + "| Cumulus/limit | Cumulus/peer | rebuild heap MiB | projection state MiB | peak RSS MiB |")
+        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for size in settings.sizes {
+            let directory = settings.directory + "/\(size)"
+            try await buildLog(events: size, users: settings.users, at: directory)
+            var limit = 0.0
+            var cumulus = 0.0
+            var peer = 0.0
+            for pass in 0..<settings.passes {
+                for turn in 0..<3 {
+                    switch (turn + pass) % 3 {
+                    case 0: limit += try minimalDecodeScan(directory + "/log")
+                    case 1: cumulus += try await cumulusRebuild(directory + "/log")
+                    default: peer += try peerRebuild(directory + "/peer.sqlite")
+                    }
+                }
+            }
+            let memory = try measureInChild(directory)
+            let rates = [limit, cumulus, peer].map { Double(size * settings.passes) / max($0, 1e-9) }
+            print(
+                "| \(size) | \(Int(rates[0])) | \(Int(rates[1])) | \(Int(rates[2])) | "
+                    + String(format: "%.3f | %.2f | ", rates[1] / rates[0], rates[1] / rates[2])
+                    + String(format: "%.0f | %.0f | %.0f |", memory.heap, memory.state, memory.peak))
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        print(
+            "Goals: Cumulus/limit ≥ 0.15 (≈ 2M events/s here); Cumulus/peer ≥ 3; rebuild heap ≤ projection state + 128 MiB, "
+                + "flat as the log grows. 'rebuild heap' is the rebuilding process's anonymous memory after the rebuild "
+                + "(RssAnon); 'peak RSS' (VmHWM) also counts the log's pages read through LMDB's memory map.")
+    }
+
+    /// A tenant with reporting and time in state on, `users` users, and a feed of presence and user-state
+    /// changes (every fifth event a user-state change), written with the command handler for the set-up and
+    /// as encoded domain events for the feed; then the same events copied into SQLite.
+    static func buildLog(events: Int, users userCount: Int, at directory: String) async throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let store = try LMDBEventStore.open(
+            directory: directory + "/log", options: .init(create: true, durability: .deferred))
+        let handler = CommandHandler(store: store)
+        let tenant = TenantID(UUID())
+        let start: Int64 = 1_794_787_200_000_000
+        var setup = [
+            CommandRequest(
+                command: .createTenant(
+                    tenant: tenant, name: "Bench", o365Domain: "bench.onmicrosoft.com",
+                    azureTenantID: UUID().uuidString, partner: nil, rootOU: OUID(UUID()), rootOUName: "Bench",
+                    widgetKey: UUID()), actor: .systemAdmin, occurredAt: start),
+            CommandRequest(
+                command: .changeDataPrivacySettings(
+                    tenant: tenant,
+                    settings: DataPrivacySettings(persistUserStatesInReporting: true, showTimeInState: true)),
+                actor: .systemAdmin, occurredAt: start),
+        ]
+        let users = (0..<userCount).map { _ in UserID(UUID()) }
+        for (index, user) in users.enumerated() {
+            setup.append(
+                CommandRequest(
+                    command: .createUser(
+                        tenant: tenant, user: user, upn: "u\(index)@bench.onmicrosoft.com",
+                        displayName: "User \(index)",
+                        ou: nil), actor: .systemAdmin, occurredAt: start))
+        }
+        for chunk in stride(from: 0, to: setup.count, by: 5000) {
+            _ = try await handler.handle(batch: Array(setup[chunk..<min(chunk + 5000, setup.count)]))
+        }
+        let availabilities: [(Availability, Activity)] = [
+            (.available, .available), (.busy, .inACall), (.away, .away), (.busy, .inAMeeting),
+            (.doNotDisturb, .doNotDisturb),
+        ]
+        let states = ["Available", "ACW", "Break", "Backoffice"]
+        let actor = Actor.presenceFeed(tenant).description
+        var written = try await store.lastPosition().rawValue
+        let feedEvents = max(0, events - Int(written))
+        var index = 0
+        while index < feedEvents {
+            var byStream: [UserID: [ProposedEvent]] = [:]
+            for offset in index..<min(index + 10_000, feedEvents) {
+                let user = users[offset % userCount]
+                let event: DomainEvent =
+                    offset % 5 == 4
+                    ? .userStateChanged(
+                        UserStateChanged(
+                            user: user, state: UserStateName(name: states[(offset / 5) % states.count]),
+                            responsibilityProfile: "Support"))
+                    : .presenceChanged(
+                        PresenceChanged(
+                            user: user, availability: availabilities[offset % availabilities.count].0,
+                            activity: availabilities[offset % availabilities.count].1))
+                byStream[user, default: []].append(
+                    ProposedEvent(
+                        type: event.typeName, schemaVersion: event.schemaVersion,
+                        occurredAt: Timestamp(microsecondsSinceEpoch: start + Int64(offset) * 1_000_000),
+                        actor: actor, payload: event.encodePayload()))
+            }
+            let appends = try byStream.map { user, events in
+                StreamAppend(stream: try StreamName("user-\(user)"), expectedVersion: .any, events: events)
+            }
+            _ = try await store.append(atomically: appends)
+            index += 10_000
+        }
+        try store.flush()
+        written = try await store.lastPosition().rawValue
+        // The peer: the same events, with the columns the projections need.
+        let peer = try SQLiteConnection(path: directory + "/peer.sqlite")
+        try peer.execute("PRAGMA synchronous=OFF")
+        try peer.execute(
+            """
+            CREATE TABLE domain_events(position INTEGER PRIMARY KEY, stream TEXT NOT NULL, version INTEGER NOT NULL,
+                type TEXT NOT NULL, schema_version INTEGER NOT NULL, occurred_at INTEGER NOT NULL,
+                recorded_at INTEGER NOT NULL, actor TEXT NOT NULL, id BLOB NOT NULL, payload BLOB NOT NULL,
+                UNIQUE(stream, version))
+            """)
+        let insert = try peer.prepare("INSERT INTO domain_events VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        try peer.execute("BEGIN")
+        var position = GlobalPosition.start
+        while true {
+            let before = position
+            position = try store.scan(after: position, maximumCount: 50_000) { event in
+                sqlite3_bind_int64(insert.handle, 1, Int64(event.position.rawValue))
+                bindText(insert.handle, 2, event.stream.rawValue)
+                sqlite3_bind_int64(insert.handle, 3, Int64(event.streamVersion.rawValue))
+                bindText(insert.handle, 4, event.type)
+                sqlite3_bind_int64(insert.handle, 5, Int64(event.schemaVersion))
+                sqlite3_bind_int64(insert.handle, 6, event.occurredAt.microsecondsSinceEpoch)
+                sqlite3_bind_int64(insert.handle, 7, event.recordedAt.microsecondsSinceEpoch)
+                bindText(insert.handle, 8, event.actor)
+                event.id.bytes.withUnsafeBytes { raw in
+                    _ = sqlite3_bind_blob(insert.handle, 9, raw.baseAddress, Int32(raw.count), sqliteTransient)
+                }
+                event.payload.withUnsafeBytes { raw in
+                    _ = sqlite3_bind_blob(insert.handle, 10, raw.baseAddress, Int32(raw.count), sqliteTransient)
+                }
+                _ = try? insert.step()
+                insert.reset()
+            }
+            if position == before { break }
+        }
+        try peer.execute("COMMIT")
+        store.close()
+        _ = written
+    }
+
+    /// The limit: every record visited with a raw cursor, reading only the fixed header fields.
+    static func minimalDecodeScan(_ path: String) throws -> Double {
+        let raw = try RawLMDB(path: path, databases: ["events"])
+        let events = try raw.handle("events")
+        let clock = ContinuousClock()
+        let began = clock.now
+        var checksum: UInt64 = 0
+        try raw.read { txn in
+            var cursor: OpaquePointer?
+            guard mdb_cursor_open(txn, events, &cursor) == 0 else { throw BenchError("mdb_cursor_open") }
+            defer { mdb_cursor_close(cursor) }
+            var key = MDB_val()
+            var data = MDB_val()
+            var code = mdb_cursor_get(cursor, &key, &data, MDB_FIRST)
+            while code == 0 {
+                if let bytes = data.mv_data {
+                    checksum &+= bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+                    checksum &+= bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
+                    checksum &+= UInt64(bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+                }
+                code = mdb_cursor_get(cursor, &key, &data, MDB_NEXT)
+            }
+        }
+        let elapsed = seconds(clock.now - began)
+        if checksum == 42 { print("") }  // keeps the reads from being optimised away
+        return elapsed
+    }
+
+    /// Cumulus: all five projections from position 0, fed by the log's scan (checkpoints not saved).
+    static func cumulusRebuild(_ path: String) async throws -> Double {
+        let store = try LMDBEventStore.open(directory: path)
+        defer { store.close() }
+        var set = ProjectionSet.standard()
+        let clock = ContinuousClock()
+        let began = clock.now
+        _ = try await ProjectionCatchUp.run(&set, from: store, rebuilding: Set(set.projections.map(\.name)))
+        return seconds(clock.now - began)
+    }
+
+    /// The same projection code fed from SQLite.
+    static func peerRebuild(_ path: String) throws -> Double {
+        let peer = try SQLiteConnection(path: path)
+        let select = try peer.prepare(
+            "SELECT position, stream, version, type, schema_version, occurred_at, recorded_at, actor, id, payload "
+                + "FROM domain_events ORDER BY position")
+        var set = ProjectionSet.standard()
+        let clock = ContinuousClock()
+        let began = clock.now
+        while try select.step() {
+            let handle = select.handle
+            let idBytes = blob(handle, 8)
+            let event = RecordedEvent(
+                id: EventID(bytes: idBytes.count == 16 ? idBytes : [UInt8](repeating: 0, count: 16)),
+                stream: try StreamName(text(handle, 1)),
+                streamVersion: StreamVersion(UInt64(sqlite3_column_int64(handle, 2))),
+                position: GlobalPosition(UInt64(sqlite3_column_int64(handle, 0))),
+                type: text(handle, 3),
+                schemaVersion: UInt16(truncatingIfNeeded: sqlite3_column_int64(handle, 4)),
+                occurredAt: Timestamp(microsecondsSinceEpoch: sqlite3_column_int64(handle, 5)),
+                recordedAt: Timestamp(microsecondsSinceEpoch: sqlite3_column_int64(handle, 6)),
+                actor: text(handle, 7), correlationID: nil, causationID: nil, payload: blob(handle, 9))
+            try set.apply(event)
+        }
+        select.reset()
+        return seconds(clock.now - began)
+    }
+
+    /// P6: a fresh process rebuilds once and reports its memory and the size of the projections' state.
+    static func measureInChild(_ directory: String) throws -> (heap: Double, state: Double, peak: Double) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL
+        if !FileManager.default.isExecutableFile(atPath: process.executableURL?.path ?? "") {
+            process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        }
+        process.arguments = ["rebuild-worker", directory + "/log"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let output = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let fields = String(decoding: output, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
+            .compactMap { Double($0) }
+        guard fields.count == 3 else {
+            throw BenchError("rebuild-worker printed \(String(decoding: output, as: UTF8.self))")
+        }
+        return (fields[0] / 1_048_576, fields[1] / 1_048_576, fields[2] / 1_048_576)
+    }
+
+    /// `cumulus-bench rebuild-worker LOG`: rebuilds once; prints "heap-bytes state-bytes peak-bytes".
+    static func worker(_ path: String) async throws {
+        let store = try LMDBEventStore.open(directory: path)
+        var set = ProjectionSet.standard()
+        _ = try await ProjectionCatchUp.run(&set, from: store, rebuilding: Set(set.projections.map(\.name)))
+        let usage = MemoryUsage.current()
+        let state = set.checkpoints().reduce(0) { $0 + $1.state.count }
+        print("\(usage.anonymous) \(state) \(usage.peak)")
+        store.close()
+    }
+
+    private static let sqliteTransient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    private static func bindText(_ statement: OpaquePointer, _ index: Int32, _ text: String) {
+        _ = sqlite3_bind_text(statement, index, text, -1, sqliteTransient)
+    }
+
+    private static func text(_ statement: OpaquePointer, _ index: Int32) -> String {
+        sqlite3_column_text(statement, index).map { String(cString: $0) } ?? ""
+    }
+
+    private static func blob(_ statement: OpaquePointer, _ index: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(statement, index))
+        guard count > 0, let base = sqlite3_column_blob(statement, index) else { return [] }
+        return Array(UnsafeRawBufferPointer(start: base, count: count))
+    }
+}
