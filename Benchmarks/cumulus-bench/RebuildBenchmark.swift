@@ -278,7 +278,11 @@ enum RebuildBenchmark {
         var set = ProjectionSet.standard()
         _ = try await ProjectionCatchUp.run(&set, from: store, rebuilding: Set(set.projections.map(\.name)))
         let usage = MemoryUsage.current()
-        let state = set.checkpoints().reduce(0) { $0 + $1.state.count }
+        let checkpoints = set.checkpoints()
+        let state = checkpoints.reduce(0) { $0 + $1.state.count }
+        for checkpoint in checkpoints {
+            FileHandle.standardError.write(Data("state of \(checkpoint.name): \(checkpoint.state.count) bytes\n".utf8))
+        }
         print("\(usage.anonymous) \(state) \(usage.peak)")
         store.close()
     }

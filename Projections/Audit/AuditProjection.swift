@@ -11,7 +11,7 @@ public struct AuditProjection: Projection {
     /// `audit`.
     public static let name = "audit"
     /// Bumped when the derivation changes.
-    public static let codeVersion: UInt32 = 1
+    public static let codeVersion: UInt32 = 2
 
     var model = CurrentStateProjection()
     var entries: [AuditedEntity: [AuditEntry]] = [:]
@@ -26,7 +26,8 @@ public struct AuditProjection: Projection {
         let before = entities.map { AuditedFields.fields(of: $0, in: model) }
         model.apply(event, decoded: decoded)
         for (index, entity) in entities.enumerated() {
-            let changes = AuditedFields.diff(before[index], AuditedFields.fields(of: entity, in: model))
+            var changes = AuditedFields.diff(before[index], AuditedFields.fields(of: entity, in: model))
+            if let content = AuditedFields.contentChange(of: decoded) { changes.append(content) }
             entries[entity, default: []].append(
                 AuditEntry(
                     entity: entity, position: event.position, occurredAt: event.occurredAt,

@@ -12,10 +12,9 @@ enum AuditedFields {
             return tenantFields(tenant) + contingentFields(model.licencePools[id])
         case .organisationUnit(let id):
             guard let ou = model.organisationUnits[id] else { return [] }
-            return [
-                ("name", ou.name), ("parent", text(ou.parent)), ("lifecycle", ou.lifecycle.rawValue),
-                ("contents", ou.contents.map(contentText).sorted().joined(separator: ", ")),
-            ]
+            // Contents are not flattened: listing every user of a large OU in every entry would make the audit
+            // quadratic in the OU's size. Content changes are recorded one by one (see `contentChange`).
+            return [("name", ou.name), ("parent", text(ou.parent)), ("lifecycle", ou.lifecycle.rawValue)]
         case .service(let id):
             guard let service = model.services[id] else { return [] }
             return [
@@ -92,6 +91,15 @@ enum AuditedFields {
         guard let pool else { return [] }
         return LicenceKind.allCases.filter { pool.contingents[$0] != nil }.map {
             ("licences.\($0.rawValue).contingent", String(pool.contingent($0)))
+        }
+    }
+
+    /// The field change of an OU content event: one sub-OU, service or user added or removed.
+    static func contentChange(of event: DomainEvent) -> FieldChange? {
+        switch event {
+        case .ouContentAdded(let e): FieldChange(field: "contents", old: nil, new: contentText(e.content))
+        case .ouContentRemoved(let e): FieldChange(field: "contents", old: contentText(e.content), new: nil)
+        default: nil
         }
     }
 

@@ -64,6 +64,22 @@ import Testing
 }
 
 @Suite struct AsOfTests {
+    @Test func anOUsAuditListsEachContentChangeNotTheWholeContentsEachTime() throws {
+        var log = LogBuilder()
+        log.append(World.creation(), at: minute(0))
+        log.append(World.user(World.anna, "Anna Muster", upn: "anna@contoso.com"), at: minute(1))
+        log.append(World.user(World.ben, "Ben Keller", upn: "ben@contoso.com"), at: minute(2))
+        let audit = try #require(try log.rebuild().projection(AuditProjection.self))
+        let contentChanges = audit.entries(for: .organisationUnit(World.sales)).flatMap(\.changes)
+            .filter { $0.field == "contents" }
+        // One change per added user, each naming only that user: the audit stays linear in the OU's size.
+        #expect(
+            contentChanges == [
+                FieldChange(field: "contents", old: nil, new: "user \(World.anna)"),
+                FieldChange(field: "contents", old: nil, new: "user \(World.ben)"),
+            ])
+    }
+
     @Test func buildsAnyViewAsOfAPositionOrARecordedTime() throws {
         let log = UserStateReportTests.annasDay()
         // Position of the switch-off at minute 50: everything after it is left out.
