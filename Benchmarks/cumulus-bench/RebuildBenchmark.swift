@@ -120,16 +120,18 @@ enum RebuildBenchmark {
             var byStream: [UserID: [ProposedEvent]] = [:]
             for offset in index..<min(index + 10_000, feedEvents) {
                 let user = users[offset % userCount]
+                // Each user's sequence varies (a mixed hash of the index), so changes are real changes.
+                let mixed = Int(truncatingIfNeeded: (UInt64(offset) &* 0x9E37_79B9_7F4A_7C15) >> 33)
                 let event: DomainEvent =
-                    offset % 5 == 4
+                    mixed % 5 == 4
                     ? .userStateChanged(
                         UserStateChanged(
-                            user: user, state: UserStateName(name: states[(offset / 5) % states.count]),
+                            user: user, state: UserStateName(name: states[(mixed / 5) % states.count]),
                             responsibilityProfile: "Support"))
                     : .presenceChanged(
                         PresenceChanged(
-                            user: user, availability: availabilities[offset % availabilities.count].0,
-                            activity: availabilities[offset % availabilities.count].1))
+                            user: user, availability: availabilities[(mixed / 7) % availabilities.count].0,
+                            activity: availabilities[(mixed / 7) % availabilities.count].1))
                 byStream[user, default: []].append(
                     ProposedEvent(
                         type: event.typeName, schemaVersion: event.schemaVersion,
