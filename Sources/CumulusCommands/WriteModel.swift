@@ -103,10 +103,10 @@ public struct WriteModel: Sendable {
 
     /// The tenant a command concerns, when the model knows it.
     public func tenant(of command: Command) -> TenantID? {
-        if let tenant = command.tenant { return tenant }
-        if let ou = command.ou { return ouTenant[ou] }
-        if let service = command.service { return serviceTenant[service] }
-        if let user = command.user { return userTenant[user] }
+        if let tenant = command.tenantID { return tenant }
+        if let ou = command.ouID { return ouTenant[ou] }
+        if let service = command.serviceID { return serviceTenant[service] }
+        if let user = command.userID { return userTenant[user] }
         return nil
     }
 }
