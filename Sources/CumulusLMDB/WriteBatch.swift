@@ -1,6 +1,12 @@
 internal import CLMDB
 import CumulusLog
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// A stream's head: its version and the position of its last event.
 struct StreamHead {
     var version: UInt64
@@ -218,8 +224,8 @@ struct WriteBatch {
 
     /// Writes the heads of the streams this transaction touched, the chain head and the transaction stamp.
     mutating func finish(_ txn: borrowing Transaction) throws(EventStoreError) {
-        // In byte order, as the B-tree keeps them (cheaper than comparing Swift strings).
-        for stream in dirty.sorted(by: { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) }) {
+        // In byte order, as the B-tree keeps them: memcmp, cheaper than Swift's string comparison.
+        for stream in dirty.sorted(by: { bytesPrecede($0.rawValue, $1.rawValue) }) {
             guard let head = heads[stream] else { continue }
             let key = Array(stream.rawValue.utf8)
             let value = head.encoded
@@ -256,5 +262,19 @@ enum CheckpointCodec {
         }
         let value = position.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         return Checkpoint(name: name, position: GlobalPosition(value), state: state)
+    }
+}
+
+/// Whether `lhs` sorts before `rhs` byte by byte (LMDB's key order), compared with `memcmp`.
+func bytesPrecede(_ lhs: String, _ rhs: String) -> Bool {
+    var left = lhs
+    var right = rhs
+    return left.withUTF8 { a in
+        right.withUTF8 { b in
+            let common = min(a.count, b.count)
+            guard common > 0, let first = a.baseAddress, let second = b.baseAddress else { return a.count < b.count }
+            let order = memcmp(first, second, common)
+            return order != 0 ? order < 0 : a.count < b.count
+        }
     }
 }
