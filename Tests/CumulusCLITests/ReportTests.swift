@@ -127,6 +127,23 @@ struct ReportTests {
             "--from", "2026-11-16T00:00:00Z", "--to", "2026-11-18T00:00:00Z", "--format", "json",
         ])
         #expect(table.status == 0 && table.output.contains("\"seconds\""))
+        let current = try await cumulus([
+            "report", "current-states", "--tenant", contoso, "--actor", "userSupervisor:\(contoso)",
+            "--to", "2026-11-16T12:00:00Z", "--format", "csv",
+        ])
+        #expect(current.status == 0, "\(current.error)")
+        let rows = current.output.split(separator: "\r\n")
+        #expect(
+            rows.first?.hasPrefix("userId,userName,userState,responsibilityProfile,userStateSince,userStateSeconds")
+                == true)
+        // At noon on Monday everyone is on shift: a user state, since when, and how long.
+        let fields = try #require(rows.dropFirst().first?.split(separator: ",", omittingEmptySubsequences: false))
+        #expect(fields.count == 11 && !fields[2].isEmpty && (Double(fields[5]) ?? -1) >= 0, "\(fields)")
+        #expect(fields[10] == "2026-11-16T12:00:00Z")
+        let switchedOff = try await cumulus([
+            "report", "current-states", "--tenant", other, "--actor", "userSupervisor:\(other)",
+        ])
+        #expect(switchedOff.status == 1)
     }
 
     @Test func stateAndAuditAsOfAPosition() async throws {

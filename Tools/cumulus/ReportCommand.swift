@@ -16,6 +16,8 @@ struct ReportCommand: AsyncParsableCommand {
             duration); needs --actor userSupervisor:<tenant> or the tenant's partnerAdmin (names masked unless allowed).
             time-in-state: seconds per user state and per presence availability in [--from, --to); same readers; refused
             while the tenant's showTimeInState is off. --format svg (or html) draws a stacked bar per user.
+            current-states: per user, the user state and presence at --to (the as-of time or now), since when, and the
+            seconds elapsed; the time-in-state readers and switch apply.
             CSV follows RFC 4180 with a header row. Times are UTC.
             """
     )
@@ -24,12 +26,13 @@ struct ReportCommand: AsyncParsableCommand {
         case licences
         case userStates = "user-states"
         case timeInState = "time-in-state"
+        case currentStates = "current-states"
     }
 
     @OptionGroup var data: DataDirectoryOptions
     @OptionGroup var read: ReadOptions
 
-    @Argument(help: "licences, user-states or time-in-state.")
+    @Argument(help: "licences, user-states, time-in-state or current-states.")
     var kind: Kind
 
     @Option(help: "The tenant (required except for licences read by a systemAdmin).")
@@ -91,6 +94,18 @@ struct ReportCommand: AsyncParsableCommand {
                 let rows = report.rows(tenant: tenantState.id, user: userID, from: start, to: end, openRowsUntil: end)
                     .map(view.apply(to:))
                 print(format.render(ReportTable.userStates(rows), title: "user states"))
+            case .currentStates:
+                guard let tenantState else { throw CommandFailure("--tenant is required for current states") }
+                let view = try ReadAccess.checkUserStateRead(reader, tenant: tenantState)
+                guard let times = set.projection(TimeInStateProjection.self) else { throw CommandFailure("no view") }
+                do throws(TimeInStateNotShown) {
+                    try times.checkShown(for: tenantState.id)
+                } catch {
+                    throw CommandFailure(error.description)
+                }
+                let users = userID.map { [$0] } ?? times.users(in: tenantState.id)
+                let snapshots = users.compactMap { times.snapshot(of: $0, at: end) }
+                print(format.render(Self.currentStates(snapshots, view: view), title: "current states"))
             case .timeInState:
                 guard let tenantState else { throw CommandFailure("--tenant is required for time in state") }
                 let view = try ReadAccess.checkUserStateRead(reader, tenant: tenantState)
@@ -115,6 +130,28 @@ struct ReportCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    /// Per user: state and presence at the instant, since when, and seconds elapsed.
+    static func currentStates(_ snapshots: [TimeInStateSnapshot], view: PartnerView) -> ReportTable {
+        func text(_ value: String?) -> ReportCell { value.map { .text($0) } ?? .empty }
+        func seconds(_ value: Double?) -> ReportCell { value.map { .decimal($0) } ?? .empty }
+        let rows = snapshots.sorted { $0.userName < $1.userName }.map { snapshot -> [ReportCell] in
+            [
+                .text(snapshot.user.description), .text(view.userIdentifier(snapshot.userName)),
+                text(snapshot.state.userState?.description), text(snapshot.state.responsibilityProfile),
+                text(snapshot.userStateSince?.iso8601), seconds(snapshot.userStateElapsedSeconds),
+                text(snapshot.state.availability?.rawValue), text(snapshot.state.activity?.rawValue),
+                text(snapshot.presenceSince?.iso8601), seconds(snapshot.presenceElapsedSeconds),
+                .text(snapshot.instant.iso8601),
+            ]
+        }
+        return ReportTable(
+            columns: [
+                "userId", "userName", "userState", "responsibilityProfile", "userStateSince", "userStateSeconds",
+                "presenceAvailability", "presenceActivity", "presenceSince", "presenceSeconds", "at",
+            ],
+            rows: rows)
     }
 
     static func instant(_ text: String) throws -> Timestamp {
