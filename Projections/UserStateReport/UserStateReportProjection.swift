@@ -50,9 +50,12 @@ public struct UserStateReportProjection: Projection {
     }
 
     private mutating func record(_ entry: TimelineEntry, for userID: UserID) {
-        guard let tenant = users[userID]?.tenant else { return }
+        // Through the index, the user is borrowed and modified in place: `users[userID]?.tenant` would copy
+        // the whole user (timeline, rows) for every event.
+        guard let index = users.index(forKey: userID) else { return }
+        let tenant = users.values[index].tenant
         let switches = tenants[tenant]?.switches ?? []
-        users[userID]?.record(entry, switches: switches)
+        users.values[index].record(entry, switches: switches)
     }
 
     private mutating func switchReporting(_ change: ReportingSwitch, in tenantID: TenantID) {
