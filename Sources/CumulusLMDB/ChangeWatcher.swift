@@ -30,12 +30,25 @@ final class ChangeWatcher: @unchecked Sendable {
     }
 
     /// Starts the watching thread unless it runs already.
+    ///
+    /// The inotify watch is in place before this returns: a commit that lands between the caller's own check
+    /// of the last position and its wait still wakes it (a watch added later by the thread would miss it and
+    /// leave the wake-up to the once-a-second re-check).
     func start() {
         lock.lock()
         defer { lock.unlock() }
         guard !running && !stopping else { return }
         running = true
-        let thread = Thread { [self] in watch() }
+        var descriptor: Int32 = -1
+        #if canImport(Glibc)
+        descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        if descriptor >= 0 && inotify_add_watch(descriptor, dataFile, UInt32(IN_MODIFY)) < 0 {
+            close(descriptor)
+            descriptor = -1
+        }
+        #endif
+        let watching = descriptor
+        let thread = Thread { [self] in watch(watching) }
         thread.name = "cumulus-watcher"
         thread.start()
     }
@@ -53,22 +66,23 @@ final class ChangeWatcher: @unchecked Sendable {
         return stopping
     }
 
-    private func watch() {
+    private func watch(_ descriptor: Int32) {
         #if canImport(Glibc)
-        let descriptor = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
-        if descriptor >= 0 { _ = inotify_add_watch(descriptor, dataFile, UInt32(IN_MODIFY)) }
         defer { if descriptor >= 0 { close(descriptor) } }
         var buffer = [UInt8](repeating: 0, count: 4096)
         var idleRounds = 0
         while !shouldStop {
+            var modified = false
             if descriptor >= 0 {
                 var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
                 _ = poll(&poller, 1, 1000)
-                while read(descriptor, &buffer, buffer.count) > 0 {}
+                while read(descriptor, &buffer, buffer.count) > 0 { modified = true }
             } else {
                 usleep(100_000)
             }
-            if notifier.hasWaiters {
+            // A modification is published even when nobody waits yet: a task between its own check and its
+            // wait then finds the new position at once instead of sleeping until the next re-check.
+            if modified || notifier.hasWaiters {
                 idleRounds = 0
                 if let last = readLastPosition() { notifier.publish(last) }
             } else {
