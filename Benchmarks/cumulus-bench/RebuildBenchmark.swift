@@ -13,17 +13,27 @@ import Foundation
 /// at every size, to show it stays flat as the log grows.
 ///
 /// `cumulus-bench rebuild [--sizes 1000000,3000000] [--users 10000] [--passes 3]`
+///
+/// `--steady-state` measures memory only, on a feed in which each user keeps sending the same presence (the
+/// Teams client's repeats): the projections' state then stays the same size however long the log, so the
+/// rebuild's memory must not grow with the log either.
 enum RebuildBenchmark {
     struct Settings {
         var sizes = [1_000_000, 3_000_000]
         var users = 10_000
         var passes = 3
+        var steadyState = false
         var directory = NSTemporaryDirectory() + "/cumulus-rebuild-\(getpid())"
 
         init(_ arguments: [String]) throws {
             var index = 0
             while index < arguments.count {
                 let value = index + 1 < arguments.count ? arguments[index + 1] : ""
+                if arguments[index] == "--steady-state" {
+                    steadyState = true
+                    index += 1
+                    continue
+                }
                 switch arguments[index] {
                 case "--sizes": sizes = value.split(separator: ",").compactMap { Int($0) }
                 case "--users": users = Int(value) ?? users
@@ -44,6 +54,7 @@ enum RebuildBenchmark {
             "| events | limit: minimal-decode scan, events/s | Cumulus rebuild, events/s | peer-fed rebuild, events/s "
                 + "| Cumulus/limit | Cumulus/peer | rebuild heap MiB | projection state MiB | peak RSS MiB |")
         print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        if settings.steadyState { return try await runSteadyState(settings) }
         for size in settings.sizes {
             let directory = settings.directory + "/\(size)"
             try await buildLog(events: size, users: settings.users, at: directory)
@@ -76,7 +87,13 @@ enum RebuildBenchmark {
     /// A tenant with reporting and time in state on, `users` users, and a feed of presence and user-state
     /// changes (every fifth event a user-state change), written with the command handler for the set-up and
     /// as encoded domain events for the feed; then the same events copied into SQLite.
-    static func buildLog(events: Int, users userCount: Int, at directory: String) async throws {
+    static func buildLog(
+        events: Int,
+        users userCount: Int,
+        at directory: String,
+        repeats: Bool = false,
+        peer: Bool = true
+    ) async throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let store = try LMDBEventStore.open(
             directory: directory + "/log", options: .init(create: true, durability: .deferred))
@@ -121,7 +138,8 @@ enum RebuildBenchmark {
             for offset in index..<min(index + 10_000, feedEvents) {
                 let user = users[offset % userCount]
                 // Each user's sequence varies (a mixed hash of the index), so changes are real changes.
-                let mixed = Int(truncatingIfNeeded: (UInt64(offset) &* 0x9E37_79B9_7F4A_7C15) >> 33)
+                let mixed =
+                    repeats ? 0 : Int(truncatingIfNeeded: (UInt64(offset) &* 0x9E37_79B9_7F4A_7C15) >> 33)
                 let event: DomainEvent =
                     mixed % 5 == 4
                     ? .userStateChanged(
@@ -146,6 +164,10 @@ enum RebuildBenchmark {
         }
         try store.flush()
         written = try await store.lastPosition().rawValue
+        guard peer else {
+            store.close()
+            return
+        }
         // The peer: the same events, with the columns the projections need.
         let peer = try SQLiteConnection(path: directory + "/peer.sqlite")
         try peer.execute("PRAGMA synchronous=OFF")
@@ -184,6 +206,20 @@ enum RebuildBenchmark {
         try peer.execute("COMMIT")
         store.close()
         _ = written
+    }
+
+    /// P6 on a steady state: memory of a rebuild at every size, when the projections' state cannot grow.
+    static func runSteadyState(_ settings: Settings) async throws {
+        print("P6, steady state: every user repeats one presence, so the projections' state is the same at every size")
+        print("| events | rebuild heap MiB | projection state MiB | peak RSS MiB |")
+        print("| ---: | ---: | ---: | ---: |")
+        for size in settings.sizes {
+            let directory = settings.directory + "/\(size)"
+            try await buildLog(events: size, users: settings.users, at: directory, repeats: true, peer: false)
+            let memory = try measureInChild(directory)
+            print(String(format: "| \(size) | %.0f | %.2f | %.0f |", memory.heap, memory.state, memory.peak))
+            try? FileManager.default.removeItem(atPath: directory)
+        }
     }
 
     /// The limit: every record visited with a raw cursor, reading only the fixed header fields.

@@ -34,7 +34,7 @@ struct PresenceWorkload: Sendable {
         var names: [StreamName] = []
         names.reserveCapacity(streamCount)
         for index in 0..<streamCount {
-            var generator = SplitMix(seed: UInt64(index) ^ seed)
+            var generator = SplitMix64(seed: UInt64(index) ^ seed)
             let uuid = UUID(uuid: Self.uuid(high: generator.next(), low: generator.next()))
             names.append(try StreamName("user-\(uuid.uuidString.lowercased())"))
         }
@@ -49,7 +49,7 @@ struct PresenceWorkload: Sendable {
 
     /// The event at `index`.
     func event(at index: Int) -> GeneratedEvent {
-        var generator = SplitMix(seed: seed &+ UInt64(index) &* 0xD1B5_4A32_D192_ED03)
+        var generator = SplitMix64(seed: seed &+ UInt64(index) &* 0xD1B5_4A32_D192_ED03)
         let user = Int(generator.next() % UInt64(streams.count))
         let availability = Self.availabilities[Int(generator.next() % UInt64(Self.availabilities.count))]
         let activity = Self.activities[Int(generator.next() % UInt64(Self.activities.count))]
@@ -97,21 +97,6 @@ struct PresenceWorkload: Sendable {
     /// Big-endian bytes of two words as a `uuid_t`.
     private static func uuid(high: UInt64, low: UInt64) -> uuid_t {
         withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { $0.loadUnaligned(as: uuid_t.self) }
-    }
-}
-
-/// SplitMix64: small, fast, deterministic.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }
 

@@ -45,7 +45,6 @@ struct UserTimeline: Hashable, Sendable {
         var lastPresence: StateChange?
         var lastUserState: StateChange?
         var kept: [TimelineEntry] = []
-        kept.reserveCapacity(entries.count)
         for entry in entries {
             if entry.key.occurredAt < cutoff {
                 if entry.change.isPresence {

@@ -11,20 +11,10 @@ import Testing
 /// views of a full rebuild, and a projection whose code version changed is rebuilt by itself.
 @Suite("Projection catch-up on the log")
 struct CatchUpTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var value = state
-            value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-            return value ^ (value >> 31)
-        }
-    }
 
     /// A tenant with reporting on, a few users, and a noisy feed: late events, repeats, a reporting toggle.
     func makeLog(seed: UInt64) async throws -> (TemporaryEventLog, TenantID) {
-        var random = SplitMix(state: seed)
+        var random = SplitMix64(seed: seed)
         let log = try TemporaryEventLog(durability: .deferred)
         let handler = CommandHandler(store: log.store)
         let tenant = TenantID(UUID())
@@ -121,7 +111,7 @@ struct CatchUpTests {
         var full = ProjectionSet.standard()
         _ = try await ProjectionCatchUp.run(&full, from: log.store, rebuilding: Set(full.projections.map(\.name)))
         let last = try await log.store.lastPosition().rawValue
-        var random = SplitMix(state: seed &* 31)
+        var random = SplitMix64(seed: seed &* 31)
         for _ in 0..<3 {
             let split = GlobalPosition(1 + random.next() % last)
             var partial = ProjectionSet.standard()

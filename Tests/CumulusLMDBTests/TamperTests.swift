@@ -27,7 +27,7 @@ struct TamperTests {
         // Every 4th byte of the two meta pages' headers, then a spread over the whole file.
         var offsets: [Int] = []
         for page in 0..<2 { offsets += stride(from: page * pageSize + 16, to: page * pageSize + 160, by: 4) }
-        var generator = SeededGenerator(seed: 0x5EED)
+        var generator = SplitMix64(seed: 0x5EED)
         while offsets.count < 320 { offsets.append(Int(generator.next() % UInt64(data.count))) }
         var detected = 0
         var harmless = 0
@@ -65,18 +65,5 @@ struct TamperTests {
         let stats = try await ChildProcess.run("cumulus", ["stats", "--data-dir", directory], timeout: 60)
         let figures = stats.output.split(separator: "\n").filter { !$0.hasPrefix("directory:") }.joined(separator: "\n")
         return (true, read.output + figures + verify.output)
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so a failing offset can be reproduced.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

@@ -7,7 +7,7 @@ import Testing
 @Suite struct CompactionTests {
     /// Three days of a noisy feed for one agent: a presence every five minutes, mostly repeats.
     static func noisyFeed(seed: UInt64) -> (inOrder: LogBuilder, late: LogBuilder, factCount: Int) {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         var facts: [(DomainEvent, Int64)] = []
         var presence = (Availability.available, Activity.available)
         for step in 0..<(3 * 24 * 12) {

@@ -4,19 +4,6 @@ import Testing
 
 @testable import CumulusProjections
 
-/// A small deterministic generator (SplitMix64), so a failing seed can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A generated feed: the same facts in occurrence order and in a noisy arrival order.
 struct GeneratedFeed {
     var users: [UserID]
@@ -25,7 +12,7 @@ struct GeneratedFeed {
     var horizon: Int64
 
     static func make(seed: UInt64) -> GeneratedFeed {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed)
         let userCount = Int.random(in: 2...5, using: &random)
         let users = (0..<userCount).map { UserID(id(100 + $0)) }
         var setup: [(DomainEvent, Int64)] = World.creation().map { ($0, minute(0)) }
@@ -40,7 +27,7 @@ struct GeneratedFeed {
         ]
         let states = ["Available", "Break", "Backoffice", "ACW"]
         var used = Set<Int64>()
-        func uniqueTime(_ random: inout SeededGenerator) -> Int64 {
+        func uniqueTime(_ random: inout SplitMix64) -> Int64 {
             while true {
                 // Whole seconds within three hours, so ties on occurredAt stay out of the comparison.
                 let candidate = minute(10) + Int64.random(in: 0..<10_800, using: &random) * 1_000_000
@@ -141,7 +128,7 @@ struct UserViews: Equatable {
     @Test(arguments: seeds)
     func catchUpFromACheckpointEqualsAFullRebuild(seed: UInt64) throws {
         let feed = GeneratedFeed.make(seed: seed)
-        var random = SeededGenerator(seed: seed &* 7919)
+        var random = SplitMix64(seed: seed &* 7919)
         let events = feed.late.events
         let full = try feed.late.rebuild()
         let inOrder = try UserViews(try feed.inOrder.rebuild(), users: feed.users)

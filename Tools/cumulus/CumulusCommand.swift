@@ -59,6 +59,17 @@ extension AsyncParsableCommand {
     }
 }
 
+/// The whole text of `file`, or of standard input when `file` is nil or `-`.
+func readInput(_ file: String?) throws -> String {
+    if let file, file != "-" {
+        guard let contents = FileManager.default.contents(atPath: file) else {
+            throw CommandFailure("cannot read \(file)")
+        }
+        return String(decoding: contents, as: UTF8.self)
+    }
+    return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+}
+
 /// Unbuffered writes to standard error; buffered, explicitly flushed writes to standard output.
 enum StandardError {
     static func write(_ text: String) {

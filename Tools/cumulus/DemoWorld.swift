@@ -18,12 +18,12 @@ struct DemoWorld {
     let weekStart: Int64 = 1_794_787_200_000_000
     let usersPerTenant: Int
     let tenantCount: Int
-    private var random: SeededRandom
+    private var random: SplitMix64
 
     init(tenants: Int = 4, usersPerTenant: Int = 800, seed: UInt64 = 2026) {
         self.tenantCount = tenants
         self.usersPerTenant = usersPerTenant
-        self.random = SeededRandom(seed: seed)
+        self.random = SplitMix64(seed: seed)
     }
 
     private mutating func uuid() -> UUID {
@@ -231,19 +231,6 @@ struct DemoWorld {
         let actor: Actor
         if case .changeUserState = command { actor = .user(user.id) } else { actor = .presenceFeed(user.tenant) }
         return CommandRequest(command: command, actor: actor, occurredAt: time, eventID: chance(30) ? uuid() : nil)
-    }
-}
-
-/// SplitMix64: a small deterministic generator, so every demo world is the same.
-struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }
 

@@ -33,15 +33,7 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let text: String
-            if let file, file != "-" {
-                guard let contents = FileManager.default.contents(atPath: file) else {
-                    throw CommandFailure("cannot read \(file)")
-                }
-                text = String(decoding: contents, as: UTF8.self)
-            } else {
-                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            }
+            let text = try readInput(file)
             let store = try data.open(create: true)
             defer { store.close() }
             let handler = CommandHandler(store: store)

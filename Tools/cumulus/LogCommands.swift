@@ -44,15 +44,7 @@ struct AppendCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let text: String
-            if let file, file != "-" {
-                guard let contents = FileManager.default.contents(atPath: file) else {
-                    throw CommandFailure("cannot read \(file)")
-                }
-                text = String(decoding: contents, as: UTF8.self)
-            } else {
-                text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-            }
+            let text = try readInput(file)
             var appends: [(line: Int, append: StreamAppend)] = []
             var malformed: [EnvelopeJSON.LineError] = []
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {

@@ -96,25 +96,13 @@ struct ReportCommand: AsyncParsableCommand {
                 print(format.render(ReportTable.userStates(rows), title: "user states"))
             case .currentStates:
                 guard let tenantState else { throw CommandFailure("--tenant is required for current states") }
-                let view = try ReadAccess.checkUserStateRead(reader, tenant: tenantState)
-                guard let times = set.projection(TimeInStateProjection.self) else { throw CommandFailure("no view") }
-                do throws(TimeInStateNotShown) {
-                    try times.checkShown(for: tenantState.id)
-                } catch {
-                    throw CommandFailure(error.description)
-                }
+                let (times, view) = try timeInState(set, tenant: tenantState, reader: reader)
                 let users = userID.map { [$0] } ?? times.users(in: tenantState.id)
                 let snapshots = users.compactMap { times.snapshot(of: $0, at: end) }
                 print(format.render(Self.currentStates(snapshots, view: view), title: "current states"))
             case .timeInState:
                 guard let tenantState else { throw CommandFailure("--tenant is required for time in state") }
-                let view = try ReadAccess.checkUserStateRead(reader, tenant: tenantState)
-                guard let times = set.projection(TimeInStateProjection.self) else { throw CommandFailure("no view") }
-                do throws(TimeInStateNotShown) {
-                    try times.checkShown(for: tenantState.id)
-                } catch {
-                    throw CommandFailure(error.description)
-                }
+                let (times, view) = try timeInState(set, tenant: tenantState, reader: reader)
                 let windowStart = start ?? end.adding(seconds: -7 * 86_400)
                 let summaries = times.summaries(tenant: tenantState.id, user: userID, from: windowStart, to: end)
                     .map(view.apply(to:))
@@ -130,6 +118,22 @@ struct ReportCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    /// The time-in-state view of `tenant`, once the reader may see it and the tenant's switch is on.
+    private func timeInState(
+        _ set: ProjectionSet,
+        tenant: Tenant,
+        reader: Actor
+    ) throws -> (TimeInStateProjection, PartnerView) {
+        let view = try ReadAccess.checkUserStateRead(reader, tenant: tenant)
+        guard let times = set.projection(TimeInStateProjection.self) else { throw CommandFailure("no view") }
+        do throws(TimeInStateNotShown) {
+            try times.checkShown(for: tenant.id)
+        } catch {
+            throw CommandFailure(error.description)
+        }
+        return (times, view)
     }
 
     /// Per user: state and presence at the instant, since when, and seconds elapsed.
