@@ -30,7 +30,7 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "CumulusLMDB", dependencies: ["CLMDB", "CumulusLog"]),
-        .target(name: "CumulusDomain"),
+        .target(name: "CumulusDomain", dependencies: ["CumulusLog"]),
         .target(name: "CumulusCommands", dependencies: ["CumulusDomain", "CumulusLog"]),
         .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
         .target(
@@ -62,7 +62,7 @@ let package = Package(
             ],
             path: "Benchmarks/cumulus-bench"
         ),
-        .testTarget(name: "CumulusDomainTests", dependencies: ["CumulusDomain"], exclude: ["Fixtures"]),
+        .testTarget(name: "CumulusDomainTests", dependencies: ["CumulusDomain", "CumulusLog"], exclude: ["Fixtures"]),
         .testTarget(
             name: "CumulusProjectionsTests", dependencies: ["CumulusProjections", "CumulusDomain", "CumulusLog"]),
         .testTarget(

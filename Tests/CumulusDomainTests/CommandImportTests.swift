@@ -154,16 +154,12 @@ import Testing
         }
     }
 
-    @Test func timestamps() {
-        #expect(DomainTime.microseconds(fromISO8601: "1970-01-01T00:00:00Z") == 0)
-        #expect(DomainTime.microseconds(fromISO8601: "2026-11-20T08:00:00Z") == 1_795_161_600_000_000)
-        #expect(DomainTime.microseconds(fromISO8601: "2026-11-20T09:00:00+01:00") == 1_795_161_600_000_000)
-        #expect(DomainTime.microseconds(fromISO8601: "2024-02-29T00:00:00.5Z") == 1_709_164_800_500_000)
-        #expect(DomainTime.microseconds(fromISO8601: "1969-12-31T23:59:59Z") == -1_000_000)
-        #expect(DomainTime.microseconds(fromISO8601: "2023-02-29T00:00:00Z") == nil)
-        #expect(DomainTime.microseconds(fromISO8601: "2026-11-20 08:00:00Z") == nil)
-        #expect(DomainTime.microseconds(fromISO8601: "2026-11-20T08:00:00") == nil)
-        #expect(DomainTime.iso8601(microseconds: 1_795_161_600_123_456) == "2026-11-20T08:00:00.123456Z")
-        #expect(DomainTime.iso8601(microseconds: -1) == "1969-12-31T23:59:59.999999Z")
+    @Test func occurredAtIsReadAsISO8601ToTheMicrosecond() throws {
+        let line = try Self.designExamples().split(separator: "\n")[0]
+            .replacingOccurrences(of: "2026-11-20T08:01:00Z", with: "2026-11-20T09:01:00.250125+01:00")
+        let request = try CommandImport.parse(line: line, number: 1)
+        #expect(request.occurredAt == 1_795_161_660_250_125)
+        let bad = line.replacingOccurrences(of: "2026-11-20T09:01:00.250125+01:00", with: "2023-02-29T00:00:00Z")
+        #expect(throws: ImportLineRefusal.self) { try CommandImport.parse(line: bad, number: 2) }
     }
 }

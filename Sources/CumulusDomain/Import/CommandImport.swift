@@ -1,3 +1,4 @@
+import CumulusLog
 import Foundation
 
 /// Parses JSON Lines of commands (the `cumulus import` format, documented in DESIGN.md).
@@ -44,7 +45,7 @@ public enum CommandImport {
                 "field `actor` is not an actor (e.g. `systemAdmin`, `tenantAdmin:<uuid>`, `ouAdmin:<tenant>/<ou>`)")
         }
         let occurredText = try fields.string("occurredAt")
-        guard let occurredAt = DomainTime.microseconds(fromISO8601: occurredText) else {
+        guard let occurredAt = Timestamp(iso8601: occurredText)?.microsecondsSinceEpoch else {
             throw refusal("field `occurredAt` must be an ISO 8601 UTC timestamp like `2026-11-20T08:00:00Z`")
         }
         let eventID = try fields.optionalUUID("eventId")
