@@ -16,7 +16,7 @@ struct UserTimeline: Hashable, Sendable {
     /// How late an event may arrive and still land exactly: identical repeats older than this (relative to the
     /// user's newest change) are dropped, because only an even older late event could make them significant.
     static let latenessHorizon: Int64 = 24 * 3_600 * 1_000_000
-    static let minimumCompaction = 256
+    static let minimumCompaction = 32
 
     var lastKey: ChangeKey? { entries.last?.key }
 
