@@ -23,14 +23,15 @@ enum RebuildBenchmark {
         var users = 10_000
         var passes = 3
         var steadyState = false
+        var keep = false
         var directory = NSTemporaryDirectory() + "/cumulus-rebuild-\(getpid())"
 
         init(_ arguments: [String]) throws {
             var index = 0
             while index < arguments.count {
                 let value = index + 1 < arguments.count ? arguments[index + 1] : ""
-                if arguments[index] == "--steady-state" {
-                    steadyState = true
+                if arguments[index] == "--steady-state" || arguments[index] == "--keep" {
+                    if arguments[index] == "--keep" { keep = true } else { steadyState = true }
                     index += 1
                     continue
                 }
@@ -48,7 +49,7 @@ enum RebuildBenchmark {
 
     static func run(_ arguments: [String]) async throws {
         let settings = try Settings(arguments)
-        defer { try? FileManager.default.removeItem(atPath: settings.directory) }
+        defer { if !settings.keep { try? FileManager.default.removeItem(atPath: settings.directory) } }
         print("P5/P6: full rebuild of current-state, licence-counters, user-state-report, time-in-state and audit")
         print(
             "| events | limit: minimal-decode scan, events/s | Cumulus rebuild, events/s | peer-fed rebuild, events/s "
@@ -57,7 +58,10 @@ enum RebuildBenchmark {
         if settings.steadyState { return try await runSteadyState(settings) }
         for size in settings.sizes {
             let directory = settings.directory + "/\(size)"
-            try await buildLog(events: size, users: settings.users, at: directory)
+            // With --keep, a log kept by an earlier run of the same size and directory is reused.
+            if !(settings.keep && FileManager.default.fileExists(atPath: directory + "/peer.sqlite")) {
+                try await buildLog(events: size, users: settings.users, at: directory)
+            }
             var limit = 0.0
             var cumulus = 0.0
             var peer = 0.0
@@ -76,7 +80,7 @@ enum RebuildBenchmark {
                 "| \(size) | \(Int(rates[0])) | \(Int(rates[1])) | \(Int(rates[2])) | "
                     + String(format: "%.3f | %.2f | ", rates[1] / rates[0], rates[1] / rates[2])
                     + String(format: "%.0f | %.0f | %.0f |", memory.heap, memory.state, memory.peak))
-            try? FileManager.default.removeItem(atPath: directory)
+            if !settings.keep { try? FileManager.default.removeItem(atPath: directory) }
         }
         print(
             "Goals: Cumulus/limit ≥ 0.15 (≈ 2M events/s here); Cumulus/peer ≥ 3; rebuild heap ≤ projection state + 128 MiB, "
@@ -268,6 +272,8 @@ enum RebuildBenchmark {
             "SELECT position, stream, version, type, schema_version, occurred_at, recorded_at, actor, id, payload "
                 + "FROM domain_events ORDER BY position")
         var set = ProjectionSet.standard()
+        var batch: [RecordedEvent] = []
+        batch.reserveCapacity(ProjectionSet.batchSize)
         let clock = ContinuousClock()
         let began = clock.now
         while try select.step() {
@@ -283,8 +289,14 @@ enum RebuildBenchmark {
                 occurredAt: Timestamp(microsecondsSinceEpoch: sqlite3_column_int64(handle, 5)),
                 recordedAt: Timestamp(microsecondsSinceEpoch: sqlite3_column_int64(handle, 6)),
                 actor: text(handle, 7), correlationID: nil, causationID: nil, payload: blob(handle, 9))
-            try set.apply(event)
+            // In batches, as the catch-up does: the same projection code, fed the same way.
+            batch.append(event)
+            if batch.count == ProjectionSet.batchSize {
+                try set.apply(contentsOf: batch)
+                batch.removeAll(keepingCapacity: true)
+            }
         }
+        try set.apply(contentsOf: batch)
         select.reset()
         return seconds(clock.now - began)
     }

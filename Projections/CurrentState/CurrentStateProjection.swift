@@ -32,31 +32,21 @@ public struct CurrentStateProjection: Projection {
     /// Folds one event.
     public mutating func apply(_ event: RecordedEvent, decoded: DomainEvent) {
         switch decoded {
-        case .presenceChanged(let e):
-            let key = ChangeKey(event)
-            guard latestKeys[e.user, default: LatestKeys()].presence.map({ $0 < key }) ?? true else { return }
-            latestKeys[e.user, default: LatestKeys()].presence = key
-            users[e.user]?.availability = e.availability
-            users[e.user]?.activity = e.activity
-        case .userStateChanged(let e):
-            let key = ChangeKey(event)
-            guard latestKeys[e.user, default: LatestKeys()].userState.map({ $0 < key }) ?? true else { return }
-            latestKeys[e.user, default: LatestKeys()].userState = key
-            users[e.user]?.userState = e.state
-            users[e.user]?.responsibilityProfile = e.responsibilityProfile
+        case .presenceChanged(let e): show(e, ChangeKey(event))
+        case .userStateChanged(let e): show(e, ChangeKey(event))
         case .userCreated(let e):
             users[e.user] = User.evolve(nil, decoded)
         case .userRemoved(let e):
             if let user = users[e.user] {
                 for service in user.memberships.keys { members[service]?.remove(e.user) }
             }
-            users[e.user] = User.evolve(users[e.user], decoded)
+            users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
         case .membershipAssigned(let e):
             members[e.service, default: []].insert(e.user)
-            users[e.user] = User.evolve(users[e.user], decoded)
+            users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
         case .membershipRemoved(let e):
             members[e.service]?.remove(e.user)
-            users[e.user] = User.evolve(users[e.user], decoded)
+            users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
         case .licenceContingentSet(let e): evolvePool(e.tenant, decoded)
         case .serviceLicenceAssigned(let e): evolvePool(e.tenant, decoded)
         case .serviceLicenceReleased(let e): evolvePool(e.tenant, decoded)
@@ -79,21 +69,58 @@ public struct CurrentStateProjection: Projection {
             break  // the registry repeats the tenant's identity; the tenant stream is the source shown
         default:
             if let tenant = decoded.tenantOfTenantStream {
-                tenants[tenant] = Tenant.evolve(tenants[tenant], decoded)
+                tenants[tenant] = Tenant.evolve(tenants.removeValue(forKey: tenant), decoded)
             }
         }
     }
 
+    /// Folds a batch; presence and user-state changes read only plain fields of their envelope and are matched
+    /// in place (passing the envelope or the payload whole would copy it, retaining and releasing its strings,
+    /// for every event).
+    public mutating func apply(batch: ArraySlice<DecodedEvent>) {
+        batch.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                let key = ChangeKey(
+                    occurredAt: events[index].event.occurredAt.microsecondsSinceEpoch,
+                    position: events[index].event.position.rawValue)
+                switch events[index].decoded {
+                case .presenceChanged(let e): show(e, key)
+                case .userStateChanged(let e): show(e, key)
+                default: apply(events[index].event, decoded: events[index].decoded)
+                }
+            }
+        }
+    }
+
+    // A presence or user-state change is shown unless a later one (by `occurredAt`, then position) already is.
+    // One lookup per dictionary, and the user is changed in place (`users[id]?.field = …` would move the whole
+    // user out and back for every field).
+    private mutating func show(_ e: PresenceChanged, _ key: ChangeKey) {
+        guard latestKeys[e.user, default: LatestKeys()].acceptPresence(key), let index = users.index(forKey: e.user)
+        else { return }
+        users.values[index].availability = e.availability
+        users.values[index].activity = e.activity
+    }
+
+    private mutating func show(_ e: UserStateChanged, _ key: ChangeKey) {
+        guard latestKeys[e.user, default: LatestKeys()].acceptUserState(key), let index = users.index(forKey: e.user)
+        else { return }
+        users.values[index].userState = e.state
+        users.values[index].responsibilityProfile = e.responsibilityProfile
+    }
+
+    // Each value is taken out of its dictionary before it is evolved, so that it is changed in place: an OU's
+    // contents or a pool's assignments would otherwise be copied for every event (quadratic in their size).
     private mutating func evolvePool(_ tenant: TenantID, _ event: DomainEvent) {
-        licencePools[tenant] = LicencePool.evolve(licencePools[tenant], event)
+        licencePools[tenant] = LicencePool.evolve(licencePools.removeValue(forKey: tenant), event)
     }
 
     private mutating func evolveOU(_ ou: OUID, _ event: DomainEvent) {
-        organisationUnits[ou] = OrganisationUnit.evolve(organisationUnits[ou], event)
+        organisationUnits[ou] = OrganisationUnit.evolve(organisationUnits.removeValue(forKey: ou), event)
     }
 
     private mutating func evolveService(_ service: ServiceID, _ event: DomainEvent) {
-        services[service] = Service.evolve(services[service], event)
+        services[service] = Service.evolve(services.removeValue(forKey: service), event)
     }
 
     /// The licences a service holds (its type licence and features).
@@ -156,6 +183,20 @@ public struct CurrentStateProjection: Projection {
 struct LatestKeys: Hashable, Sendable {
     var presence: ChangeKey?
     var userState: ChangeKey?
+
+    /// Takes `key` as the presence shown unless a later one is; whether it was taken.
+    mutating func acceptPresence(_ key: ChangeKey) -> Bool {
+        guard presence.map({ $0 < key }) ?? true else { return false }
+        presence = key
+        return true
+    }
+
+    /// Takes `key` as the user state shown unless a later one is; whether it was taken.
+    mutating func acceptUserState(_ key: ChangeKey) -> Bool {
+        guard userState.map({ $0 < key }) ?? true else { return false }
+        userState = key
+        return true
+    }
 }
 
 extension DomainEvent {

@@ -27,6 +27,12 @@ public protocol Projection: Sendable {
     ///   - event: the envelope (position, times, actor).
     ///   - decoded: its payload, decoded once by the caller.
     mutating func apply(_ event: RecordedEvent, decoded: DomainEvent)
+    /// Folds a batch of events, in log order, as if ``apply(_:decoded:)`` were called for each.
+    ///
+    /// The default does exactly that. A projection keyed by user overrides it to look up every user of the batch
+    /// first: the lookups do not depend on one another, so the processor overlaps their cache misses instead of
+    /// waiting for each in turn.
+    mutating func apply(batch: ArraySlice<DecodedEvent>)
     /// The state as compact bytes (the format is private to the projection and versioned by ``codeVersion``).
     func encodeState() -> [UInt8]
     /// Restores a state written by ``encodeState()`` of the same ``codeVersion``.
@@ -35,8 +41,55 @@ public protocol Projection: Sendable {
 }
 
 extension Projection {
+    /// Applies each event of the batch in order.
+    public mutating func apply(batch: ArraySlice<DecodedEvent>) {
+        // Through a buffer pointer the events are borrowed, not copied (a copy retains and releases its strings).
+        batch.withUnsafeBufferPointer { events in
+            for index in events.indices { apply(events[index].event, decoded: events[index].decoded) }
+        }
+    }
+
     /// The projection's name, reachable through an existential.
     public var name: String { Self.name }
     /// The projection's code version, reachable through an existential.
     public var codeVersion: UInt32 { Self.codeVersion }
+}
+
+/// An event with its payload decoded: what the runner hands to projections.
+public struct DecodedEvent: Sendable {
+    /// The envelope (position, times, actor).
+    public var event: RecordedEvent
+    /// Its payload, decoded once.
+    public var decoded: DomainEvent
+
+    /// Pairs an event with its decoded payload.
+    public init(_ event: RecordedEvent, decoded: DomainEvent) {
+        self.event = event
+        self.decoded = decoded
+    }
+
+    /// Decodes `event`'s payload.
+    /// - Throws: ``ProjectionStateError/undecodableEvent(position:type:reason:)`` when it cannot be read.
+    public init(decoding event: RecordedEvent) throws(ProjectionStateError) {
+        do {
+            decoded = try DomainEvent.decode(
+                type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+        } catch {
+            throw .undecodableEvent(position: event.position, type: event.type, reason: error.description)
+        }
+        self.event = event
+    }
+}
+
+extension DomainEvent {
+    /// The user of a per-user feed fact (presence, user state, removal): the events the user-keyed projections
+    /// look up in batches.
+    var feedUser: UserID? {
+        switch self {
+        case .presenceChanged(let e): e.user
+        case .userStateChanged(let e): e.user
+        case .userRemoved(let e): e.user
+        default: nil
+        }
+    }
 }

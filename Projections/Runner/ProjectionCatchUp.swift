@@ -87,20 +87,27 @@ public enum ProjectionCatchUp {
         var stop = false
         var failure: ProjectionStateError?
         var applied: UInt64 = 0
-        // Applies one event; false once the as-of point is passed (positions only grow).
+        var pending: [DecodedEvent] = []
+        pending.reserveCapacity(ProjectionSet.batchSize)
+        func flush() {
+            set.apply(batch: pending)
+            applied += UInt64(pending.count)
+            pending.removeAll(keepingCapacity: true)
+        }
+        // Decodes one event into the pending batch; false once the as-of point is passed (positions only grow).
         func consume(_ event: RecordedEvent) -> Bool {
             if let asOf, !asOf.includes(event) {
                 if case .position = asOf { stop = true }
                 return !stop
             }
             do throws(ProjectionStateError) {
-                try set.apply(event)
+                pending.append(try DecodedEvent(decoding: event))
             } catch {
                 failure = error
                 stop = true
                 return false
             }
-            applied += 1
+            if pending.count == ProjectionSet.batchSize { flush() }
             return true
         }
         while position < end && !stop {
@@ -119,6 +126,7 @@ public enum ProjectionCatchUp {
                 for event in batch where consume(event) {}
                 position = batch.last?.position ?? position
             }
+            flush()
             if let failure { throw .state(failure) }
             if position == before { break }
             progress?(min(position.rawValue - start.rawValue, total), total)

@@ -43,14 +43,8 @@ public struct ProjectionSet: Sendable {
     /// - Throws: ``ProjectionStateError/undecodableEvent(position:type:reason:)`` when the payload cannot be read;
     ///   nothing is applied then.
     public mutating func apply(_ event: RecordedEvent) throws(ProjectionStateError) {
-        let decoded: DomainEvent
-        do {
-            decoded = try DomainEvent.decode(
-                type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
-        } catch {
-            throw .undecodableEvent(position: event.position, type: event.type, reason: error.description)
-        }
-        apply(event, decoded: decoded)
+        let item = try DecodedEvent(decoding: event)
+        apply(item.event, decoded: item.decoded)
     }
 
     /// Applies an event already decoded by the caller.
@@ -61,14 +55,42 @@ public struct ProjectionSet: Sendable {
         }
     }
 
+    /// Applies a batch of decoded events (in position order) to every projection that has not seen them: each
+    /// projection takes the whole batch in turn, which keeps its code and data hot and lets it overlap lookups.
+    public mutating func apply(batch: [DecodedEvent]) {
+        guard let last = batch.last?.event.position else { return }
+        for index in projections.indices where positions[index] < last {
+            var start = batch.startIndex
+            while batch[start].event.position <= positions[index] { start += 1 }
+            projections[index].apply(batch: batch[start...])
+            positions[index] = last
+        }
+    }
+
+    /// How many events ``apply(contentsOf:asOf:)`` and the catch-up hand to the projections at once.
+    public static let batchSize = 256
+
     /// Applies every event of `events` that `asOf` includes (all of them when `asOf` is nil).
-    /// - Throws: ``ProjectionStateError/undecodableEvent(position:type:reason:)`` at the first unreadable event.
+    /// - Throws: ``ProjectionStateError/undecodableEvent(position:type:reason:)`` at the first unreadable event;
+    ///   every event before it is applied.
     public mutating func apply(
         contentsOf events: some Sequence<RecordedEvent>, asOf: AsOf? = nil
     ) throws(ProjectionStateError) {
+        var batch: [DecodedEvent] = []
+        batch.reserveCapacity(Self.batchSize)
         for event in events where asOf?.includes(event) ?? true {
-            try apply(event)
+            let item: DecodedEvent
+            do { item = try DecodedEvent(decoding: event) } catch {
+                apply(batch: batch)
+                throw error
+            }
+            batch.append(item)
+            if batch.count == Self.batchSize {
+                apply(batch: batch)
+                batch.removeAll(keepingCapacity: true)
+            }
         }
+        apply(batch: batch)
     }
 
     /// The projection of type `type`, if the set holds one.

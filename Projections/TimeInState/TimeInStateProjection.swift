@@ -11,35 +11,103 @@ public import CumulusLog
 public struct TimeInStateProjection: Projection {
     /// `time-in-state`.
     public static let name = "time-in-state"
-    /// Bumped when the derivation changes.
-    public static let codeVersion: UInt32 = 1
+    /// Bumped when the derivation changes (2: names interned, users in dense slots; the views are unchanged).
+    public static let codeVersion: UInt32 = 2
 
-    var users: [UserID: TrackedUser] = [:]
+    /// Each user's slot in ``users``: one hash lookup per event, then the timeline is changed in place.
+    var userIndex: [UserID: Int] = [:]
+    /// Users' identity and timeline, by slot.
+    var users: [TrackedUser] = []
     var shown: [TenantID: Bool] = [:]
+    /// The user-state names and profiles the timelines refer to by code.
+    var names = NameTable()
 
     /// No users yet.
     public init() {}
 
     /// Folds one event.
     public mutating func apply(_ event: RecordedEvent, decoded: DomainEvent) {
+        if let user = decoded.feedUser {
+            if let slot = userIndex[user], let change = feedChange(decoded) {
+                record(TimelineEntry(key: ChangeKey(event), change: change), slot: slot)
+            }
+            return
+        }
         switch decoded {
-        case .presenceChanged(let e):
-            users[e.user]?.timeline.insert(
-                TimelineEntry(key: ChangeKey(event), change: .presence(e.availability, e.activity)))
-        case .userStateChanged(let e):
-            users[e.user]?.timeline.insert(
-                TimelineEntry(
-                    key: ChangeKey(event), change: .userState(e.state, responsibilityProfile: e.responsibilityProfile)))
-        case .userRemoved(let e):
-            users[e.user]?.timeline.insert(TimelineEntry(key: ChangeKey(event), change: .removed))
         case .userCreated(let e):
-            users[e.user] = TrackedUser(
-                tenant: e.tenant, name: e.displayName.value, userPrincipalName: e.upn.value, timeline: UserTimeline())
+            let user = TrackedUser(
+                id: e.user, tenant: e.tenant, name: e.displayName.value, userPrincipalName: e.upn.value,
+                timeline: UserTimeline())
+            if let slot = userIndex[e.user] {
+                users[slot] = user
+            } else {
+                userIndex[e.user] = users.count
+                users.append(user)
+            }
         case .dataPrivacySettingsChanged(let e):
             shown[e.tenant] = e.settings.showTimeInState
         default: break
         }
     }
+
+    /// Folds a batch: the users of its feed facts are looked up first, all together, then the events are
+    /// applied in order (a user created inside the batch is looked up again when its facts come).
+    public mutating func apply(batch: ArraySlice<DecodedEvent>) {
+        batch.withUnsafeBufferPointer { events in
+            var slots = [Int](repeating: -1, count: events.count)
+            for index in events.indices {
+                let user: UserID
+                switch events[index].decoded {
+                case .presenceChanged(let e): user = e.user
+                case .userStateChanged(let e): user = e.user
+                case .userRemoved(let e): user = e.user
+                default: continue
+                }
+                slots[index] = userIndex[user] ?? -1
+            }
+            for index in events.indices {
+                guard slots[index] >= 0 else {
+                    apply(events[index].event, decoded: events[index].decoded)
+                    continue
+                }
+                // Only plain fields are read from the event and the payload is matched in place: passing either
+                // whole would copy it (retaining and releasing its strings) for every event.
+                let change: StateChange
+                switch events[index].decoded {
+                case .presenceChanged(let e): change = .presence(e.availability, e.activity)
+                case .userStateChanged(let e):
+                    change = .userState(
+                        names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
+                default: change = .removed
+                }
+                let key = ChangeKey(
+                    occurredAt: events[index].event.occurredAt.microsecondsSinceEpoch,
+                    position: events[index].event.position.rawValue)
+                record(TimelineEntry(key: key, change: change), slot: slots[index])
+            }
+        }
+    }
+
+    /// The timeline entry of a feed fact (nil for other events).
+    private mutating func feedChange(_ decoded: DomainEvent) -> StateChange? {
+        switch decoded {
+        case .presenceChanged(let e): .presence(e.availability, e.activity)
+        case .userStateChanged(let e):
+            .userState(names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
+        case .userRemoved: .removed
+        default: nil
+        }
+    }
+
+    /// Places a feed fact of the user in `slot`.
+    private mutating func record(_ entry: TimelineEntry, slot: Int) {
+        users[slot].timeline.insert(entry)
+    }
+
+    /// The user's timeline, if the user is known.
+    func timeline(of user: UserID) -> UserTimeline? { userIndex[user].map { users[$0].timeline } }
+
+    private func trackedUser(_ id: UserID) -> TrackedUser? { userIndex[id].map { users[$0] } }
 
     /// Whether `tenant` shows time in state (its `showTimeInState` setting, as of the last applied event).
     public func isShown(for tenant: TenantID) -> Bool { shown[tenant] ?? false }
@@ -51,31 +119,31 @@ public struct TimeInStateProjection: Projection {
     }
 
     /// The tenant a user belongs to, if the user is known.
-    public func tenant(of user: UserID) -> TenantID? { users[user]?.tenant }
+    public func tenant(of user: UserID) -> TenantID? { trackedUser(user)?.tenant }
 
     /// The users of `tenant`, ordered by name then id.
     public func users(in tenant: TenantID) -> [UserID] {
-        users.filter { $0.value.tenant == tenant }
-            .sorted { $0.value.name != $1.value.name ? $0.value.name < $1.value.name : $0.key < $1.key }
-            .map(\.key)
+        users.filter { $0.tenant == tenant }
+            .sorted { $0.name != $1.name ? $0.name < $1.name : $0.id < $1.id }
+            .map(\.id)
     }
 
     /// The user's state at `instant` (changes that happened at or before it) and since when each part has lasted.
     public func snapshot(of userID: UserID, at instant: Timestamp) -> TimeInStateSnapshot? {
-        guard let user = users[userID] else { return nil }
+        guard let user = trackedUser(userID) else { return nil }
         let timeline = user.timeline
         let end = timeline.firstIndex(after: instant.microsecondsSinceEpoch)
         let state = timeline.state(before: end)
         var userStateSince: ChangeKey?
         var presenceSince: ChangeKey?
-        var userStateDone = state.userState == nil || state.isRemoved
+        var userStateDone = state.userState == 0 || state.isRemoved
         var presenceDone = state.availability == nil || state.isRemoved
         var index = end - 1
         while index >= 0 && !(userStateDone && presenceDone) {
             let entry = timeline.entries[index]
             switch entry.change {
             case .userState(let name, let profile) where !userStateDone:
-                if name == state.userState && profile == state.responsibilityProfile {
+                if name == state.userState && profile == state.profile {
                     userStateSince = entry.key
                 } else {
                     userStateDone = true
@@ -91,7 +159,7 @@ public struct TimeInStateProjection: Projection {
             index -= 1
         }
         return TimeInStateSnapshot(
-            user: userID, userName: user.name, instant: instant, state: state,
+            user: userID, userName: user.name, instant: instant, state: names.agentState(state),
             userStateSince: userStateSince?.timestamp, presenceSince: presenceSince?.timestamp)
     }
 
@@ -100,7 +168,7 @@ public struct TimeInStateProjection: Projection {
     /// The state in force at the end of the history lasts until `to` (pass the report's as-of instant or now
     /// as `to` so that the future is not counted); nothing counts after the user's removal.
     public func summary(of userID: UserID, from: Timestamp, to: Timestamp) -> TimeInStateSummary? {
-        guard let user = users[userID] else { return nil }
+        guard let user = trackedUser(userID) else { return nil }
         let windowStart = from.microsecondsSinceEpoch
         let windowEnd = to.microsecondsSinceEpoch
         var perUserState: [String: Int64] = [:]
@@ -112,7 +180,7 @@ public struct TimeInStateProjection: Projection {
         func close(at instant: Int64) {
             let length = min(instant, windowEnd) - max(segmentStart, windowStart)
             guard length > 0, !state.isRemoved else { return }
-            if let name = state.userState?.name { perUserState[name, default: 0] += length }
+            if let name = names.name(state.userState) { perUserState[name, default: 0] += length }
             if let availability = state.availability?.rawValue { perAvailability[availability, default: 0] += length }
         }
         while index < entries.count && entries[index].key.occurredAt < windowEnd {
@@ -134,7 +202,7 @@ public struct TimeInStateProjection: Projection {
     {
         let selected = user.map { [$0] } ?? users(in: tenant)
         return selected.compactMap { id in
-            guard users[id]?.tenant == tenant else { return nil }
+            guard trackedUser(id)?.tenant == tenant else { return nil }
             return summary(of: id, from: from, to: to)
         }
     }
@@ -142,6 +210,7 @@ public struct TimeInStateProjection: Projection {
 
 /// A user as time in state needs it: identity and ordered timeline.
 struct TrackedUser: Hashable, Sendable {
+    var id: UserID
     var tenant: TenantID
     var name: String
     var userPrincipalName: String
@@ -149,14 +218,15 @@ struct TrackedUser: Hashable, Sendable {
 }
 
 extension TimeInStateProjection {
-    /// Users (identity and timeline) and the per-tenant switch, sorted by id.
+    /// Users (identity and timeline, names spelled out) and the per-tenant switch, sorted by id.
     public func encodeState() -> [UInt8] {
         var writer = PayloadWriter(capacity: 1024)
-        writer.writeDictionary(users) { writer, user in
+        writer.writeDictionary(userIndex) { writer, slot in
+            let user = users[slot]
             writer.write(user.tenant)
             writer.write(user.name)
             writer.write(user.userPrincipalName)
-            writer.write(user.timeline)
+            writer.writeTimeline(user.timeline, names)
         }
         writer.writeDictionary(shown) { writer, isShown in writer.write(isShown) }
         return writer.bytes
@@ -167,10 +237,15 @@ extension TimeInStateProjection {
     public init(decodingState bytes: [UInt8]) throws(ProjectionStateError) {
         self = try decodeState(bytes, projection: Self.name) { reader throws(PayloadDecodingError) in
             var state = TimeInStateProjection()
-            state.users = try reader.readDictionary { reader throws(PayloadDecodingError) in
-                TrackedUser(
-                    tenant: try reader.read(), name: try reader.read(), userPrincipalName: try reader.read(),
-                    timeline: try reader.read())
+            let userCount = try reader.readCount()
+            state.users.reserveCapacity(userCount)
+            for _ in 0..<userCount {
+                let id: UserID = try reader.read()
+                let user = TrackedUser(
+                    id: id, tenant: try reader.read(), name: try reader.read(), userPrincipalName: try reader.read(),
+                    timeline: try reader.readTimeline(&state.names))
+                state.userIndex[id] = state.users.count
+                state.users.append(user)
             }
             state.shown = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.readBool() }
             return state

@@ -29,21 +29,6 @@ public struct AgentState: Hashable, Sendable {
 
     /// Whether anything is known (a report row needs at least a user state or a presence).
     public var isKnown: Bool { !isRemoved && (userState != nil || availability != nil) }
-
-    /// The state after `change`.
-    mutating func apply(_ change: StateChange) {
-        guard !isRemoved else { return }
-        switch change {
-        case .presence(let availability, let activity):
-            self.availability = availability
-            self.activity = activity
-        case .userState(let state, let profile):
-            userState = state
-            responsibilityProfile = profile
-        case .removed:
-            self = AgentState(isRemoved: true)
-        }
-    }
 }
 
 extension AgentState: PayloadCodable {

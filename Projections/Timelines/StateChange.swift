@@ -1,42 +1,16 @@
 import CumulusDomain
 
-/// One per-user fact that the user-state views order by ``ChangeKey``.
+/// One per-user fact that the user-state views order by ``ChangeKey``; names are ``NameTable`` codes.
 enum StateChange: Hashable, Sendable {
     /// Teams presence changed.
     case presence(Availability, Activity)
-    /// The platform user state and responsibility profile changed.
-    case userState(UserStateName, responsibilityProfile: String?)
+    /// The platform user state and responsibility profile changed (codes; profile 0 is none).
+    case userState(UInt32, profile: UInt32)
     /// The user was removed from the tenant: every view stops here.
     case removed
 
     var isPresence: Bool { if case .presence = self { true } else { false } }
     var isUserState: Bool { if case .userState = self { true } else { false } }
-}
-
-extension StateChange: PayloadCodable {
-    func encode(to writer: inout PayloadWriter) {
-        switch self {
-        case .presence(let availability, let activity):
-            writer.writeByte(0)
-            writer.write(availability)
-            writer.write(activity)
-        case .userState(let state, let profile):
-            writer.writeByte(1)
-            writer.write(state)
-            writer.write(profile)
-        case .removed:
-            writer.writeByte(2)
-        }
-    }
-
-    init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
-        switch try reader.readByte() {
-        case 0: self = .presence(try reader.read(), try reader.read())
-        case 1: self = .userState(try reader.read(), responsibilityProfile: try reader.read())
-        case 2: self = .removed
-        case let other: throw .unknownCode(other, type: "StateChange", at: reader.offset - 1)
-        }
-    }
 }
 
 /// A ``StateChange`` at its place in the user's history.
@@ -45,14 +19,36 @@ struct TimelineEntry: Hashable, Sendable {
     var change: StateChange
 }
 
-extension TimelineEntry: PayloadCodable {
-    func encode(to writer: inout PayloadWriter) {
-        writer.write(key)
-        writer.write(change)
+extension PayloadWriter {
+    /// Writes a timeline entry with its names spelled out.
+    mutating func writeEntry(_ entry: TimelineEntry, _ names: NameTable) {
+        write(entry.key)
+        switch entry.change {
+        case .presence(let availability, let activity):
+            writeByte(0)
+            write(availability)
+            write(activity)
+        case .userState(let state, let profile):
+            writeByte(1)
+            writeString(names.name(state) ?? "")
+            writeName(profile, names)
+        case .removed:
+            writeByte(2)
+        }
     }
+}
 
-    init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
-        key = try reader.read()
-        change = try reader.read()
+extension PayloadReader {
+    /// Reads an entry written by ``PayloadWriter/writeEntry(_:_:)``.
+    mutating func readEntry(_ names: inout NameTable) throws(PayloadDecodingError) -> TimelineEntry {
+        let key: ChangeKey = try read()
+        switch try readByte() {
+        case 0: return TimelineEntry(key: key, change: .presence(try read(), try read()))
+        case 1:
+            let state = names.code(for: try readString())
+            return TimelineEntry(key: key, change: .userState(state, profile: try readName(&names)))
+        case 2: return TimelineEntry(key: key, change: .removed)
+        case let other: throw .unknownCode(other, type: "StateChange", at: offset - 1)
+        }
     }
 }

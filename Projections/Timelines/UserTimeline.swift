@@ -7,7 +7,7 @@ import CumulusDomain
 struct UserTimeline: Hashable, Sendable {
     private(set) var entries: [TimelineEntry] = []
     /// The state after every entry.
-    private(set) var current = AgentState()
+    private(set) var current = PackedState()
     /// When the user was removed, if it was: removal is final, so nothing after it counts.
     private(set) var removedKey: ChangeKey?
     /// The entry count at which identical repeats older than the lateness horizon are next dropped.
@@ -18,18 +18,21 @@ struct UserTimeline: Hashable, Sendable {
     static let latenessHorizon: Int64 = 24 * 3_600 * 1_000_000
     static let minimumCompaction = 32
 
-    var lastKey: ChangeKey? { entries.last?.key }
+    /// The key of the last entry, kept beside the entries so that the in-order check of a new fact does not
+    /// have to read the entries' storage (a cache miss per event when there are many users).
+    private(set) var lastKey: ChangeKey?
 
     /// Inserts `entry` at its place and returns its index; `index == entries.count - 1` means it was appended.
     @discardableResult
     mutating func insert(_ entry: TimelineEntry) -> Int {
         if case .removed = entry.change, removedKey.map({ entry.key < $0 }) ?? true { removedKey = entry.key }
-        if let last = entries.last, entry.key < last.key {
+        if let lastKey, entry.key < lastKey {
             let index = firstIndex(notBefore: entry.key)
             entries.insert(entry, at: index)
             current = state(before: entries.count)
             return index
         }
+        lastKey = entry.key
         entries.append(entry)
         current.apply(entry.change)
         if entries.count >= nextCompaction { compact() }
@@ -84,23 +87,23 @@ struct UserTimeline: Hashable, Sendable {
     }
 
     /// The state after the entries before `index`, found by scanning back to the last presence and user state.
-    func state(before index: Int) -> AgentState {
-        if let removedKey, index > 0, removedKey <= entries[index - 1].key { return AgentState(isRemoved: true) }
-        var state = AgentState()
+    func state(before index: Int) -> PackedState {
+        if let removedKey, index > 0, removedKey <= entries[index - 1].key { return PackedState(isRemoved: true) }
+        var state = PackedState()
         var needPresence = true
         var needUserState = true
         var cursor = index - 1
         while cursor >= 0 && (needPresence || needUserState) {
             switch entries[cursor].change {
             case .removed:
-                return AgentState(isRemoved: true)
+                return PackedState(isRemoved: true)
             case .presence(let availability, let activity) where needPresence:
                 state.availability = availability
                 state.activity = activity
                 needPresence = false
             case .userState(let name, let profile) where needUserState:
                 state.userState = name
-                state.responsibilityProfile = profile
+                state.profile = profile
                 needUserState = false
             default:
                 break
@@ -111,21 +114,33 @@ struct UserTimeline: Hashable, Sendable {
     }
 }
 
-extension UserTimeline: PayloadCodable {
-    func encode(to writer: inout PayloadWriter) {
-        writer.write(entries)
-        writer.writeVarUInt(UInt64(nextCompaction))
+extension PayloadWriter {
+    /// Writes a timeline: its entries (names spelled out) and its compaction threshold.
+    mutating func writeTimeline(_ timeline: UserTimeline, _ names: NameTable) {
+        writeArray(timeline.entries) { writer, entry in writer.writeEntry(entry, names) }
+        writeVarUInt(UInt64(timeline.nextCompaction))
     }
+}
 
-    init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
-        entries = try reader.read()
-        removedKey = entries.first { if case .removed = $0.change { true } else { false } }?.key
-        var sorted = true
+extension PayloadReader {
+    /// Reads a timeline written by ``PayloadWriter/writeTimeline(_:_:)``; refuses entries out of order.
+    mutating func readTimeline(_ names: inout NameTable) throws(PayloadDecodingError) -> UserTimeline {
+        let entries = try readArray { reader throws(PayloadDecodingError) in try reader.readEntry(&names) }
         for index in entries.indices.dropFirst() where !(entries[index - 1].key < entries[index].key) {
-            sorted = false
+            throw .malformed(at: offset, reason: "timeline entries out of order")
         }
-        guard sorted else { throw .malformed(at: reader.offset, reason: "timeline entries out of order") }
-        nextCompaction = Int(truncatingIfNeeded: try reader.readVarUInt())
+        let nextCompaction = Int(truncatingIfNeeded: try readVarUInt())
+        return UserTimeline(restoring: entries, nextCompaction: nextCompaction)
+    }
+}
+
+extension UserTimeline {
+    /// A timeline restored from sorted entries.
+    init(restoring entries: [TimelineEntry], nextCompaction: Int) {
+        self.entries = entries
+        removedKey = entries.first { if case .removed = $0.change { true } else { false } }?.key
+        self.nextCompaction = nextCompaction
+        lastKey = entries.last?.key
         current = state(before: entries.count)
     }
 }

@@ -1,26 +1,29 @@
 import CumulusDomain
 
 extension UserStateReportProjection {
-    /// Tenants (switches, users), users (identity, timeline, rows) and OU names, sorted by id.
+    /// Tenants (switches, users), users (identity, timeline, rows) and OU names, sorted by id; user-state names
+    /// and profiles are spelled out, so the bytes do not depend on the order in which names were first seen.
     public func encodeState() -> [UInt8] {
         var writer = PayloadWriter(capacity: 1024)
-        writer.writeDictionary(tenants) { writer, tenant in
+        writer.writeDictionary(tenants) { writer, slot in
+            let tenant = tenantSlots[slot]
             writer.writeArray(tenant.switches) { writer, change in
                 writer.write(change.key)
                 writer.write(change.isOn)
             }
-            writer.write(tenant.users)
+            writer.write(tenant.users.map { users[$0].id })
         }
-        writer.writeDictionary(users) { writer, user in
+        writer.writeDictionary(userIndex) { writer, slot in
+            let user = users[slot]
             writer.write(user.tenant)
             writer.write(user.ou)
             writer.write(user.name)
             writer.write(user.userPrincipalName)
-            writer.write(user.timeline)
+            writer.writeTimeline(user.timeline, names)
             writer.writeArray(user.rows) { writer, row in
                 writer.write(row.start)
                 writer.write(row.end)
-                writer.write(row.state)
+                writer.writeState(row.state, names)
             }
         }
         writer.writeDictionary(ouNames) { writer, name in writer.write(name) }
@@ -32,21 +35,43 @@ extension UserStateReportProjection {
     public init(decodingState bytes: [UInt8]) throws(ProjectionStateError) {
         self = try decodeState(bytes, projection: Self.name) { reader throws(PayloadDecodingError) in
             var state = UserStateReportProjection()
-            state.tenants = try reader.readDictionary { reader throws(PayloadDecodingError) in
+            var members: [[UserID]] = []
+            let tenantCount = try reader.readCount()
+            for _ in 0..<tenantCount {
+                let id: TenantID = try reader.read()
                 let switches = try reader.readArray { reader throws(PayloadDecodingError) in
                     ReportingSwitch(key: try reader.read(), isOn: try reader.read())
                 }
-                return TenantReporting(switches: switches, users: try reader.read())
+                members.append(try reader.read())
+                state.tenants[id] = state.tenantSlots.count
+                state.tenantSlots.append(TenantReporting(id: id, switches: switches))
             }
-            state.users = try reader.readDictionary { reader throws(PayloadDecodingError) in
-                var user = ReportedUser(
-                    tenant: try reader.read(), ou: try reader.read(), name: try reader.read(),
-                    userPrincipalName: try reader.read())
-                user.timeline = try reader.read()
-                user.rows = try reader.readArray { reader throws(PayloadDecodingError) in
-                    StoredRow(start: try reader.read(), end: try reader.read(), state: try reader.read())
+            let userCount = try reader.readCount()
+            state.users.reserveCapacity(userCount)
+            for _ in 0..<userCount {
+                let id: UserID = try reader.read()
+                let tenant: TenantID = try reader.read()
+                guard let tenantSlot = state.tenants[tenant] else {
+                    throw .malformed(at: reader.offset, reason: "user \(id) of unknown tenant \(tenant)")
                 }
-                return user
+                var user = ReportedUser(
+                    id: id, tenant: tenant, tenantSlot: tenantSlot, ou: try reader.read(), name: try reader.read(),
+                    userPrincipalName: try reader.read())
+                user.timeline = try reader.readTimeline(&state.names)
+                user.rows = try reader.readArray { reader throws(PayloadDecodingError) in
+                    StoredRow(
+                        start: try reader.read(), end: try reader.read(), state: try reader.readState(&state.names))
+                }
+                state.userIndex[id] = state.users.count
+                state.users.append(user)
+            }
+            for (slot, ids) in members.enumerated() {
+                for id in ids {
+                    guard let user = state.userIndex[id] else {
+                        throw .malformed(at: reader.offset, reason: "tenant lists unknown user \(id)")
+                    }
+                    state.tenantSlots[slot].users.append(user)
+                }
             }
             state.ouNames = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.readString() }
             return state

@@ -12,72 +12,129 @@ public import CumulusLog
 public struct UserStateReportProjection: Projection {
     /// `user-state-report`.
     public static let name = "user-state-report"
-    /// Bumped when the derivation changes.
-    public static let codeVersion: UInt32 = 1
+    /// Bumped when the derivation changes (2: names interned, users in dense slots; the rows are unchanged).
+    public static let codeVersion: UInt32 = 2
 
-    var tenants: [TenantID: TenantReporting] = [:]
-    var users: [UserID: ReportedUser] = [:]
+    /// Each tenant's slot in ``tenantSlots``.
+    var tenants: [TenantID: Int] = [:]
+    /// Tenants' reporting switches and users, by slot.
+    var tenantSlots: [TenantReporting] = []
+    /// Each user's slot in ``users``: one hash lookup per event, then the user is changed in place.
+    var userIndex: [UserID: Int] = [:]
+    /// Users' identity, timeline and rows, by slot.
+    var users: [ReportedUser] = []
     var ouNames: [OUID: String] = [:]
+    /// The user-state names and profiles the timelines and rows refer to by code.
+    var names = NameTable()
 
     /// An empty report.
     public init() {}
 
     /// Folds one event into the report.
     public mutating func apply(_ event: RecordedEvent, decoded: DomainEvent) {
+        if let user = decoded.feedUser {
+            if let slot = userIndex[user], let change = feedChange(decoded) {
+                record(TimelineEntry(key: ChangeKey(event), change: change), slot: slot)
+            }
+            return
+        }
         switch decoded {
-        case .presenceChanged(let e):
-            record(TimelineEntry(key: ChangeKey(event), change: .presence(e.availability, e.activity)), for: e.user)
-        case .userStateChanged(let e):
-            record(
-                TimelineEntry(
-                    key: ChangeKey(event), change: .userState(e.state, responsibilityProfile: e.responsibilityProfile)),
-                for: e.user)
-        case .userRemoved(let e):
-            record(TimelineEntry(key: ChangeKey(event), change: .removed), for: e.user)
         case .dataPrivacySettingsChanged(let e):
             switchReporting(
-                ReportingSwitch(key: ChangeKey(event), isOn: e.settings.persistUserStatesInReporting), in: e.tenant)
+                ReportingSwitch(key: ChangeKey(event), isOn: e.settings.persistUserStatesInReporting),
+                in: tenantSlot(e.tenant))
         case .userCreated(let e):
-            users[e.user] = ReportedUser(
-                tenant: e.tenant, ou: e.ou, name: e.displayName.value, userPrincipalName: e.upn.value)
-            tenants[e.tenant, default: TenantReporting()].users.append(e.user)
-        case .tenantCreated(let e):
-            if tenants[e.tenant] == nil { tenants[e.tenant] = TenantReporting() }
+            let tenant = tenantSlot(e.tenant)
+            let user = ReportedUser(
+                id: e.user, tenant: e.tenant, tenantSlot: tenant, ou: e.ou, name: e.displayName.value,
+                userPrincipalName: e.upn.value)
+            if let slot = userIndex[e.user] {
+                users[slot] = user
+                if !tenantSlots[tenant].users.contains(slot) { tenantSlots[tenant].users.append(slot) }
+            } else {
+                userIndex[e.user] = users.count
+                tenantSlots[tenant].users.append(users.count)
+                users.append(user)
+            }
+        case .tenantCreated(let e): _ = tenantSlot(e.tenant)
         case .ouCreated(let e): ouNames[e.ou] = e.name
         case .ouRenamed(let e): ouNames[e.ou] = e.name
         default: break
         }
     }
 
-    private mutating func record(_ entry: TimelineEntry, for userID: UserID) {
-        // Through the index, the user is borrowed and modified in place: `users[userID]?.tenant` would copy
-        // the whole user (timeline, rows) for every event.
-        guard let index = users.index(forKey: userID) else { return }
-        let tenant = users.values[index].tenant
-        let switches = tenants[tenant]?.switches ?? []
-        users.values[index].record(entry, switches: switches)
+    /// The slot of `tenant`, made on first sight.
+    private mutating func tenantSlot(_ tenant: TenantID) -> Int {
+        if let slot = tenants[tenant] { return slot }
+        tenants[tenant] = tenantSlots.count
+        tenantSlots.append(TenantReporting(id: tenant))
+        return tenantSlots.count - 1
     }
 
-    private mutating func switchReporting(_ change: ReportingSwitch, in tenantID: TenantID) {
-        var reporting = tenants.removeValue(forKey: tenantID) ?? TenantReporting()
-        let previous = reporting.switches.last
+    /// Folds a batch: the users of its feed facts are looked up first, all together, then the events are
+    /// applied in order (a user created inside the batch is looked up again when its facts come).
+    public mutating func apply(batch: ArraySlice<DecodedEvent>) {
+        batch.withUnsafeBufferPointer { events in
+            var slots = [Int](repeating: -1, count: events.count)
+            for index in events.indices {
+                let user: UserID
+                switch events[index].decoded {
+                case .presenceChanged(let e): user = e.user
+                case .userStateChanged(let e): user = e.user
+                case .userRemoved(let e): user = e.user
+                default: continue
+                }
+                slots[index] = userIndex[user] ?? -1
+            }
+            for index in events.indices {
+                guard slots[index] >= 0 else {
+                    apply(events[index].event, decoded: events[index].decoded)
+                    continue
+                }
+                // Only plain fields are read from the event and the payload is matched in place: passing either
+                // whole would copy it (retaining and releasing its strings) for every event.
+                let change: StateChange
+                switch events[index].decoded {
+                case .presenceChanged(let e): change = .presence(e.availability, e.activity)
+                case .userStateChanged(let e):
+                    change = .userState(
+                        names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
+                default: change = .removed
+                }
+                let key = ChangeKey(
+                    occurredAt: events[index].event.occurredAt.microsecondsSinceEpoch,
+                    position: events[index].event.position.rawValue)
+                record(TimelineEntry(key: key, change: change), slot: slots[index])
+            }
+        }
+    }
+
+    /// The timeline entry of a feed fact (nil for other events).
+    private mutating func feedChange(_ decoded: DomainEvent) -> StateChange? {
+        switch decoded {
+        case .presenceChanged(let e): .presence(e.availability, e.activity)
+        case .userStateChanged(let e):
+            .userState(names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
+        case .userRemoved: .removed
+        default: nil
+        }
+    }
+
+    /// Places a feed fact of the user in `slot`.
+    private mutating func record(_ entry: TimelineEntry, slot: Int) {
+        let switches = tenantSlots[users[slot].tenantSlot].switches
+        users[slot].record(entry, switches: switches)
+    }
+
+    private mutating func switchReporting(_ change: ReportingSwitch, in tenant: Int) {
+        let previous = tenantSlots[tenant].switches.last
         let appended = previous.map { $0.key < change.key } ?? true
         let wasOn = previous?.isOn ?? false
-        reporting.insert(change)
-        for userID in reporting.users {
-            guard var user = users.removeValue(forKey: userID) else { continue }
-            if appended && (user.timeline.lastKey.map { $0 < change.key } ?? true) {
-                if change.isOn && !wasOn && user.timeline.current.isKnown {
-                    user.rows.append(StoredRow(start: change.key, end: nil, state: user.timeline.current))
-                } else if !change.isOn && wasOn {
-                    user.closeOpenRow(at: change.key)
-                }
-            } else {
-                user.regenerate(from: change.key, switches: reporting.switches)
-            }
-            users[userID] = user
+        tenantSlots[tenant].insert(change)
+        let switches = tenantSlots[tenant].switches
+        for slot in tenantSlots[tenant].users {
+            users[slot].apply(change, appended: appended, wasOn: wasOn, switches: switches)
         }
-        tenants[tenantID] = reporting
     }
 
     /// The rows, ordered by tenant, user name, user and start.
@@ -94,12 +151,12 @@ public struct UserStateReportProjection: Projection {
     ) -> [UserStateReportRow] {
         var selected: [(UserID, ReportedUser)] = []
         if let user {
-            if let reported = users[user], tenant.map({ $0 == reported.tenant }) ?? true {
-                selected.append((user, reported))
+            if let slot = userIndex[user], tenant.map({ $0 == users[slot].tenant }) ?? true {
+                selected.append((user, users[slot]))
             }
         } else {
-            for (id, reported) in users where tenant.map({ $0 == reported.tenant }) ?? true {
-                selected.append((id, reported))
+            for reported in users where tenant.map({ $0 == reported.tenant }) ?? true {
+                selected.append((reported.id, reported))
             }
         }
         selected.sort { lhs, rhs in
@@ -112,6 +169,7 @@ public struct UserStateReportProjection: Projection {
         var result: [UserStateReportRow] = []
         for (id, reported) in selected {
             for row in reported.rows {
+                let state = names.agentState(row.state)
                 if let toMicros, row.start.occurredAt >= toMicros { break }
                 if let fromMicros, let end = row.end, end.occurredAt <= fromMicros { continue }
                 let end = row.end?.timestamp
@@ -124,8 +182,8 @@ public struct UserStateReportProjection: Projection {
                         tenant: reported.tenant, user: id, userName: reported.name,
                         userPrincipalName: reported.userPrincipalName, ou: reported.ou,
                         ouName: ouNames[reported.ou] ?? reported.ou.description,
-                        responsibilityProfile: row.state.responsibilityProfile, userState: row.state.userState,
-                        availability: row.state.availability, activity: row.state.activity, start: row.start.timestamp,
+                        responsibilityProfile: state.responsibilityProfile, userState: state.userState,
+                        availability: state.availability, activity: state.activity, start: row.start.timestamp,
                         end: end, durationSeconds: duration))
             }
         }
@@ -133,10 +191,12 @@ public struct UserStateReportProjection: Projection {
     }
 
     /// How many rows the report holds in all.
-    public var rowCount: Int { users.values.reduce(0) { $0 + $1.rows.count } }
+    public var rowCount: Int { users.reduce(0) { $0 + $1.rows.count } }
 
     /// Whether reporting is on for `tenant` now (after its last switch by `occurredAt`).
-    public func isReportingOn(for tenant: TenantID) -> Bool { tenants[tenant]?.switches.last?.isOn ?? false }
+    public func isReportingOn(for tenant: TenantID) -> Bool {
+        tenants[tenant].map { tenantSlots[$0].switches.last?.isOn ?? false } ?? false
+    }
 }
 
 /// A change of `persistUserStatesInReporting`, at its place in time.
@@ -145,10 +205,11 @@ struct ReportingSwitch: Hashable, Sendable {
     var isOn: Bool
 }
 
-/// A tenant's reporting switches (sorted by key) and its users.
+/// A tenant's reporting switches (sorted by key) and its users' slots.
 struct TenantReporting: Hashable, Sendable {
+    var id: TenantID
     var switches: [ReportingSwitch] = []
-    var users: [UserID] = []
+    var users: [Int] = []
 
     mutating func insert(_ change: ReportingSwitch) {
         if let last = switches.last, change.key < last.key {
@@ -164,12 +225,15 @@ struct TenantReporting: Hashable, Sendable {
 struct StoredRow: Hashable, Sendable {
     var start: ChangeKey
     var end: ChangeKey?
-    var state: AgentState
+    var state: PackedState
 }
 
 /// One user's identity, timeline and rows.
 struct ReportedUser: Hashable, Sendable {
+    var id: UserID
     var tenant: TenantID
+    /// The tenant's slot in the projection's `tenantSlots`.
+    var tenantSlot: Int
     var ou: OUID
     var name: String
     var userPrincipalName: String
@@ -192,6 +256,19 @@ struct ReportedUser: Hashable, Sendable {
         if after != before && lastSwitch?.isOn == true {
             closeOpenRow(at: entry.key)
             if after.isKnown { rows.append(StoredRow(start: entry.key, end: nil, state: after)) }
+        }
+    }
+
+    /// Applies a reporting switch of the user's tenant: O(1) when it comes after everything known.
+    mutating func apply(_ change: ReportingSwitch, appended: Bool, wasOn: Bool, switches: [ReportingSwitch]) {
+        if appended && (timeline.lastKey.map { $0 < change.key } ?? true) {
+            if change.isOn && !wasOn && timeline.current.isKnown {
+                rows.append(StoredRow(start: change.key, end: nil, state: timeline.current))
+            } else if !change.isOn && wasOn {
+                closeOpenRow(at: change.key)
+            }
+        } else {
+            regenerate(from: change.key, switches: switches)
         }
     }
 

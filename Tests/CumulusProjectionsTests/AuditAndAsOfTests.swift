@@ -114,7 +114,9 @@ import Testing
         #expect(restored.resumePosition == .start)
         #expect(throws: ProjectionStateError.self) {
             try restored.restore(
-                Checkpoint(name: UserStateReportProjection.name, position: GlobalPosition(3), state: [1, 0xFF]))
+                Checkpoint(
+                    name: UserStateReportProjection.name, position: GlobalPosition(3),
+                    state: [UInt8(UserStateReportProjection.codeVersion), 0xFF]))
         }
         #expect(throws: ProjectionStateError.unknownProjection("nope")) {
             try restored.restore(Checkpoint(name: "nope", position: GlobalPosition(3), state: [1]))

@@ -46,7 +46,7 @@ import Testing
         let late = try feed.late.rebuild()
         #expect(try UserViews(late, users: [World.anna]) == (try UserViews(inOrder, users: [World.anna])))
         let timeInState = try #require(late.projection(TimeInStateProjection.self))
-        let kept = try #require(timeInState.users[World.anna]?.timeline.entries.count)
+        let kept = try #require(timeInState.timeline(of: World.anna)?.entries.count)
         #expect(kept < feed.factCount / 2, "kept \(kept) of \(feed.factCount)")
         let window = (timestamp(0), timestamp(3 * 24 * 60))
         #expect(

@@ -39,7 +39,7 @@ public struct LicencePool: Hashable, Sendable {
     }
 
     /// Applies one event of the licence stream.
-    public static func evolve(_ state: LicencePool?, _ event: DomainEvent) -> LicencePool? {
+    public static func evolve(_ state: consuming LicencePool?, _ event: DomainEvent) -> LicencePool? {
         switch event {
         case .licenceContingentSet(let e):
             var pool = state ?? LicencePool(tenant: e.tenant)

@@ -24,7 +24,7 @@ public struct OrganisationUnit: Hashable, Sendable {
     public var userCount: Int { contents.count { if case .user = $0 { true } else { false } } }
 
     /// Applies one event of the OU's stream.
-    public static func evolve(_ state: OrganisationUnit?, _ event: DomainEvent) -> OrganisationUnit? {
+    public static func evolve(_ state: consuming OrganisationUnit?, _ event: DomainEvent) -> OrganisationUnit? {
         if case .ouCreated(let e) = event {
             return OrganisationUnit(
                 id: e.ou, tenant: e.tenant, parent: e.parent, name: e.name, lifecycle: .live, contents: [])

@@ -18,7 +18,7 @@ public struct Service: Hashable, Sendable {
     public var lifecycle: Lifecycle
 
     /// Applies one event of the service's stream.
-    public static func evolve(_ state: Service?, _ event: DomainEvent) -> Service? {
+    public static func evolve(_ state: consuming Service?, _ event: DomainEvent) -> Service? {
         if case .serviceProvisioned(let e) = event {
             return Service(
                 id: e.service, tenant: e.tenant, ou: e.ou, name: e.name, type: e.type, source: e.source,

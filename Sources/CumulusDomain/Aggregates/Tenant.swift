@@ -86,7 +86,7 @@ public struct Tenant: Hashable, Sendable {
     public var isOperational: Bool { lifecycle == .live && state.isOperational }
 
     /// Applies one event of the tenant's stream; events of other streams leave the state unchanged.
-    public static func evolve(_ state: Tenant?, _ event: DomainEvent) -> Tenant? {
+    public static func evolve(_ state: consuming Tenant?, _ event: DomainEvent) -> Tenant? {
         if case .tenantCreated(let created) = event { return Tenant(created: created) }
         guard var tenant = state else { return nil }
         switch event {

@@ -24,7 +24,7 @@ public struct User: Hashable, Sendable {
     public var responsibilityProfile: String?
 
     /// Applies one event of the user's stream.
-    public static func evolve(_ state: User?, _ event: DomainEvent) -> User? {
+    public static func evolve(_ state: consuming User?, _ event: DomainEvent) -> User? {
         if case .userCreated(let e) = event {
             return User(
                 id: e.user, tenant: e.tenant, ou: e.ou, upn: e.upn, displayName: e.displayName, lifecycle: .live,

@@ -41,15 +41,19 @@ public struct DecisionContext: Hashable, Sendable {
         let stream = event.stream
         if case .tenantCreated = event {
             tenant = Tenant.evolve(nil, event)
-        } else if let current = tenant, stream == .tenant(current.id) {
-            tenant = Tenant.evolve(current, event)
+        } else if let current = tenant?.id, stream == .tenant(current) {
+            tenant = Tenant.evolve(tenant.take(), event)
         }
+        // Each value is taken out before it is changed, so that it is changed in place rather than copied (an
+        // OU's contents or a pool's assignments would otherwise be copied for every event: quadratic).
         if licences.map({ stream == .licences($0.tenant) }) ?? stream.rawValue.hasPrefix("licences-") {
-            licences = LicencePool.evolve(licences, event)
+            licences = LicencePool.evolve(licences.take(), event)
         }
-        if let ou = ouID(of: event) { ous[ou] = OrganisationUnit.evolve(ous[ou], event) }
-        if let service = serviceID(of: event) { services[service] = Service.evolve(services[service], event) }
-        if let user = userID(of: event) { users[user] = User.evolve(users[user], event) }
+        if let ou = ouID(of: event) { ous[ou] = OrganisationUnit.evolve(ous.removeValue(forKey: ou), event) }
+        if let service = serviceID(of: event) {
+            services[service] = Service.evolve(services.removeValue(forKey: service), event)
+        }
+        if let user = userID(of: event) { users[user] = User.evolve(users.removeValue(forKey: user), event) }
     }
 
     /// Folds several events in order.
