@@ -35,6 +35,19 @@ public struct AuditProjection: Projection {
         }
     }
 
+    /// Folds a batch, passing over presence and user-state changes (they change nothing audited) without
+    /// looking at them further.
+    public mutating func apply(batch: ArraySlice<DecodedEvent>) {
+        batch.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                switch events[index].decoded {
+                case .presenceChanged, .userStateChanged: continue
+                default: apply(events[index].event, decoded: events[index].decoded)
+                }
+            }
+        }
+    }
+
     /// Every change of `entity`, in log order.
     public func entries(for entity: AuditedEntity) -> [AuditEntry] { entries[entity] ?? [] }
 

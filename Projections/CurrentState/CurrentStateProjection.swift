@@ -98,15 +98,23 @@ public struct CurrentStateProjection: Projection {
     private mutating func show(_ e: PresenceChanged, _ key: ChangeKey) {
         guard latestKeys[e.user, default: LatestKeys()].acceptPresence(key), let index = users.index(forKey: e.user)
         else { return }
-        users.values[index].availability = e.availability
-        users.values[index].activity = e.activity
+        Self.show(e, in: &users.values[index])
+    }
+
+    private static func show(_ e: PresenceChanged, in user: inout User) {
+        user.availability = e.availability
+        user.activity = e.activity
+    }
+
+    private static func show(_ e: UserStateChanged, in user: inout User) {
+        user.userState = e.state
+        user.responsibilityProfile = e.responsibilityProfile
     }
 
     private mutating func show(_ e: UserStateChanged, _ key: ChangeKey) {
         guard latestKeys[e.user, default: LatestKeys()].acceptUserState(key), let index = users.index(forKey: e.user)
         else { return }
-        users.values[index].userState = e.state
-        users.values[index].responsibilityProfile = e.responsibilityProfile
+        Self.show(e, in: &users.values[index])
     }
 
     // Each value is taken out of its dictionary before it is evolved, so that it is changed in place: an OU's
