@@ -79,14 +79,47 @@ public struct CurrentStateProjection: Projection {
     /// for every event).
     public mutating func apply(batch: ArraySlice<DecodedEvent>) {
         batch.withUnsafeBufferPointer { events in
+            // First every feed fact's place in both dictionaries: the lookups do not depend on one another, so
+            // the processor overlaps their cache misses. The places stay valid only while neither dictionary
+            // gains or loses a key, so from the first event that may change one (a user not seen yet, any
+            // other event) the rest of the batch looks up as it goes.
+            var keyPlaces = [Dictionary<UserID, LatestKeys>.Index?](repeating: nil, count: events.count)
+            var userPlaces = [Dictionary<UserID, User>.Index?](repeating: nil, count: events.count)
+            for index in events.indices {
+                let user: UserID
+                switch events[index].decoded {
+                case .presenceChanged(let e): user = e.user
+                case .userStateChanged(let e): user = e.user
+                default: continue
+                }
+                keyPlaces[index] = latestKeys.index(forKey: user)
+                userPlaces[index] = users.index(forKey: user)
+            }
+            var placesValid = true
             for index in events.indices {
                 let key = ChangeKey(
                     occurredAt: events[index].event.occurredAt.microsecondsSinceEpoch,
                     position: events[index].event.position.rawValue)
                 switch events[index].decoded {
-                case .presenceChanged(let e): show(e, key)
-                case .userStateChanged(let e): show(e, key)
-                default: apply(events[index].event, decoded: events[index].decoded)
+                case .presenceChanged(let e):
+                    if placesValid, let place = keyPlaces[index] {
+                        guard latestKeys.values[place].acceptPresence(key) else { continue }
+                        if let user = userPlaces[index] { Self.show(e, in: &users.values[user]) }
+                    } else {
+                        placesValid = false
+                        show(e, key)
+                    }
+                case .userStateChanged(let e):
+                    if placesValid, let place = keyPlaces[index] {
+                        guard latestKeys.values[place].acceptUserState(key) else { continue }
+                        if let user = userPlaces[index] { Self.show(e, in: &users.values[user]) }
+                    } else {
+                        placesValid = false
+                        show(e, key)
+                    }
+                default:
+                    placesValid = false
+                    apply(events[index].event, decoded: events[index].decoded)
                 }
             }
         }
