@@ -300,12 +300,13 @@ public final class LMDBEventStore: EventScanning {
         return try environment.read { (txn) throws(EventStoreError) -> GlobalPosition in
             var count = 0
             var last = position
+            var decoder = RecordDecoder()
             try txn.forEachRecord(after: position.rawValue) { (key, raw) throws(EventStoreError) -> Bool in
                 let current = GlobalPosition(key)
                 guard key == last.rawValue + 1 else {
                     throw .integrityViolation(position: current, reason: "positions jump from \(last) to \(key)")
                 }
-                try body(try RecordCodec.decode(raw, position: current))
+                try body(try decoder.decode(raw, position: current))
                 last = current
                 count += 1
                 return count < maximumCount

@@ -73,6 +73,49 @@ struct RecordCodecTests {
         }
     }
 
+    /// One decoder over records whose type and actor repeat, change, change length, are empty or are not UTF-8:
+    /// each record decodes exactly as a fresh decode would.
+    @Test func decoderReusingTextDecodesLikeAFreshDecode() throws {
+        let fields: [(type: String, actor: String)] = [
+            ("PresenceChanged", "presenceFeed:7d3f2a10"), ("PresenceChanged", "presenceFeed:7d3f2a10"),
+            ("PresenceChanged", "presenceFeed:7d3f2a11"), ("PresenceChanged", "presenceFeed:7d3f2a1"),
+            ("Renamed", ""), ("Renamed", ""), ("Renamed", "presenceFeed:7d3f2a10"), ("Zäh", "akteur-é"),
+            ("Zäh", "akteur-é"), ("PresenceChanged", "presenceFeed:7d3f2a10"),
+        ]
+        var records = try fields.map { try encode(ProposedEvent(type: $0.type, actor: $0.actor, payload: [1])).0 }
+        // Two records whose actor is the same invalid UTF-8, then a valid one with the same length.
+        let invalid = try encode(ProposedEvent(type: "T", actor: "ab\u{7F}", payload: [])).0
+        var first = invalid
+        let actorByte = first.count - RecordCodec.linkSize - 1
+        first[actorByte] = 0xFF
+        records += [first, first, invalid]
+        var decoder = RecordDecoder()
+        for (index, record) in records.enumerated() {
+            let position = GlobalPosition(UInt64(index + 1))
+            let fresh = try record.withUnsafeBytes { try RecordCodec.decode($0, position: position) }
+            let reused = try record.withUnsafeBytes { try decoder.decode($0, position: position) }
+            #expect(reused == fresh, "record \(index)")
+            #expect(Array(reused.actor.utf8) == Array(fresh.actor.utf8) && reused.type == fresh.type)
+        }
+        #expect(records.count == 13)
+    }
+
+    /// A decoder that has seen good records still refuses a damaged one, naming its position.
+    @Test func decoderReusingTextStillRefusesDamage() throws {
+        let (good, _) = try encode(ProposedEvent(type: "PresenceChanged", actor: "presenceFeed:7d3f2a10", payload: []))
+        var decoder = RecordDecoder()
+        _ = try good.withUnsafeBytes { try decoder.decode($0, position: GlobalPosition(1)) }
+        var damaged = good
+        let actorLength = RecordCodec.fixedSize + 1 + 7 + 1 + 15
+        damaged[actorLength] = 200  // the actor now runs past the record's end
+        #expect {
+            _ = try damaged.withUnsafeBytes { try decoder.decode($0, position: GlobalPosition(2)) }
+        } throws: { error in
+            guard case .integrityViolation(let position, let reason) = error as? EventStoreError else { return false }
+            return position == GlobalPosition(2) && reason.contains("actor")
+        }
+    }
+
     @Test func refusesFieldsThatCannotBeStored() {
         #expect(throws: EventStoreError.self) {
             try RecordCodec.validate(ProposedEvent(type: "", actor: "a", payload: []))

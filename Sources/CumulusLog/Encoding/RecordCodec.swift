@@ -1,5 +1,11 @@
 import struct Foundation.UUID
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// The binary form of one stored event: the envelope, the payload and the hash-chain link.
 ///
 /// Layout (integers little-endian; offsets in bytes):
@@ -96,8 +102,8 @@ package enum RecordCodec {
         _ raw: UnsafeRawBufferPointer,
         position: GlobalPosition
     ) throws(EventStoreError) -> RecordedEvent {
-        var reader = try RecordReader(raw, position: position)
-        return try reader.event()
+        var decoder = RecordDecoder()
+        return try decoder.decode(raw, position: position)
     }
 
     /// The back-link of a stored record: the position of its stream's previous event.
@@ -143,6 +149,30 @@ package enum RecordCodec {
     }
 }
 
+/// Decodes the records of one scan, reusing the previous record's type and actor text when their bytes repeat.
+///
+/// In a real log a handful of types and one feed actor per tenant cover almost every event: comparing a few
+/// dozen bytes and retaining the previous `String` is cheaper than checking the UTF-8 again and, past 15 bytes,
+/// allocating a new string. Only the previous record is remembered — a hash-table interner cost more than it
+/// saved. One decoder per scan, never shared: it is not `Sendable` and needs no lock.
+package struct RecordDecoder {
+    private var type = ""
+    private var actor = ""
+
+    /// A decoder that remembers nothing yet.
+    package init() {}
+
+    /// Decodes a stored record, exactly as ``RecordCodec/decode(_:position:)`` does.
+    /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` when the bytes do not form a record.
+    package mutating func decode(
+        _ raw: UnsafeRawBufferPointer,
+        position: GlobalPosition
+    ) throws(EventStoreError) -> RecordedEvent {
+        var reader = try RecordReader(raw, position: position)
+        return try reader.event(previousType: &type, previousActor: &actor)
+    }
+}
+
 /// Reads the fields of one stored record, checking every length against the bytes there are.
 private struct RecordReader {
     let raw: UnsafeRawBufferPointer
@@ -160,7 +190,12 @@ private struct RecordReader {
         }
     }
 
-    mutating func event() throws(EventStoreError) -> RecordedEvent {
+    /// The record's event; `previousType` and `previousActor` are reused when the bytes match and replaced
+    /// when they do not.
+    mutating func event(
+        previousType: inout String,
+        previousActor: inout String
+    ) throws(EventStoreError) -> RecordedEvent {
         let flags = raw[1]
         guard flags & ~3 == 0 else { throw .integrityViolation(position: position, reason: "unknown flags \(flags)") }
         let schemaVersion = raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self).littleEndian
@@ -173,8 +208,8 @@ private struct RecordReader {
         let correlation = flags & 1 != 0 ? try uuid() : nil
         let causation = flags & 2 != 0 ? try uuid() : nil
         let stream = try shortString("stream name")
-        let type = try shortString("type")
-        let actor = try shortString("actor")
+        let type = try shortString("type", reusing: &previousType)
+        let actor = try shortString("actor", reusing: &previousActor)
         guard offset + payloadLength + RecordCodec.linkSize == raw.count else {
             throw .integrityViolation(
                 position: position,
@@ -211,6 +246,21 @@ private struct RecordReader {
     }
 
     private mutating func shortString(_ field: String) throws(EventStoreError) -> String {
+        String(decoding: try shortStringBytes(field), as: UTF8.self)
+    }
+
+    /// The short string at the offset: `previous` again when it has exactly these bytes, else the decoded bytes,
+    /// which also become the new `previous`.
+    private mutating func shortString(
+        _ field: String,
+        reusing previous: inout String
+    ) throws(EventStoreError) -> String {
+        let bytes = try shortStringBytes(field)
+        if !Self.text(previous, is: bytes) { previous = String(decoding: bytes, as: UTF8.self) }
+        return previous
+    }
+
+    private mutating func shortStringBytes(_ field: String) throws(EventStoreError) -> UnsafeRawBufferPointer {
         guard offset < raw.count else {
             throw .integrityViolation(position: position, reason: "record ends before its \(field)")
         }
@@ -219,6 +269,18 @@ private struct RecordReader {
             throw .integrityViolation(position: position, reason: "record's \(field) runs past its end")
         }
         defer { offset += 1 + length }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: raw[offset + 1..<offset + 1 + length]), as: UTF8.self)
+        return UnsafeRawBufferPointer(rebasing: raw[offset + 1..<offset + 1 + length])
+    }
+
+    /// Whether `text`'s UTF-8 is exactly `bytes`. A `String` made by `String(decoding:as:)` holds its input
+    /// unchanged when that input is valid UTF-8 and repaired bytes otherwise, so equal bytes mean that decoding
+    /// `bytes` again would give `text`.
+    private static func text(_ text: String, is bytes: UnsafeRawBufferPointer) -> Bool {
+        let equal = text.utf8.withContiguousStorageIfAvailable { (stored) -> Bool in
+            guard stored.count == bytes.count else { return false }
+            guard let storedBase = stored.baseAddress, let base = bytes.baseAddress else { return true }
+            return memcmp(storedBase, base, bytes.count) == 0
+        }
+        return equal ?? false
     }
 }
