@@ -96,6 +96,7 @@ public enum ProjectionCatchUp {
         }
         // Decodes one event into the pending batch; false once the as-of point is passed (positions only grow).
         func consume(_ event: RecordedEvent) -> Bool {
+            guard !stop else { return false }  // after a failure or past the as-of point nothing more is applied
             if let asOf, !asOf.includes(event) {
                 if case .position = asOf { stop = true }
                 return !stop

@@ -144,4 +144,29 @@ struct CatchUpTests {
         #expect(report.restored.count == 4)
         #expect(try views(second, tenant: tenant) == views(first, tenant: tenant))
     }
+
+    @Test func anUndecodableEventStopsTheCatchUpThereWithEverythingBeforeItApplied() async throws {
+        let (log, _) = try await makeLog(seed: 5)
+        let stream = try StreamName("user-\(UUID())")
+        let bad = try await log.store.append(
+            [ProposedEvent(type: "PresenceChanged", actor: "feed", payload: [0xFF])], to: stream
+        ).firstPosition
+        _ = try await log.store.append(
+            [ProposedEvent(type: "PresenceChanged", actor: "feed", payload: [0xFF, 0xFF])], to: stream)
+        var set = ProjectionSet.standard()
+        do {
+            _ = try await ProjectionCatchUp.run(&set, from: log.store)
+            Issue.record("the catch-up went past an undecodable event")
+        } catch {
+            guard case .state(.undecodableEvent(let position, let type, _)) = error else {
+                Issue.record("unexpected \(error)")
+                return
+            }
+            #expect(position == bad)
+            #expect(type == "PresenceChanged")
+        }
+        // Every event before it, and nothing after it, reached the projections.
+        #expect(set.position == GlobalPosition(bad.rawValue - 1))
+        #expect(set.positions.allSatisfy { $0 == GlobalPosition(bad.rawValue - 1) })
+    }
 }
