@@ -1,12 +1,6 @@
 internal import CLMDB
 import CumulusLog
 
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 /// A stream's head: its version and the position of its last event.
 struct StreamHead {
     var version: UInt64
@@ -26,8 +20,6 @@ struct StreamHead {
         version = UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self))
         lastPosition = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
     }
-
-    var encoded: [UInt8] { bytes(of: version.littleEndian) + bytes(of: lastPosition.littleEndian) }
 
     static func read(_ stream: StreamName, in txn: borrowing Transaction) throws(EventStoreError) -> StreamHead? {
         let key = Array(stream.rawValue.utf8)
@@ -51,17 +43,30 @@ struct StreamHead {
 /// Page economy: events go to the end of the `events` tree with `MDB_APPEND`; each stream's head is
 /// written once per transaction however many of its events the transaction holds; new event ids are
 /// time-ordered and land at the right edge of the `eventIDs` tree.
+///
+/// Work economy: records are encoded straight into the space LMDB reserves for them; records and ids above
+/// the greatest go in through cursors that stay at the end of their trees (no search); stream heads are
+/// read, and written at the end, in key order through one cursor, so that neighbours share a page search;
+/// streams are numbered in a ``StreamTable`` rather than hashed per event.
 struct WriteBatch {
     private(set) var lastPosition: UInt64
     private var link: ChainLink
-    private var heads: [StreamName: StreamHead] = [:]
-    private var dirty: Set<StreamName> = []
-    private var buffer: [UInt8] = []
+    private var streams = StreamTable()
+    /// Every slot whose head was read, in runs sorted by key (one run per request): the order heads are written in.
+    private var touched: [Int] = []
+    /// The slot of each append of the request being applied.
+    private var appendSlots: [Int] = []
+    /// Slots of the request being applied whose heads are still to be read.
+    private var unread: [Int] = []
+    private var requestCount = 0
     private let recordedAt = Timestamp.now
     private(set) var wroteAnything = false
     /// The greatest id indexed so far: an id above it cannot be stored already, so its lookup is skipped
-    /// (time-ordered ids, the common case, are always above it).
+    /// (time-ordered ids, the common case, are always above it) and it is appended to the index.
     private var greatestID: EventID.OrderKey?
+    private let records: WriteCursor
+    private let eventIDs: WriteCursor
+    private let heads: WriteCursor
 
     init(_ txn: borrowing Transaction) throws(EventStoreError) {
         // Read inside the transaction, never cached across them: another process may have appended.
@@ -75,15 +80,9 @@ struct WriteBatch {
         }
         link = chainLink
         greatestID = try txn.greatestEventID()
-    }
-
-    private mutating func head(
-        of stream: StreamName, _ txn: borrowing Transaction
-    ) throws(EventStoreError) -> StreamHead {
-        if let head = heads[stream] { return head }
-        let head = try StreamHead.read(stream, in: txn) ?? StreamHead(version: 0, lastPosition: 0)
-        heads[stream] = head
-        return head
+        records = try WriteCursor(txn, txn.databases.events, "events")
+        eventIDs = try WriteCursor(txn, txn.databases.eventIDs, "eventIDs")
+        heads = try WriteCursor(txn, txn.databases.streams, "streams")
     }
 
     /// Validates and writes one atomic request of one or more streams.
@@ -91,15 +90,25 @@ struct WriteBatch {
         _ appends: [StreamAppend],
         _ txn: borrowing Transaction
     ) throws(EventStoreError) -> Result<[AppendResult], EventStoreError> {
-        // 1. Idempotency: events stored already (by an earlier call or earlier in this group).
+        requestCount += 1
+        // 1. A slot for each stream, new streams sorted by key; a request naming a stream twice is refused.
+        // The results are made here, where each stream name is read anyway: step 5 fills in positions and
+        // versions without touching the names again.
+        let known = streams.count
+        var results: [AppendResult] = []
+        if let refusal = numberStreams(of: appends, results: &results) { return .failure(refusal) }
+        // 2. Idempotency: events stored already (by an earlier call or earlier in this group).
         var stored: [(EventID, UInt64)] = []
         var new: EventID?
-        for append in appends {
-            for event in append.events {
-                if let greatestID, event.id.orderKey > greatestID {
-                    if new == nil { new = event.id }
+        for index in appends.indices {
+            for item in appends[index].events.indices {
+                let id = appends[index].events[item].id
+                if let greatestID, id.orderKey > greatestID {
+                    if new == nil { new = id }
                     continue
                 }
+                let event = appends[index].events[item]
+                let stream = appends[index].stream
                 if let position = try txn.position(ofEventID: event.id) {
                     guard let raw = try txn.record(at: position) else {
                         throw .integrityViolation(
@@ -108,7 +117,8 @@ struct WriteBatch {
                         )
                     }
                     let original = try RecordCodec.decode(raw, position: GlobalPosition(position))
-                    guard original.hasSameContent(as: event, in: append.stream) else {
+                    guard original.hasSameContent(as: event, in: stream) else {
+                        streams.removeSlots(from: known)
                         return .failure(.eventIDConflict(id: event.id, storedAt: GlobalPosition(position)))
                     }
                     stored.append((event.id, position))
@@ -117,68 +127,172 @@ struct WriteBatch {
                 }
             }
         }
-        if !stored.isEmpty {
-            guard new == nil, let first = stored.first else {
-                return .failure(.partiallyStored(id: stored[0].0, storedAt: GlobalPosition(stored[0].1)))
+        if let first = stored.first {
+            // The new streams' heads are not read: forget them.
+            streams.removeSlots(from: known)
+            guard new == nil else {
+                return .failure(.partiallyStored(id: first.0, storedAt: GlobalPosition(first.1)))
             }
-            _ = first
             return .success(try originalResults(of: appends, stored: stored, txn))
         }
-        // 2. Optimistic concurrency.
-        for append in appends {
-            let current = try head(of: append.stream, txn)
-            guard append.expectedVersion.isSatisfied(by: StreamVersion(current.version)) else {
+        // 3. The heads of streams new to this transaction, in key order.
+        try readNewHeads()
+        // 4. Optimistic concurrency.
+        for index in appends.indices {
+            let current = streams.slots[appendSlots[index]].head
+            guard appends[index].expectedVersion.isSatisfied(by: StreamVersion(current.version)) else {
                 return .failure(
                     .wrongExpectedVersion(
-                        stream: append.stream,
-                        expected: append.expectedVersion,
+                        stream: appends[index].stream,
+                        expected: appends[index].expectedVersion,
                         actual: StreamVersion(current.version)
                     )
                 )
             }
         }
-        // 3. Write.
-        var results: [AppendResult] = []
+        // 5. Write. The records take each stream's name from the table's bytes (its key).
+        let keys = streams.keys
+        try withBytes(keys) { (keys) throws(EventStoreError) in
+            for index in appends.indices {
+                let slot = appendSlots[index]
+                let streamName = streams.key(of: slot, in: keys)
+                var head = streams.slots[slot].head
+                let first = lastPosition + 1
+                try appends[index].events.withUnsafeBufferPointer { (events) throws(EventStoreError) in
+                    for event in events.indices {
+                        try write(events[event], streamName: streamName, head: &head)
+                    }
+                }
+                streams.setHead(head, of: slot, dirty: true)
+                results[index].firstPosition = GlobalPosition(first)
+                results[index].lastPosition = GlobalPosition(lastPosition)
+                results[index].streamVersion = StreamVersion(head.version)
+            }
+        }
+        wroteAnything = true
+        return .success(results)
+    }
+
+    /// Finds the slot of each append's stream, adding the streams new to this transaction (their heads
+    /// unread, sorted by key in `unread`); a refusal, with the new slots forgotten, when the request names a
+    /// stream twice.
+    private mutating func numberStreams(
+        of appends: [StreamAppend],
+        results: inout [AppendResult]
+    ) -> EventStoreError? {
+        appendSlots.removeAll(keepingCapacity: true)
+        unread.removeAll(keepingCapacity: true)
         results.reserveCapacity(appends.count)
-        for append in appends {
-            var current = try head(of: append.stream, txn)
-            let first = lastPosition + 1
-            for event in append.events {
-                let position = lastPosition + 1
-                let version = current.version + 1
-                link = RecordCodec.encode(
+        let known = streams.count
+        if streams.isEmpty {
+            // The first request: every stream is new, and no lookup by name is needed (a name given twice
+            // shows up below, next to itself once sorted).
+            streams.reserveCapacity(appends.count)
+            for index in appends.indices {
+                let stream = appends[index].stream
+                let slot = streams.add(stream, for: requestCount)
+                appendSlots.append(slot)
+                unread.append(slot)
+                results.append(Self.pendingResult(stream))
+            }
+        } else {
+            for index in appends.indices {
+                let stream = appends[index].stream
+                results.append(Self.pendingResult(stream))
+                if let slot = streams.slot(of: stream) {
+                    guard streams.claim(slot, for: requestCount) else {
+                        streams.removeSlots(from: known)
+                        return .duplicateStreamInAppend(stream)
+                    }
+                    appendSlots.append(slot)
+                } else {
+                    let slot = streams.add(stream, for: requestCount)
+                    appendSlots.append(slot)
+                    unread.append(slot)
+                }
+            }
+        }
+        streams.sort(&unread)
+        for index in unread.indices.dropFirst() where streams.sameName(unread[index - 1], unread[index]) {
+            let stream = streams.names[unread[index]]
+            streams.removeSlots(from: known)
+            return .duplicateStreamInAppend(stream)
+        }
+        return nil
+    }
+
+    /// Reads the heads of the slots in `unread`, in key order through one cursor.
+    private mutating func readNewHeads() throws(EventStoreError) {
+        let heads = self.heads
+        for slot in unread {
+            let head = try streams.withKey(of: slot) { (key) throws(EventStoreError) -> StreamHead? in
+                guard let raw = try heads.value(at: key) else { return nil }
+                return try StreamHead(raw)
+            }
+            if let head { streams.setHead(head, of: slot, dirty: false) }
+        }
+        touched.append(contentsOf: unread)
+    }
+
+    private static func pendingResult(_ stream: StreamName) -> AppendResult {
+        AppendResult(
+            stream: stream,
+            firstPosition: .start,
+            lastPosition: .start,
+            streamVersion: StreamVersion(0),
+            wasAlreadyStored: false
+        )
+    }
+
+    /// Appends one event after `head`, indexes its id, and advances `head`, the position and the chain.
+    private mutating func write(
+        _ event: ProposedEvent,
+        streamName: UnsafeRawBufferPointer,
+        head: inout StreamHead
+    ) throws(EventStoreError) {
+        let position = lastPosition + 1
+        let version = head.version + 1
+        let previousInStream = head.lastPosition
+        let previousLink = link
+        let recordedAt = self.recordedAt
+        let records = self.records
+        var key = position.bigEndian
+        link = try withUnsafeBytes(of: &key) { (key) throws(EventStoreError) -> ChainLink in
+            try records.append(
+                key: key,
+                reserving: RecordCodec.size(of: event, streamByteCount: streamName.count),
+                "append event at position \(position)"
+            ) { record in
+                RecordCodec.encode(
                     event,
-                    stream: append.stream,
+                    streamName: streamName,
                     version: StreamVersion(version),
-                    previousInStream: GlobalPosition(current.lastPosition),
+                    previousInStream: GlobalPosition(previousInStream),
                     recordedAt: recordedAt,
                     position: GlobalPosition(position),
-                    previousLink: link,
-                    into: &buffer
+                    previousLink: previousLink,
+                    into: record
                 )
-                try withBytes(buffer) { (record) throws(EventStoreError) in
-                    try txn.appendRecord(at: position, record)
-                }
-                try txn.index(eventID: event.id, at: position)
-                let key = event.id.orderKey
-                if greatestID.map({ key > $0 }) ?? true { greatestID = key }
-                current = StreamHead(version: version, lastPosition: position)
-                lastPosition = position
             }
-            heads[append.stream] = current
-            dirty.insert(append.stream)
-            wroteAnything = true
-            results.append(
-                AppendResult(
-                    stream: append.stream,
-                    firstPosition: GlobalPosition(first),
-                    lastPosition: GlobalPosition(lastPosition),
-                    streamVersion: StreamVersion(current.version),
-                    wasAlreadyStored: false
-                )
-            )
         }
-        return .success(results)
+        let id = event.id.orderKey
+        let appending = greatestID.map { id > $0 } ?? true
+        var idBytes = (id.high.bigEndian, id.low.bigEndian)  // the uuid's 16 bytes, in order
+        let eventIDs = self.eventIDs
+        try withUnsafeBytes(of: &idBytes) { (idKey) throws(EventStoreError) in
+            try withUnsafeBytes(of: &key) { (positionValue) throws(EventStoreError) in
+                try eventIDs.put(
+                    key: idKey,
+                    value: positionValue,
+                    appending: appending,
+                    overwriting: false,
+                    "index event id \(event.id)"
+                )
+            }
+        }
+        if appending { greatestID = id }
+        head = StreamHead(version: version, lastPosition: position)
+        lastPosition = position
     }
 
     private func originalResults(
@@ -224,14 +338,16 @@ struct WriteBatch {
 
     /// Writes the heads of the streams this transaction touched, the chain head and the transaction stamp.
     mutating func finish(_ txn: borrowing Transaction) throws(EventStoreError) {
-        // In byte order, as the B-tree keeps them: memcmp, cheaper than Swift's string comparison.
-        for stream in dirty.sorted(by: { bytesPrecede($0.rawValue, $1.rawValue) }) {
-            guard let head = heads[stream] else { continue }
-            let key = Array(stream.rawValue.utf8)
-            let value = head.encoded
-            try withBytes(key) { (keyRaw) throws(EventStoreError) in
-                try withBytes(value) { (valueRaw) throws(EventStoreError) in
-                    try txn.put(txn.databases.streams, key: keyRaw, value: valueRaw, "write head of \(stream)")
+        // In key order, as the B-tree keeps them: neighbours often share a page, and the cursor then skips
+        // the search from the root. Each request's slots are sorted already, so this merges a few runs.
+        streams.sort(&touched)
+        let heads = self.heads
+        for slot in touched where streams.slots[slot].isDirty {
+            let head = streams.slots[slot].head
+            var value = (head.version.littleEndian, head.lastPosition.littleEndian)
+            try withUnsafeBytes(of: &value) { (valueRaw) throws(EventStoreError) in
+                try streams.withKey(of: slot) { (keyRaw) throws(EventStoreError) in
+                    try heads.put(key: keyRaw, value: valueRaw, "write head of \(streams.names[slot])")
                 }
             }
         }
@@ -262,19 +378,5 @@ enum CheckpointCodec {
         }
         let value = position.withUnsafeBytes { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
         return Checkpoint(name: name, position: GlobalPosition(value), state: state)
-    }
-}
-
-/// Whether `lhs` sorts before `rhs` byte by byte (LMDB's key order), compared with `memcmp`.
-func bytesPrecede(_ lhs: String, _ rhs: String) -> Bool {
-    var left = lhs
-    var right = rhs
-    return left.withUTF8 { a in
-        right.withUTF8 { b in
-            let common = min(a.count, b.count)
-            guard common > 0, let first = a.baseAddress, let second = b.baseAddress else { return a.count < b.count }
-            let order = memcmp(first, second, common)
-            return order != 0 ? order < 0 : a.count < b.count
-        }
     }
 }

@@ -131,6 +131,70 @@ struct RecordCodecTests {
                 ProposedEvent(type: "t", actor: "a", payload: Array(repeating: 0, count: (16 << 20) + 1)))
         }
     }
+
+    /// The record layout as first written, field by field into an array: the encoder writing into reserved
+    /// memory must produce exactly these bytes.
+    static func referenceEncoding(
+        _ event: ProposedEvent, stream: StreamName, version: UInt64, previous: UInt64, recordedAt: Int64,
+        position: UInt64
+    ) -> [UInt8] {
+        var bytes: [UInt8] = [1, (event.correlationID == nil ? 0 : 1) | (event.causationID == nil ? 0 : 2)]
+        func integer<T: FixedWidthInteger>(_ value: T) { withUnsafeBytes(of: value.littleEndian) { bytes += $0 } }
+        func text(_ value: String) {
+            bytes.append(UInt8(value.utf8.count))
+            bytes += value.utf8
+        }
+        integer(event.schemaVersion)
+        integer(UInt32(event.payload.count))
+        integer(version)
+        integer(previous)
+        integer(event.occurredAt.microsecondsSinceEpoch)
+        integer(recordedAt)
+        withUnsafeBytes(of: event.id.uuid.uuid) { bytes += $0 }
+        if let correlation = event.correlationID { withUnsafeBytes(of: correlation.uuid) { bytes += $0 } }
+        if let causation = event.causationID { withUnsafeBytes(of: causation.uuid) { bytes += $0 } }
+        text(stream.rawValue)
+        text(event.type)
+        text(event.actor)
+        bytes += event.payload
+        let link = bytes.withUnsafeBytes {
+            ChainLink.next(after: .genesis, position: GlobalPosition(position), body: $0)
+        }
+        return bytes + link.bytes
+    }
+
+    @Test(arguments: [(false, false), (true, false), (false, true), (true, true)])
+    func encodingIsByteForByteTheStoredFormat(correlation: Bool, causation: Bool) throws {
+        let stream = try StreamName("user-ünïcode-\(correlation)")
+        let event = ProposedEvent(
+            type: "PresenceChanged",
+            schemaVersion: 2,
+            occurredAt: Timestamp(microsecondsSinceEpoch: 1_795_000_000_123_456),
+            actor: "presenceFeed:7d3f2a10-long-enough-to-live-on-the-heap",
+            correlationID: correlation ? UUID() : nil,
+            causationID: causation ? UUID() : nil,
+            payload: Array(repeating: 0xA5, count: correlation ? 0 : 300)
+        )
+        let (bytes, link) = try encode(event)
+        let expected = Self.referenceEncoding(
+            event, stream: try StreamName("user-42"), version: 3, previous: 5, recordedAt: 1_000_000, position: 7)
+        #expect(bytes == expected)
+        #expect(link == ChainLink(bytes: Array(expected.suffix(32))))
+        // Through the stream name's bytes, as the writer encodes into reserved space.
+        var reserved = [UInt8](repeating: 0xFF, count: RecordCodec.size(of: event, stream: stream))
+        let direct = reserved.withUnsafeMutableBytes { destination in
+            Array(stream.rawValue.utf8).withUnsafeBytes { name in
+                RecordCodec.encode(
+                    event, streamName: name, version: StreamVersion(3), previousInStream: GlobalPosition(5),
+                    recordedAt: Timestamp(microsecondsSinceEpoch: 1_000_000), position: GlobalPosition(7),
+                    previousLink: .genesis, into: destination)
+            }
+        }
+        let expectedDirect = Self.referenceEncoding(
+            event, stream: stream, version: 3, previous: 5, recordedAt: 1_000_000, position: 7)
+        #expect(reserved == expectedDirect)
+        #expect(direct == ChainLink(bytes: Array(expectedDirect.suffix(32))))
+    }
 }
 
 @Suite("Envelope JSON Lines")

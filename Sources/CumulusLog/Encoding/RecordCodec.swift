@@ -55,9 +55,13 @@ package enum RecordCodec {
 
     /// The encoded size of a record.
     package static func size(of event: ProposedEvent, stream: StreamName) -> Int {
+        size(of: event, streamByteCount: stream.rawValue.utf8.count)
+    }
+
+    /// The encoded size of a record whose stream name has `streamByteCount` bytes of UTF-8.
+    package static func size(of event: ProposedEvent, streamByteCount: Int) -> Int {
         fixedSize + (event.correlationID == nil ? 0 : 16) + (event.causationID == nil ? 0 : 16) + 3
-            + stream.rawValue.utf8.count + event.type.utf8.count + event.actor.utf8.count + event.payload.count
-            + linkSize
+            + streamByteCount + event.type.utf8.count + event.actor.utf8.count + event.payload.count + linkSize
     }
 
     /// Encodes a record into `buffer` (replacing its content) and returns its chain link.
@@ -71,28 +75,92 @@ package enum RecordCodec {
         previousLink: ChainLink,
         into buffer: inout [UInt8]
     ) -> ChainLink {
+        let count = size(of: event, stream: stream)
         buffer.removeAll(keepingCapacity: true)
-        buffer.reserveCapacity(size(of: event, stream: stream))
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        return buffer.withUnsafeMutableBytes { destination in
+            encode(
+                event,
+                stream: stream,
+                version: version,
+                previousInStream: previousInStream,
+                recordedAt: recordedAt,
+                position: position,
+                previousLink: previousLink,
+                into: destination
+            )
+        }
+    }
+
+    /// Encodes a record into `destination`, which must hold exactly ``size(of:stream:)`` bytes, and returns its
+    /// chain link (also written as the record's last 32 bytes).
+    package static func encode(
+        _ event: ProposedEvent,
+        stream: StreamName,
+        version: StreamVersion,
+        previousInStream: GlobalPosition,
+        recordedAt: Timestamp,
+        position: GlobalPosition,
+        previousLink: ChainLink,
+        into destination: UnsafeMutableRawBufferPointer
+    ) -> ChainLink {
+        var name = stream.rawValue
+        return name.withUTF8 { streamName in
+            encode(
+                event,
+                streamName: UnsafeRawBufferPointer(streamName),
+                version: version,
+                previousInStream: previousInStream,
+                recordedAt: recordedAt,
+                position: position,
+                previousLink: previousLink,
+                into: destination
+            )
+        }
+    }
+
+    /// Encodes a record whose stream name is given as its UTF-8 bytes (at most 255) into `destination`, which
+    /// must hold exactly ``size(of:streamByteCount:)`` bytes, and returns its chain link.
+    ///
+    /// The writer encodes straight into the space LMDB reserves for the record (`MDB_RESERVE`), so a record
+    /// is never built in a separate buffer and copied; it passes the name as the bytes it already holds as
+    /// the stream's key.
+    package static func encode(
+        _ event: ProposedEvent,
+        streamName: UnsafeRawBufferPointer,
+        version: StreamVersion,
+        previousInStream: GlobalPosition,
+        recordedAt: Timestamp,
+        position: GlobalPosition,
+        previousLink: ChainLink,
+        into destination: UnsafeMutableRawBufferPointer
+    ) -> ChainLink {
+        precondition(
+            destination.count == size(of: event, streamByteCount: streamName.count),
+            "the destination must fit the record")
         var flags: UInt8 = 0
         if event.correlationID != nil { flags |= 1 }
         if event.causationID != nil { flags |= 2 }
-        buffer.append(format)
-        buffer.append(flags)
-        appendInteger(event.schemaVersion, to: &buffer)
-        appendInteger(UInt32(event.payload.count), to: &buffer)
-        appendInteger(version.rawValue, to: &buffer)
-        appendInteger(previousInStream.rawValue, to: &buffer)
-        appendInteger(event.occurredAt.microsecondsSinceEpoch, to: &buffer)
-        appendInteger(recordedAt.microsecondsSinceEpoch, to: &buffer)
-        appendUUID(event.id.uuid, to: &buffer)
-        if let correlation = event.correlationID { appendUUID(correlation, to: &buffer) }
-        if let causation = event.causationID { appendUUID(causation, to: &buffer) }
-        appendShortString(stream.rawValue, to: &buffer)
-        appendShortString(event.type, to: &buffer)
-        appendShortString(event.actor, to: &buffer)
-        buffer.append(contentsOf: event.payload)
-        let link = buffer.withUnsafeBytes { ChainLink.next(after: previousLink, position: position, body: $0) }
-        link.withUnsafeBytes { buffer.append(contentsOf: $0) }
+        var writer = RecordWriter(destination)
+        writer.integer(format)
+        writer.integer(flags)
+        writer.integer(event.schemaVersion)
+        writer.integer(UInt32(event.payload.count))
+        writer.integer(version.rawValue)
+        writer.integer(previousInStream.rawValue)
+        writer.integer(event.occurredAt.microsecondsSinceEpoch)
+        writer.integer(recordedAt.microsecondsSinceEpoch)
+        writer.uuid(event.id.uuid)
+        if let correlation = event.correlationID { writer.uuid(correlation) }
+        if let causation = event.causationID { writer.uuid(causation) }
+        writer.integer(UInt8(truncatingIfNeeded: streamName.count))
+        writer.bytes(streamName)
+        writer.shortString(event.type)
+        writer.shortString(event.actor)
+        event.payload.withUnsafeBytes { writer.bytes($0) }
+        let body = UnsafeRawBufferPointer(rebasing: destination[0..<writer.offset])
+        let link = ChainLink.next(after: previousLink, position: position, body: body)
+        link.withUnsafeBytes { writer.bytes($0) }
         return link
     }
 
@@ -133,19 +201,36 @@ package enum RecordCodec {
             body: UnsafeRawBufferPointer(rebasing: raw[0..<raw.count - linkSize])
         )
     }
+}
 
-    private static func appendInteger<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
+/// Writes the fields of one record, in order, into memory sized for it by ``RecordCodec/size(of:stream:)``.
+private struct RecordWriter {
+    let destination: UnsafeMutableRawBufferPointer
+    var offset = 0
+
+    init(_ destination: UnsafeMutableRawBufferPointer) { self.destination = destination }
+
+    mutating func integer<T: FixedWidthInteger>(_ value: T) {
+        destination.storeBytes(of: value.littleEndian, toByteOffset: offset, as: T.self)
+        offset += MemoryLayout<T>.size
     }
 
-    private static func appendUUID(_ uuid: UUID, to buffer: inout [UInt8]) {
-        withUnsafeBytes(of: uuid.uuid) { buffer.append(contentsOf: $0) }
+    mutating func uuid(_ uuid: UUID) {
+        withUnsafeBytes(of: uuid.uuid) { bytes($0) }
     }
 
-    private static func appendShortString(_ text: String, to buffer: inout [UInt8]) {
+    mutating func shortString(_ text: String) {
         let utf8 = text.utf8
-        buffer.append(UInt8(truncatingIfNeeded: utf8.count))
-        buffer.append(contentsOf: utf8)
+        integer(UInt8(truncatingIfNeeded: utf8.count))
+        let copied: Void? = utf8.withContiguousStorageIfAvailable { bytes(UnsafeRawBufferPointer($0)) }
+        if copied == nil {
+            for byte in utf8 { integer(byte) }
+        }
+    }
+
+    mutating func bytes(_ source: UnsafeRawBufferPointer) {
+        UnsafeMutableRawBufferPointer(rebasing: destination[offset..<offset + source.count]).copyMemory(from: source)
+        offset += source.count
     }
 }
 
