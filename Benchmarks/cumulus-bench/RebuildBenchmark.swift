@@ -24,6 +24,8 @@ enum RebuildBenchmark {
         var passes = 3
         var steadyState = false
         var keep = false
+        /// Threads a batch is spread over (`--lanes`; default: the set's own choice, the active processors).
+        var lanes: Int?
         var directory = NSTemporaryDirectory() + "/cumulus-rebuild-\(getpid())"
 
         init(_ arguments: [String]) throws {
@@ -39,6 +41,7 @@ enum RebuildBenchmark {
                 case "--sizes": sizes = value.split(separator: ",").compactMap { Int($0) }
                 case "--users": users = Int(value) ?? users
                 case "--passes": passes = Int(value) ?? passes
+                case "--lanes": lanes = Int(value)
                 case "--dir": directory = value
                 default: throw BenchError("unknown rebuild option \(arguments[index])")
                 }
@@ -69,8 +72,8 @@ enum RebuildBenchmark {
                 for turn in 0..<3 {
                     switch (turn + pass) % 3 {
                     case 0: limit += try minimalDecodeScan(directory + "/log")
-                    case 1: cumulus += try await cumulusRebuild(directory + "/log")
-                    default: peer += try peerRebuild(directory + "/peer.sqlite")
+                    case 1: cumulus += try await cumulusRebuild(directory + "/log", lanes: settings.lanes)
+                    default: peer += try peerRebuild(directory + "/peer.sqlite", lanes: settings.lanes)
                     }
                 }
             }
@@ -255,10 +258,11 @@ enum RebuildBenchmark {
     }
 
     /// Cumulus: all five projections from position 0, fed by the log's scan (checkpoints not saved).
-    static func cumulusRebuild(_ path: String) async throws -> Double {
+    static func cumulusRebuild(_ path: String, lanes: Int?) async throws -> Double {
         let store = try LMDBEventStore.open(directory: path)
         defer { store.close() }
         var set = ProjectionSet.standard()
+        if let lanes { set.lanes = lanes }
         let clock = ContinuousClock()
         let began = clock.now
         _ = try await ProjectionCatchUp.run(&set, from: store, rebuilding: Set(set.projections.map(\.name)))
@@ -266,12 +270,13 @@ enum RebuildBenchmark {
     }
 
     /// The same projection code fed from SQLite.
-    static func peerRebuild(_ path: String) throws -> Double {
+    static func peerRebuild(_ path: String, lanes: Int?) throws -> Double {
         let peer = try SQLiteConnection(path: path)
         let select = try peer.prepare(
             "SELECT position, stream, version, type, schema_version, occurred_at, recorded_at, actor, id, payload "
                 + "FROM domain_events ORDER BY position")
         var set = ProjectionSet.standard()
+        if let lanes { set.lanes = lanes }
         var batch: [RecordedEvent] = []
         batch.reserveCapacity(ProjectionSet.batchSize)
         let clock = ContinuousClock()

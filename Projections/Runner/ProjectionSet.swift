@@ -1,5 +1,7 @@
 public import CumulusDomain
 public import CumulusLog
+import Dispatch
+import Foundation
 
 /// Feeds events into several projections, decoding each event once, and saves or restores their checkpoints.
 ///
@@ -19,10 +21,22 @@ public struct ProjectionSet: Sendable {
     /// The last position each projection includes, parallel to ``projections``.
     public private(set) var positions: [GlobalPosition]
 
+    /// How many threads a batch is spread over (1: the caller's thread only). Each projection is applied by one
+    /// thread at a time and the projections share nothing, so the result is the same whatever this is; by
+    /// default it is the number of active processors, at most 4.
+    public var lanes: Int
+    /// Seconds each projection has spent applying batches, parallel to ``projections``: the lanes are balanced
+    /// by it (the longest first, each to the least-loaded lane).
+    public private(set) var costs: [Double]
+    /// Batches smaller than this are applied on the caller's thread: handing work to another costs more.
+    var parallelMinimum = 64
+
     /// A set of fresh projections, none of which has seen an event.
     public init(_ projections: [any Projection]) {
         self.projections = projections
         self.positions = Array(repeating: .start, count: projections.count)
+        self.costs = Array(repeating: 0, count: projections.count)
+        self.lanes = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
     }
 
     /// Current state, licence counters, user-state report, time in state and audit, all empty.
@@ -59,12 +73,56 @@ public struct ProjectionSet: Sendable {
     /// projection takes the whole batch in turn, which keeps its code and data hot and lets it overlap lookups.
     public mutating func apply(batch: [DecodedEvent]) {
         guard let last = batch.last?.event.position else { return }
-        for index in projections.indices where positions[index] < last {
-            var start = batch.startIndex
-            while batch[start].event.position <= positions[index] { start += 1 }
-            projections[index].apply(batch: batch[start...])
-            positions[index] = last
+        // Where each projection's unseen events start (nil: it has seen the whole batch).
+        let starts = projections.indices.map { index -> Int? in
+            guard positions[index] < last else { return nil }
+            return batch.firstIndex { $0.event.position > positions[index] }
         }
+        let work = projections.indices.filter { starts[$0] != nil }
+        if lanes > 1 && work.count > 1 && batch.count >= parallelMinimum {
+            applyInLanes(batch, starts: starts, work: work)
+        } else {
+            for index in work {
+                guard let start = starts[index] else { continue }
+                let began = ContinuousClock.now
+                projections[index].apply(batch: batch[start...])
+                costs[index] += Self.seconds(since: began)
+            }
+        }
+        for index in work { positions[index] = last }
+    }
+
+    /// Spreads the projections over ``lanes`` threads for one batch: the costliest first, each to the
+    /// least-loaded lane. Every projection is changed by exactly one thread, in place through a pointer to
+    /// its slot, so nothing is copied and nothing is shared but the batch, which is only read.
+    private mutating func applyInLanes(_ batch: [DecodedEvent], starts: [Int?], work: [Int]) {
+        let laneCount = min(lanes, work.count)
+        var assignment = Array(repeating: [Int](), count: laneCount)
+        var load = Array(repeating: 0.0, count: laneCount)
+        for index in work.sorted(by: { costs[$0] > costs[$1] }) {
+            let lane = load.indices.min { load[$0] < load[$1] } ?? 0
+            assignment[lane].append(index)
+            load[lane] += max(costs[index], 1e-9)
+        }
+        let lanesOfWork = assignment
+        projections.withUnsafeMutableBufferPointer { projectionSlots in
+            costs.withUnsafeMutableBufferPointer { costSlots in
+                let slots = LaneSlots(projections: projectionSlots, costs: costSlots)
+                DispatchQueue.concurrentPerform(iterations: laneCount) { lane in
+                    for index in lanesOfWork[lane] {
+                        guard let start = starts[index] else { continue }
+                        let began = ContinuousClock.now
+                        slots.projections[index].apply(batch: batch[start...])
+                        slots.costs[index] += Self.seconds(since: began)
+                    }
+                }
+            }
+        }
+    }
+
+    private static func seconds(since instant: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - instant
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }
 
     /// How many events ``apply(contentsOf:asOf:)`` and the catch-up hand to the projections at once.
@@ -146,4 +204,12 @@ public struct ProjectionSet: Sendable {
         /// The checkpoint was written by another code version; the projection starts again from position 0.
         case rebuildRequired(stored: UInt64, current: UInt32)
     }
+}
+
+/// The projections' and costs' storage, handed to the lanes of one batch. Each lane touches only the slots of
+/// the projections assigned to it, so no slot is ever written by two threads; the buffers outlive the lanes
+/// (`concurrentPerform` returns when every lane has finished).
+private struct LaneSlots: @unchecked Sendable {
+    let projections: UnsafeMutableBufferPointer<any Projection>
+    let costs: UnsafeMutableBufferPointer<Double>
 }
