@@ -35,18 +35,8 @@ public struct AuditProjection: Projection {
         }
     }
 
-    /// Folds a batch, passing over presence and user-state changes (they change nothing audited) without
-    /// looking at them further.
-    public mutating func apply(batch: ArraySlice<DecodedEvent>) {
-        batch.withUnsafeBufferPointer { events in
-            for index in events.indices {
-                switch events[index].decoded {
-                case .presenceChanged, .userStateChanged: continue
-                default: apply(events[index].event, decoded: events[index].decoded)
-                }
-            }
-        }
-    }
+    /// Folds a batch, passing over presence and user-state changes at once (they change nothing here).
+    public mutating func apply(batch: ArraySlice<DecodedEvent>) { applyPassingOverFeedFacts(batch) }
 
     /// Every change of `entity`, in log order.
     public func entries(for entity: AuditedEntity) -> [AuditEntry] { entries[entity] ?? [] }

@@ -32,18 +32,8 @@ public struct LicenceCountersProjection: Projection {
         }
     }
 
-    /// Folds a batch, passing over presence and user-state changes (they change nothing counted) without
-    /// looking at them further.
-    public mutating func apply(batch: ArraySlice<DecodedEvent>) {
-        batch.withUnsafeBufferPointer { events in
-            for index in events.indices {
-                switch events[index].decoded {
-                case .presenceChanged, .userStateChanged: continue
-                default: apply(events[index].event, decoded: events[index].decoded)
-                }
-            }
-        }
-    }
+    /// Folds a batch, passing over presence and user-state changes at once (they change nothing here).
+    public mutating func apply(batch: ArraySlice<DecodedEvent>) { applyPassingOverFeedFacts(batch) }
 
     /// Every kind of `tenant` (all twelve, zeros included), in the order domain.md lists them.
     public func counters(for tenant: TenantID) -> [LicenceCounter] {

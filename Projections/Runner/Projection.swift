@@ -80,16 +80,3 @@ public struct DecodedEvent: Sendable {
         self.event = event
     }
 }
-
-extension DomainEvent {
-    /// The user of a per-user feed fact (presence, user state, removal): the events the user-keyed projections
-    /// look up in batches.
-    var feedUser: UserID? {
-        switch self {
-        case .presenceChanged(let e): e.user
-        case .userStateChanged(let e): e.user
-        case .userRemoved(let e): e.user
-        default: nil
-        }
-    }
-}

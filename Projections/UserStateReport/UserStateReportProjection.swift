@@ -9,7 +9,7 @@ public import CumulusLog
 /// own `occurredAt`. An event that arrives in order costs O(1); a late one is inserted in the user's timeline and
 /// only that user's rows from its instant on are regenerated; a late switch regenerates the tenant's users from
 /// the switch on. The rows are therefore exactly those of in-order arrival.
-public struct UserStateReportProjection: Projection {
+public struct UserStateReportProjection: UserKeyedProjection {
     /// `user-state-report`.
     public static let name = "user-state-report"
     /// Bumped when the derivation changes (2: names interned, users in dense slots; the rows are unchanged).
@@ -25,7 +25,7 @@ public struct UserStateReportProjection: Projection {
     var users: [ReportedUser] = []
     var ouNames: [OUID: String] = [:]
     /// Where the batch's touch loop leaves its (meaningless) sum, so that the loads are not optimised away.
-    private var sink = 0
+    var sink = 0
     /// The user-state names and profiles the timelines and rows refer to by code.
     var names = NameTable()
 
@@ -34,12 +34,7 @@ public struct UserStateReportProjection: Projection {
 
     /// Folds one event into the report.
     public mutating func apply(_ event: RecordedEvent, decoded: DomainEvent) {
-        if let user = decoded.feedUser {
-            if let slot = userIndex[user], let change = feedChange(decoded) {
-                record(TimelineEntry(key: ChangeKey(event), change: change), slot: slot)
-            }
-            return
-        }
+        if recordFeedFact(event, decoded) { return }
         switch decoded {
         case .dataPrivacySettingsChanged(let e):
             switchReporting(
@@ -73,65 +68,18 @@ public struct UserStateReportProjection: Projection {
         return tenantSlots.count - 1
     }
 
-    /// Folds a batch: the users of its feed facts are looked up first, all together, then the events are
-    /// applied in order (a user created inside the batch is looked up again when its facts come).
-    public mutating func apply(batch: ArraySlice<DecodedEvent>) {
-        batch.withUnsafeBufferPointer { events in
-            var slots = [Int](repeating: -1, count: events.count)
-            for index in events.indices {
-                let user: UserID
-                switch events[index].decoded {
-                case .presenceChanged(let e): user = e.user
-                case .userStateChanged(let e): user = e.user
-                case .userRemoved(let e): user = e.user
-                default: continue
-                }
-                slots[index] = userIndex[user] ?? -1
-            }
-            // Touch each user's record and history buffers before the work: these loads do not depend on one
-            // another, so the processor has many cache misses in flight at once instead of one at a time.
-            var touched = 0
-            for slot in slots where slot >= 0 {
-                touched &+= Int(truncatingIfNeeded: users[slot].timeline.entries.last?.key.position ?? 0)
-                touched &+= Int(truncatingIfNeeded: users[slot].rows.last?.start.position ?? 0)
-            }
-            sink = touched
-            for index in events.indices {
-                guard slots[index] >= 0 else {
-                    apply(events[index].event, decoded: events[index].decoded)
-                    continue
-                }
-                // Only plain fields are read from the event and the payload is matched in place: passing either
-                // whole would copy it (retaining and releasing its strings) for every event.
-                let change: StateChange
-                switch events[index].decoded {
-                case .presenceChanged(let e): change = .presence(e.availability, e.activity)
-                case .userStateChanged(let e):
-                    change = .userState(
-                        names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
-                default: change = .removed
-                }
-                let key = ChangeKey(
-                    occurredAt: events[index].event.occurredAt.microsecondsSinceEpoch,
-                    position: events[index].event.position.rawValue)
-                record(TimelineEntry(key: key, change: change), slot: slots[index])
-            }
-        }
-    }
+    /// Folds a batch: see ``UserKeyedProjection/applyFeedBatch(_:)``.
+    public mutating func apply(batch: ArraySlice<DecodedEvent>) { applyFeedBatch(batch) }
 
-    /// The timeline entry of a feed fact (nil for other events).
-    private mutating func feedChange(_ decoded: DomainEvent) -> StateChange? {
-        switch decoded {
-        case .presenceChanged(let e): .presence(e.availability, e.activity)
-        case .userStateChanged(let e):
-            .userState(names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
-        case .userRemoved: .removed
-        default: nil
-        }
+    func slot(of user: UserID) -> Int? { userIndex[user] }
+
+    func touch(_ slot: Int) -> Int {
+        Int(truncatingIfNeeded: users[slot].timeline.entries.last?.key.position ?? 0)
+            &+ Int(truncatingIfNeeded: users[slot].rows.last?.start.position ?? 0)
     }
 
     /// Places a feed fact of the user in `slot`.
-    private mutating func record(_ entry: TimelineEntry, slot: Int) {
+    mutating func record(_ entry: TimelineEntry, slot: Int) {
         let switches = tenantSlots[users[slot].tenantSlot].switches
         users[slot].record(entry, switches: switches)
     }

@@ -1,0 +1,95 @@
+import CumulusDomain
+import CumulusLog
+
+/// A projection that keeps per-user timelines in dense slots (the user-state report, time in state): the batch
+/// path they share.
+protocol UserKeyedProjection: Projection {
+    /// The interned user-state names and profiles.
+    var names: NameTable { get set }
+    /// Where the touch loop leaves its (meaningless) sum, so that the loads are not optimised away.
+    var sink: Int { get set }
+    /// The slot of a known user.
+    func slot(of user: UserID) -> Int?
+    /// Loads what recording a fact will touch of the user in `slot` (its record, the tail of its history) and
+    /// returns any value made from it.
+    func touch(_ slot: Int) -> Int
+    /// Records a feed fact of the user in `slot`.
+    mutating func record(_ entry: TimelineEntry, slot: Int)
+}
+
+extension UserKeyedProjection {
+    /// Folds a batch: the users of its feed facts are looked up first, all together, and their records and
+    /// history tails touched; then the events are applied in order (a user created inside the batch is looked
+    /// up again when its facts come). The lookups and touches do not depend on one another, so the processor
+    /// has many cache misses in flight at once instead of one at a time.
+    mutating func applyFeedBatch(_ batch: ArraySlice<DecodedEvent>) {
+        batch.withUnsafeBufferPointer { events in
+            var slots = [Int](repeating: -1, count: events.count)
+            for index in events.indices {
+                let user: UserID
+                switch events[index].decoded {
+                case .presenceChanged(let e): user = e.user
+                case .userStateChanged(let e): user = e.user
+                case .userRemoved(let e): user = e.user
+                default: continue
+                }
+                slots[index] = slot(of: user) ?? -1
+            }
+            var touched = 0
+            for slot in slots where slot >= 0 { touched &+= touch(slot) }
+            sink = touched
+            for index in events.indices {
+                guard slots[index] >= 0 else {
+                    apply(events[index].event, decoded: events[index].decoded)
+                    continue
+                }
+                // Only plain fields are read from the event and the payload is matched in place: passing either
+                // whole would copy it (retaining and releasing its strings) for every event.
+                let change: StateChange
+                switch events[index].decoded {
+                case .presenceChanged(let e): change = .presence(e.availability, e.activity)
+                case .userStateChanged(let e):
+                    change = .userState(
+                        names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
+                default: change = .removed
+                }
+                let key = ChangeKey(
+                    occurredAt: events[index].event.occurredAt.microsecondsSinceEpoch,
+                    position: events[index].event.position.rawValue)
+                record(TimelineEntry(key: key, change: change), slot: slots[index])
+            }
+        }
+    }
+
+    /// Records `decoded` if it is a feed fact of a known user; whether it was one (known or not).
+    mutating func recordFeedFact(_ event: RecordedEvent, _ decoded: DomainEvent) -> Bool {
+        let user: UserID
+        let change: StateChange
+        switch decoded {
+        case .presenceChanged(let e): (user, change) = (e.user, .presence(e.availability, e.activity))
+        case .userRemoved(let e): (user, change) = (e.user, .removed)
+        case .userStateChanged(let e):
+            guard slot(of: e.user) != nil else { return true }
+            user = e.user
+            change = .userState(names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
+        default: return false
+        }
+        if let slot = slot(of: user) { record(TimelineEntry(key: ChangeKey(event), change: change), slot: slot) }
+        return true
+    }
+}
+
+extension Projection {
+    /// Applies a batch, passing over presence and user-state changes at once: for projections they change
+    /// nothing in (audit, licence counters).
+    mutating func applyPassingOverFeedFacts(_ batch: ArraySlice<DecodedEvent>) {
+        batch.withUnsafeBufferPointer { events in
+            for index in events.indices {
+                switch events[index].decoded {
+                case .presenceChanged, .userStateChanged: continue
+                default: apply(events[index].event, decoded: events[index].decoded)
+                }
+            }
+        }
+    }
+}
