@@ -169,4 +169,22 @@ struct CatchUpTests {
         #expect(set.position == GlobalPosition(bad.rawValue - 1))
         #expect(set.positions.allSatisfy { $0 == GlobalPosition(bad.rawValue - 1) })
     }
+
+    @Test func aCatchUpOverSeveralLanesGivesWhatOneThreadGives() async throws {
+        let (log, tenant) = try await makeLog(seed: 11)
+        var single = ProjectionSet.standard()
+        single.lanes = 1
+        _ = try await ProjectionCatchUp.run(&single, from: log.store, batchSize: 300)
+        var piped = ProjectionSet.standard()
+        piped.lanes = 3
+        let report = try await ProjectionCatchUp.run(&piped, from: log.store, batchSize: 300)
+        #expect(report.position == single.position)
+        #expect(piped.positions == single.positions)
+        #expect(try views(piped, tenant: tenant) == views(single, tenant: tenant))
+        for (lhs, rhs) in zip(piped.projections, single.projections)
+        where !(lhs is CurrentStateProjection || lhs is AuditProjection) {
+            let identical = lhs.encodeState() == rhs.encodeState()
+            #expect(identical, "\(lhs.name)")
+        }
+    }
 }
