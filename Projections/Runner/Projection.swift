@@ -8,6 +8,9 @@ public import CumulusLog
 /// saved with a checkpoint; ``codeVersion`` is stored beside it, and a stored state of another version is
 /// rebuilt from the log instead of being decoded.
 ///
+/// The runner may apply two projections on two threads at once (``ProjectionSet/lanes``), one projection on
+/// one thread at a time: a projection must share no mutable reference with another.
+///
 /// ```swift
 /// var report = UserStateReportProjection()
 /// for event in events {
