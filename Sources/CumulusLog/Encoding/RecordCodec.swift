@@ -78,44 +78,20 @@ package enum RecordCodec {
         let count = size(of: event, stream: stream)
         buffer.removeAll(keepingCapacity: true)
         buffer.append(contentsOf: repeatElement(0, count: count))
-        return buffer.withUnsafeMutableBytes { destination in
-            encode(
-                event,
-                stream: stream,
-                version: version,
-                previousInStream: previousInStream,
-                recordedAt: recordedAt,
-                position: position,
-                previousLink: previousLink,
-                into: destination
-            )
-        }
-    }
-
-    /// Encodes a record into `destination`, which must hold exactly ``size(of:stream:)`` bytes, and returns its
-    /// chain link (also written as the record's last 32 bytes).
-    package static func encode(
-        _ event: ProposedEvent,
-        stream: StreamName,
-        version: StreamVersion,
-        previousInStream: GlobalPosition,
-        recordedAt: Timestamp,
-        position: GlobalPosition,
-        previousLink: ChainLink,
-        into destination: UnsafeMutableRawBufferPointer
-    ) -> ChainLink {
         var name = stream.rawValue
         return name.withUTF8 { streamName in
-            encode(
-                event,
-                streamName: UnsafeRawBufferPointer(streamName),
-                version: version,
-                previousInStream: previousInStream,
-                recordedAt: recordedAt,
-                position: position,
-                previousLink: previousLink,
-                into: destination
-            )
+            buffer.withUnsafeMutableBytes { destination in
+                encode(
+                    event,
+                    streamName: UnsafeRawBufferPointer(streamName),
+                    version: version,
+                    previousInStream: previousInStream,
+                    recordedAt: recordedAt,
+                    position: position,
+                    previousLink: previousLink,
+                    into: destination
+                )
+            }
         }
     }
 
