@@ -2,7 +2,7 @@ public import CumulusDomain
 public import CumulusLog
 
 /// An entity whose changes the audit lists.
-public enum AuditedEntity: Hashable, Sendable, CustomStringConvertible {
+public enum AuditedEntity: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// A tenant: its details, settings, state, lifecycle and licence contingents.
     case tenant(TenantID)
     /// An organisation unit: name, parent, lifecycle, contents.

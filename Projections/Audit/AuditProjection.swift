@@ -118,7 +118,8 @@ extension AuditProjection {
         var bytes = writer.bytes
         bytes.append(contentsOf: modelBytes)
         var entryWriter = PayloadWriter(capacity: 4096)
-        let all = entries.values.flatMap { $0 }.sorted { $0.position < $1.position }
+        // By position, then entity (one event can change several), so equal states encode to equal bytes.
+        let all = entries.values.flatMap { $0 }.sorted { ($0.position, $0.entity) < ($1.position, $1.entity) }
         entryWriter.writeArray(all) { writer, entry in
             writer.write(entry.entity)
             writer.writeVarUInt(entry.position.rawValue)

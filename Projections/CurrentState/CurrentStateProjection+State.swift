@@ -10,7 +10,7 @@ extension CurrentStateProjection {
             writer.write(ou.parent)
             writer.write(ou.name)
             writer.write(ou.lifecycle)
-            writer.write(Array(ou.contents))
+            writer.write(ou.contents.sorted())  // sorted, so equal states encode to equal bytes
         }
         writer.writeDictionary(services) { writer, service in
             writer.write(service.tenant)

@@ -1,5 +1,5 @@
 /// Something placed directly in an organisation unit.
-public enum OUContent: Hashable, Sendable, PayloadCodable {
+public enum OUContent: Hashable, Comparable, Sendable, PayloadCodable {
     /// A sub-OU.
     case subOU(OUID)
     /// A service.
