@@ -24,6 +24,9 @@ enum RebuildBenchmark {
         var passes = 3
         var steadyState = false
         var keep = false
+        /// `--smoke`: one small log, one pass, and a failure exit unless every contender saw every event and the
+        /// Cumulus-fed and the peer-fed projections came out byte for byte the same (no timing is judged).
+        var smoke = false
         /// Threads a batch is spread over (`--lanes`; default: the set's own choice, the active processors).
         var lanes: Int?
         var directory = NSTemporaryDirectory() + "/cumulus-rebuild-\(getpid())"
@@ -32,10 +35,14 @@ enum RebuildBenchmark {
             var index = 0
             while index < arguments.count {
                 let value = index + 1 < arguments.count ? arguments[index + 1] : ""
-                if arguments[index] == "--steady-state" || arguments[index] == "--keep" {
-                    if arguments[index] == "--keep" { keep = true } else { steadyState = true }
+                switch arguments[index] {
+                case "--steady-state", "--keep", "--smoke":
+                    if arguments[index] == "--keep" { keep = true }
+                    if arguments[index] == "--steady-state" { steadyState = true }
+                    if arguments[index] == "--smoke" { (smoke, sizes, users, passes) = (true, [20_000], 200, 1) }
                     index += 1
                     continue
+                default: break
                 }
                 switch arguments[index] {
                 case "--sizes": sizes = value.split(separator: ",").compactMap { Int($0) }
@@ -68,15 +75,23 @@ enum RebuildBenchmark {
             var limit = 0.0
             var cumulus = 0.0
             var peer = 0.0
+            var built: (limit: Int, cumulus: ProjectionSet?, peer: ProjectionSet?) = (0, nil, nil)
             for pass in 0..<settings.passes {
                 for turn in 0..<3 {
                     switch (turn + pass) % 3 {
-                    case 0: limit += try minimalDecodeScan(directory + "/log")
-                    case 1: cumulus += try await cumulusRebuild(directory + "/log", lanes: settings.lanes)
-                    default: peer += try peerRebuild(directory + "/peer.sqlite", lanes: settings.lanes)
+                    case 0:
+                        let run = try minimalDecodeScan(directory + "/log")
+                        (limit, built.limit) = (limit + run.seconds, run.events)
+                    case 1:
+                        let run = try await cumulusRebuild(directory + "/log", lanes: settings.lanes)
+                        (cumulus, built.cumulus) = (cumulus + run.seconds, run.set)
+                    default:
+                        let run = try peerRebuild(directory + "/peer.sqlite", lanes: settings.lanes)
+                        (peer, built.peer) = (peer + run.seconds, run.set)
                     }
                 }
             }
+            try crossCheck(events: size, limit: built.limit, cumulus: built.cumulus, peer: built.peer)
             let memory = try measureInChild(directory)
             let rates = [limit, cumulus, peer].map { Double(size * settings.passes) / max($0, 1e-9) }
             print(
@@ -84,6 +99,10 @@ enum RebuildBenchmark {
                     + String(format: "%.3f | %.2f | ", rates[1] / rates[0], rates[1] / rates[2])
                     + String(format: "%.0f | %.0f | %.0f |", memory.heap, memory.state, memory.peak))
             if !settings.keep { try? FileManager.default.removeItem(atPath: directory) }
+        }
+        if settings.smoke {
+            print("rebuild smoke: every contender saw every event; Cumulus-fed and peer-fed projections are identical")
+            return
         }
         print(
             "Goals: Cumulus/limit ≥ 0.15 (≈ 2M events/s here); Cumulus/peer ≥ 3; rebuild heap ≤ projection state + 128 MiB, "
@@ -230,12 +249,13 @@ enum RebuildBenchmark {
     }
 
     /// The limit: every record visited with a raw cursor, reading only the fixed header fields.
-    static func minimalDecodeScan(_ path: String) throws -> Double {
+    static func minimalDecodeScan(_ path: String) throws -> (seconds: Double, events: Int) {
         let raw = try RawLMDB(path: path, databases: ["events"])
         let events = try raw.handle("events")
         let clock = ContinuousClock()
         let began = clock.now
         var checksum: UInt64 = 0
+        var count = 0
         try raw.read { txn in
             var cursor: OpaquePointer?
             guard mdb_cursor_open(txn, events, &cursor) == 0 else { throw BenchError("mdb_cursor_open") }
@@ -248,17 +268,18 @@ enum RebuildBenchmark {
                     checksum &+= bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
                     checksum &+= bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self)
                     checksum &+= UInt64(bytes.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+                    count += 1
                 }
                 code = mdb_cursor_get(cursor, &key, &data, MDB_NEXT)
             }
         }
         let elapsed = seconds(clock.now - began)
         if checksum == 42 { print("") }  // keeps the reads from being optimised away
-        return elapsed
+        return (elapsed, count)
     }
 
     /// Cumulus: all five projections from position 0, fed by the log's scan (checkpoints not saved).
-    static func cumulusRebuild(_ path: String, lanes: Int?) async throws -> Double {
+    static func cumulusRebuild(_ path: String, lanes: Int?) async throws -> (seconds: Double, set: ProjectionSet) {
         let store = try LMDBEventStore.open(directory: path)
         defer { store.close() }
         var set = ProjectionSet.standard()
@@ -266,11 +287,11 @@ enum RebuildBenchmark {
         let clock = ContinuousClock()
         let began = clock.now
         _ = try await ProjectionCatchUp.run(&set, from: store, rebuilding: Set(set.projections.map(\.name)))
-        return seconds(clock.now - began)
+        return (seconds(clock.now - began), set)
     }
 
     /// The same projection code fed from SQLite.
-    static func peerRebuild(_ path: String, lanes: Int?) throws -> Double {
+    static func peerRebuild(_ path: String, lanes: Int?) throws -> (seconds: Double, set: ProjectionSet) {
         let peer = try SQLiteConnection(path: path)
         let select = try peer.prepare(
             "SELECT position, stream, version, type, schema_version, occurred_at, recorded_at, actor, id, payload "
@@ -303,7 +324,21 @@ enum RebuildBenchmark {
         }
         try set.apply(contentsOf: batch)
         select.reset()
-        return seconds(clock.now - began)
+        return (seconds(clock.now - began), set)
+    }
+
+    /// Every contender must have seen all `events`, and the projections fed by Cumulus and by the peer must be
+    /// the same: the same positions and, projection by projection, the same stored state.
+    static func crossCheck(events: Int, limit: Int, cumulus: ProjectionSet?, peer: ProjectionSet?) throws {
+        guard let cumulus, let peer else { throw BenchError("a rebuild contender did not run") }
+        guard limit == events else { throw BenchError("the limit scanned \(limit) of \(events) events") }
+        let expected = GlobalPosition(UInt64(events))
+        guard cumulus.positions.allSatisfy({ $0 == expected }), peer.positions.allSatisfy({ $0 == expected }) else {
+            throw BenchError("rebuilt to \(cumulus.positions) (Cumulus) and \(peer.positions) (peer), not \(expected)")
+        }
+        for (ours, theirs) in zip(cumulus.checkpoints(), peer.checkpoints()) where ours.state != theirs.state {
+            throw BenchError("\(ours.name): the Cumulus-fed and the peer-fed rebuilds differ")
+        }
     }
 
     /// P6: a fresh process rebuilds once and reports its memory and the size of the projections' state.
