@@ -35,12 +35,7 @@ public struct TimeInStateProjection: UserKeyedProjection {
             let user = TrackedUser(
                 id: e.user, tenant: e.tenant, name: e.displayName.value, userPrincipalName: e.upn.value,
                 timeline: UserTimeline())
-            if let slot = userIndex[e.user] {
-                users[slot] = user
-            } else {
-                userIndex[e.user] = users.count
-                users.append(user)
-            }
+            place(user, as: e.user, index: &userIndex, users: &users)
         case .dataPrivacySettingsChanged(let e):
             shown[e.tenant] = e.settings.showTimeInState
         default: break
@@ -201,8 +196,7 @@ extension TimeInStateProjection {
                 let user = TrackedUser(
                     id: id, tenant: try reader.read(), name: try reader.read(), userPrincipalName: try reader.read(),
                     timeline: try reader.readTimeline(&state.names))
-                state.userIndex[id] = state.users.count
-                state.users.append(user)
+                place(user, as: id, index: &state.userIndex, users: &state.users)
             }
             state.shown = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.readBool() }
             return state

@@ -93,3 +93,18 @@ extension Projection {
         }
     }
 }
+
+/// Gives `user` its dense slot: the slot `id` already has (the old record is replaced) or a new one at the end.
+/// - Returns: the slot, and whether it is new.
+@discardableResult
+func place<User>(
+    _ user: User, as id: UserID, index: inout [UserID: Int], users: inout [User]
+) -> (slot: Int, isNew: Bool) {
+    if let slot = index[id] {
+        users[slot] = user
+        return (slot, false)
+    }
+    index[id] = users.count
+    users.append(user)
+    return (users.count - 1, true)
+}

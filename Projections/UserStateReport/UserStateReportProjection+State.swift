@@ -62,8 +62,7 @@ extension UserStateReportProjection {
                     StoredRow(
                         start: try reader.read(), end: try reader.read(), state: try reader.readState(&state.names))
                 }
-                state.userIndex[id] = state.users.count
-                state.users.append(user)
+                place(user, as: id, index: &state.userIndex, users: &state.users)
             }
             for (slot, ids) in members.enumerated() {
                 for id in ids {

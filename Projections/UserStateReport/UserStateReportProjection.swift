@@ -45,14 +45,13 @@ public struct UserStateReportProjection: UserKeyedProjection {
             let user = ReportedUser(
                 id: e.user, tenant: e.tenant, tenantSlot: tenant, ou: e.ou, name: e.displayName.value,
                 userPrincipalName: e.upn.value)
-            if let slot = userIndex[e.user] {
-                users[slot] = user
-                if !tenantSlots[tenant].users.contains(slot) { tenantSlots[tenant].users.append(slot) }
-            } else {
-                userIndex[e.user] = users.count
-                tenantSlots[tenant].users.append(users.count)
-                users.append(user)
+            let previousTenant = userIndex[e.user].map { users[$0].tenantSlot }
+            let (slot, isNew) = place(user, as: e.user, index: &userIndex, users: &users)
+            if let previousTenant, previousTenant != tenant {
+                // Created again in another tenant: the old tenant's switches no longer reach it.
+                tenantSlots[previousTenant].users.removeAll { $0 == slot }
             }
+            if isNew || previousTenant != tenant { tenantSlots[tenant].users.append(slot) }
         case .tenantCreated(let e): _ = tenantSlot(e.tenant)
         case .ouCreated(let e): ouNames[e.ou] = e.name
         case .ouRenamed(let e): ouNames[e.ou] = e.name
