@@ -135,15 +135,20 @@ struct FuzzTests {
         }
         var refused = 0
         let ran = Self.fuzz(seed: 0x1417_0003, seeds: records) { bytes in
-            do throws(EventStoreError) {
-                let event = try bytes.withUnsafeBytes { (raw) throws(EventStoreError) in
-                    try RecordCodec.decode(raw, position: GlobalPosition(1))
+            let decoded = bytes.withUnsafeBytes { raw -> Result<RecordedEvent, EventStoreError> in
+                do throws(EventStoreError) {
+                    return .success(try RecordCodec.decode(raw, position: GlobalPosition(1)))
+                } catch {
+                    return .failure(error)
                 }
+            }
+            switch decoded {
+            case .success(let event):
                 // A record that still decodes goes on to the domain: an event or a typed PayloadDecodingError.
                 _ = DomainAdmission.classify(
                     stream: event.stream.rawValue, type: event.type, schemaVersion: event.schemaVersion,
                     payload: event.payload)
-            } catch {
+            case .failure(let error):
                 refused += 1
                 #expect(!error.description.isEmpty)
             }

@@ -113,11 +113,11 @@ struct ControlCharacterTests {
         var world = try TestWorld.withTenant()
         let tenant = TestWorld.tenant
         let name = "Name \(control) end"
-        expectRefused("name") {
+        expectRefused("name") { () throws(DomainError) in
             var fresh = TestWorld()
             try fresh.run(TestWorld.createTenant(name: name))
         }
-        expectRefused("rootOUName") {
+        expectRefused("rootOUName") { () throws(DomainError) in
             var fresh = TestWorld()
             try fresh.run(
                 .createTenant(
@@ -125,21 +125,21 @@ struct ControlCharacterTests {
                     azureTenantID: TestWorld.azureID, partner: nil, rootOU: TestWorld.root, rootOUName: name,
                     widgetKey: UUID()))
         }
-        expectRefused("name") { try world.run(.renameTenant(tenant: tenant, name: name)) }
-        expectRefused("name") {
+        expectRefused("name") { () throws(DomainError) in try world.run(.renameTenant(tenant: tenant, name: name)) }
+        expectRefused("name") { () throws(DomainError) in
             try world.run(.createOU(tenant: tenant, ou: OUID(UUID()), parent: TestWorld.root, name: name))
         }
-        expectRefused("name") {
+        expectRefused("name") { () throws(DomainError) in
             try world.run(
                 .provisionService(
                     tenant: tenant, service: ServiceID(UUID()), name: name, type: .advancedRouting, ou: nil,
                     source: .backend, owner: nil))
         }
-        expectRefused("displayName") {
+        expectRefused("displayName") { () throws(DomainError) in
             try world.run(
                 .createUser(tenant: tenant, user: UserID(UUID()), upn: "a@contoso.com", displayName: name, ou: nil))
         }
-        expectRefused("technicalContact.name") {
+        expectRefused("technicalContact.name") { () throws(DomainError) in
             try world.run(
                 .changeTechnicalContact(
                     tenant: tenant,
@@ -148,10 +148,10 @@ struct ControlCharacterTests {
         let user = UserID(UUID())
         try world.run(
             .createUser(tenant: tenant, user: user, upn: "b@contoso.com", displayName: "B", ou: nil))
-        expectRefused("state") {
+        expectRefused("state") { () throws(DomainError) in
             try world.run(.changeUserState(user: user, state: name, responsibilityProfile: nil), by: .user(user))
         }
-        expectRefused("responsibilityProfile") {
+        expectRefused("responsibilityProfile") { () throws(DomainError) in
             try world.run(
                 .changeUserState(user: user, state: "Break", responsibilityProfile: name), by: .user(user))
         }
