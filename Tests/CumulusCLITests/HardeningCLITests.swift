@@ -14,7 +14,9 @@ struct HardeningCLITests {
     static let tourLine =
         #"{"stream":"user-1","type":"PresenceChanged","actor":"presenceFeed:t1","expectedVersion":"noStream","payload":{"availability":"Busy"}}"#
 
-    func cumulus(_ arguments: [String], input: Data? = nil) async throws -> (status: Int32, output: String, error: String) {
+    func cumulus(
+        _ arguments: [String], input: Data? = nil
+    ) async throws -> (status: Int32, output: String, error: String) {
         try await ChildProcess.run("cumulus", arguments + ["--data-dir", directory], input: input)
     }
 
@@ -44,11 +46,15 @@ struct HardeningCLITests {
                 + #"{"stream":"tenant-1","type":"Noted","actor":"a"}"#)
         #expect(elsewhere.status == 1)
         #expect(elsewhere.error.contains("line 1: the domain could not read this event"))
-        #expect(elsewhere.error.contains("line 2: the domain could not read this event: `Noted` is not a domain event type"))
+        #expect(
+            elsewhere.error.contains("line 2: the domain could not read this event: `Noted` is not a domain event type")
+        )
         #expect(try await cumulus(["read"]).output.isEmpty)
         let foreign = try await cumulus(
             ["append"],
-            text: #"{"stream":"notes-1","type":"Noted","actor":"systemAdmin","expectedVersion":"noStream","payload":{"text":"hello"}}"#)
+            text:
+                #"{"stream":"notes-1","type":"Noted","actor":"systemAdmin","expectedVersion":"noStream","payload":{"text":"hello"}}"#
+        )
         #expect(foreign.status == 0 && foreign.output.contains("events appended: 1"), "\(foreign.error)")
         // The domain works on with the foreign event in the log.
         let imported = try await cumulus(["import"], text: try Self.readmeWorld())
@@ -62,7 +68,10 @@ struct HardeningCLITests {
         // A log written before the admission rule: the README's tour line, stored as it was then.
         let store = try LMDBEventStore.open(directory: directory)
         _ = try await store.append(
-            [ProposedEvent(type: "PresenceChanged", actor: "presenceFeed:t1", payload: Array(#"{"availability":"Busy"}"#.utf8))],
+            [
+                ProposedEvent(
+                    type: "PresenceChanged", actor: "presenceFeed:t1", payload: Array(#"{"availability":"Busy"}"#.utf8))
+            ],
             to: StreamName("user-1"), expecting: .noStream)
         store.close()
         let imported = try await cumulus(["import"], text: try Self.readmeWorld())
@@ -100,7 +109,8 @@ struct HardeningCLITests {
         let world = try Self.readmeWorld()
         let createTenant = world.split(separator: "\n")[0]
         var input = Data((createTenant + "\n").utf8)
-        let rename = #"{"command":"renameTenant","actor":"systemAdmin","occurredAt":"2026-11-20T08:02:00Z","tenant":"\#(Self.tenant)","name":"bad"#
+        let rename =
+            #"{"command":"renameTenant","actor":"systemAdmin","occurredAt":"2026-11-20T08:02:00Z","tenant":"\#(Self.tenant)","name":"bad"#
         input.append(Data(rename.utf8) + Data([0xFF, 0xFE]) + Data("\"}\n".utf8))
         input.append(Data(rename.utf8) + Data([0xFE, 0xFF]) + Data("\"}\n".utf8))
         let imported = try await cumulus(["import"], input: input)
@@ -112,7 +122,8 @@ struct HardeningCLITests {
         var raw = Data(#"{"stream":"notes-"#.utf8) + Data([0xFF, 0xFE]) + Data(#"","type":"T","actor":"a"}"#.utf8)
         raw.append(Data("\n".utf8) + Data(#"{"stream":"n","type":"T","actor":"sys"#.utf8) + Data([0xC0, 0x80]))
         raw.append(Data(#""}"#.utf8) + Data("\n".utf8))
-        raw.append(Data(#"{"stream":"n","type":"T","actor":"a","payloadText":"x"#.utf8) + Data([0xFE]) + Data(#""}"#.utf8))
+        raw.append(
+            Data(#"{"stream":"n","type":"T","actor":"a","payloadText":"x"#.utf8) + Data([0xFE]) + Data(#""}"#.utf8))
         let appended = try await cumulus(["append"], input: raw)
         #expect(appended.status == 1)
         #expect(appended.error.contains("line 1: invalid UTF-8 at byte offset 17 of the line"))

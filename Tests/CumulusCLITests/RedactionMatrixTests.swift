@@ -64,7 +64,9 @@ struct RedactionMatrixTests {
         return commands
     }
 
-    func cumulus(_ arguments: [String], input: String? = nil) async throws -> (
+    func cumulus(
+        _ arguments: [String], input: String? = nil
+    ) async throws -> (
         status: Int32, output: String, error: String
     ) {
         try await ChildProcess.run(
@@ -117,7 +119,9 @@ struct RedactionMatrixTests {
         #expect(Self.contactMarkers.allSatisfy(own.output.contains))
 
         // The operator's raw reads: payloads with personal data withheld, the readable rendering redacted.
-        for arguments in [["read"], ["read", "--stream", "user-\(Self.user)"], ["tail", "--after", "0", "--count", "8"]] {
+        for arguments in [
+            ["read"], ["read", "--stream", "user-\(Self.user)"], ["tail", "--after", "0", "--count", "8"],
+        ] {
             let result = try await cumulus(arguments)
             #expect(result.status == 0)
             #expect(leaks(result.output + result.error, seesUser: false, seesContact: false).isEmpty, "\(arguments)")

@@ -111,8 +111,10 @@ struct RepeatedEventIDTests {
                 occurredAt: now + 5, eventID: fresh)
         }
         let results = try await handler.handle(
-            batch: [line("Lunch", .user(user)), line("Lunch", .user(user)), line("Away", .user(user)),
-                line("Lunch", .guest)])
+            batch: [
+                line("Lunch", .user(user)), line("Lunch", .user(user)), line("Away", .user(user)),
+                line("Lunch", .guest),
+            ])
         let position = try #require(try await log.store.event(id: EventID(fresh))).position
         guard case .success(.appended) = results[0] else {
             Issue.record("the first line was not appended: \(results[0])")

@@ -34,8 +34,10 @@ struct FuzzTests {
     /// One random change to `bytes`: flip, insert, delete, duplicate, truncate, splice or nest.
     static func mutate(_ bytes: [UInt8], with other: [UInt8], _ random: inout SplitMix64) -> [UInt8] {
         var result = bytes
-        let interesting: [UInt8] = [0x00, 0x07, 0x0A, 0x0D, 0x1B, 0x22, 0x5C, 0x7B, 0x7D, 0x5B, 0x5D, 0x3A, 0x2C,
-            0x30, 0x39, 0x2D, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xF5, 0xFE, 0xFF]
+        let interesting: [UInt8] = [
+            0x00, 0x07, 0x0A, 0x0D, 0x1B, 0x22, 0x5C, 0x7B, 0x7D, 0x5B, 0x5D, 0x3A, 0x2C,
+            0x30, 0x39, 0x2D, 0x7F, 0x80, 0xBF, 0xC0, 0xC3, 0xE2, 0xED, 0xF0, 0xF4, 0xF5, 0xFE, 0xFF,
+        ]
         let rounds = 1 + Int(random.next() % 4)
         for _ in 0..<rounds {
             let position = result.isEmpty ? 0 : Int(random.next() % UInt64(result.count))
@@ -128,7 +130,8 @@ struct FuzzTests {
                     occurredAt: Timestamp(microsecondsSinceEpoch: 1_795_162_500_000_000), actor: "systemAdmin",
                     correlationID: index % 2 == 0 ? UUID() : nil, causationID: index % 3 == 0 ? UUID() : nil,
                     payload: event.encodePayload()),
-                stream: stream, version: StreamVersion(UInt64(index + 1)), previousInStream: GlobalPosition(UInt64(index)),
+                stream: stream, version: StreamVersion(UInt64(index + 1)),
+                previousInStream: GlobalPosition(UInt64(index)),
                 recordedAt: Timestamp(microsecondsSinceEpoch: 1_795_162_500_000_001),
                 position: GlobalPosition(UInt64(index + 1)), previousLink: .genesis, into: &buffer)
             return buffer

@@ -61,7 +61,10 @@ struct InputHardeningTests {
         ("2026-11-20T08:00:00.1234567Z", "at most 6 fraction digits (microseconds) are allowed, not 7 or more"),
         ("2026-11-20T24:00:00Z", "hour 24 does not exist (00–23)"),
         ("2026-02-30T08:00:00Z", "day 30 does not exist in 2026-02"),
-        ("2026-11-20T08:00:00", "not an ISO 8601 time such as 2026-11-20T08:00:00Z: the zone (`Z` or ±hh:mm) is missing"),
+        (
+            "2026-11-20T08:00:00",
+            "not an ISO 8601 time such as 2026-11-20T08:00:00Z: the zone (`Z` or ±hh:mm) is missing"
+        ),
     ])
     func occurredAtIsRefusedWithAnExactMessage(text: String, message: String) throws {
         let refused = try refusal(Self.line(occurredAt: text))
@@ -71,8 +74,9 @@ struct InputHardeningTests {
     }
 
     @Test func sixFractionDigitsAndOffsetsStillParse() throws {
-        #expect(try Timestamp.parse(iso8601: "2026-11-20T08:15:00.250125Z").microsecondsSinceEpoch
-            == 1_795_162_500_250_125)
+        #expect(
+            try Timestamp.parse(iso8601: "2026-11-20T08:15:00.250125Z").microsecondsSinceEpoch
+                == 1_795_162_500_250_125)
         #expect(try Timestamp.parse(iso8601: "0001-01-01T00:00:00+01:00").iso8601 == "0000-12-31T23:00:00Z")
     }
 
@@ -81,7 +85,8 @@ struct InputHardeningTests {
         let text = "{\"command\":\"renameTenant\",\"actor\":\"systemAdmin\",\"extra\":\(deep)}"
         let refused = try refusal(Array(text.utf8))
         let offset = text.utf8.count - 20_000 - 1 + JSONLines.nestingLimit - 1
-        #expect(refused.description == "line 2: nested too deep (limit \(JSONLines.nestingLimit)) at byte offset \(offset)")
+        #expect(
+            refused.description == "line 2: nested too deep (limit \(JSONLines.nestingLimit)) at byte offset \(offset)")
         // Brackets inside strings do not count.
         #expect(JSONLines.offsetNestingDeeper(than: 2, in: "{\"a\":\"[[[[\\\"[[\"}") == nil)
         #expect(JSONLines.offsetNestingDeeper(than: 2, in: "{\"a\":[[1]]}") == 6)

@@ -16,9 +16,14 @@ struct EnvelopeHardeningTests {
     }
 
     @Test func aFieldOfTheWrongTypeIsNamedAsSuchNotAsMissing() {
-        #expect(refusal(#"{"stream":5,"type":"T","actor":"a"}"#) == "line 4: field 'stream' must be a string, not a number")
-        #expect(refusal(#"{"stream":"s","type":true,"actor":"a"}"#) == "line 4: field 'type' must be a string, not a boolean")
-        #expect(refusal(#"{"stream":"s","type":"T","actor":["a"]}"#) == "line 4: field 'actor' must be a string, not an array")
+        #expect(
+            refusal(#"{"stream":5,"type":"T","actor":"a"}"#) == "line 4: field 'stream' must be a string, not a number")
+        #expect(
+            refusal(#"{"stream":"s","type":true,"actor":"a"}"#)
+                == "line 4: field 'type' must be a string, not a boolean")
+        #expect(
+            refusal(#"{"stream":"s","type":"T","actor":["a"]}"#)
+                == "line 4: field 'actor' must be a string, not an array")
         #expect(refusal(#"{"type":"T","actor":"a"}"#) == "line 4: missing field 'stream' (a string)")
         #expect(refusal(#"[1]"#) == "line 4: a line must be a JSON object, not an array")
     }
@@ -30,7 +35,9 @@ struct EnvelopeHardeningTests {
         ("2026-11-20T08:00:00.1234567Z", "at most 6 fraction digits (microseconds) are allowed, not 7 or more"),
     ])
     func occurredAtIsRefusedWithAnExactMessage(text: String, message: String) {
-        #expect(refusal(#"{"stream":"s","type":"T","actor":"a","occurredAt":"\#(text)"}"#) == "line 4: 'occurredAt': \(message)")
+        #expect(
+            refusal(#"{"stream":"s","type":"T","actor":"a","occurredAt":"\#(text)"}"#)
+                == "line 4: 'occurredAt': \(message)")
     }
 
     @Test func aPayloadNested10000DeepIsTooDeepNotMalformed() {

@@ -30,8 +30,11 @@ struct DomainCensus {
                     census.unreadableEvents += 1
                     if census.unreadable.count < maximumListed {
                         census.unreadable.append(
-                            (event.position, VisibleText.escaped(event.stream.rawValue), VisibleText.escaped(event.type),
-                             reason))
+                            (
+                                event.position, VisibleText.escaped(event.stream.rawValue),
+                                VisibleText.escaped(event.type),
+                                reason
+                            ))
                     }
                 }
             }
@@ -46,7 +49,8 @@ struct DomainCensus {
                 + "unreadable by the domain (skipped by every view): \(unreadableEvents)"
         ]
         for item in unreadable {
-            lines.append("  unreadable: position \(item.position), stream \(item.stream), type \(item.type): \(item.reason)")
+            lines.append(
+                "  unreadable: position \(item.position), stream \(item.stream), type \(item.type): \(item.reason)")
         }
         if unreadableEvents > UInt64(unreadable.count) {
             lines.append("  … and \(unreadableEvents - UInt64(unreadable.count)) more")

@@ -56,8 +56,9 @@ public enum DomainAdmission {
     /// Why a raw append of this event is refused, or `nil` when it is admitted (foreign, or a readable domain
     /// event in its own stream).
     public static func refusal(stream: String, type: String, schemaVersion: UInt16, payload: [UInt8]) -> String? {
-        guard case .unreadable(let reason) = classify(
-            stream: stream, type: type, schemaVersion: schemaVersion, payload: payload)
+        guard
+            case .unreadable(let reason) = classify(
+                stream: stream, type: type, schemaVersion: schemaVersion, payload: payload)
         else { return nil }
         return "the domain could not read this event: \(reason); domain events are written by `cumulus import` "
             + "(commands), raw appends only into other streams with other types"

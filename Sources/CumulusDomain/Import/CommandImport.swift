@@ -21,8 +21,13 @@ public enum CommandImport {
             switch line.text {
             case .failure(let invalid):
                 results.append(
-                    (line.number, .failure(ImportLineRefusal(
-                        line: line.number, reason: "invalid UTF-8 at byte offset \(invalid.byteOffset) of the line"))))
+                    (
+                        line.number,
+                        .failure(
+                            ImportLineRefusal(
+                                line: line.number,
+                                reason: "invalid UTF-8 at byte offset \(invalid.byteOffset) of the line"))
+                    ))
             case .success(let text):
                 let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !trimmed.isEmpty else { continue }

@@ -1,5 +1,5 @@
-public import Foundation
 import CumulusLog
+public import Foundation
 
 /// The field rules of domain.md §3, as throwing checks that name the field and the rule.
 ///

@@ -173,7 +173,9 @@ public enum EnvelopeJSON {
     }
 
     /// A required string field: missing, or of another JSON type, each with its own message.
-    private static func string(_ value: Any?, _ field: String, _ fail: (String) -> LineError) throws(LineError)
+    private static func string(
+        _ value: Any?, _ field: String, _ fail: (String) -> LineError
+    ) throws(LineError)
         -> String
     {
         guard let value, !(value is NSNull) else { throw fail("missing field '\(field)' (a string)") }
