@@ -26,6 +26,10 @@ struct EnvelopeHardeningTests {
                 == "line 4: field 'actor' must be a string, not an array")
         #expect(refusal(#"{"type":"T","actor":"a"}"#) == "line 4: missing field 'stream' (a string)")
         #expect(refusal(#"[1]"#) == "line 4: a line must be a JSON object, not an array")
+        // A refused stream name is echoed with its control characters made visible, never raw.
+        #expect(
+            refusal(#"{"stream":"a\u001b]0;x\u0007","type":"T","actor":"a"}"#)
+                == "line 4: invalid stream name 'a\\u{1b}]0;x\\u{7}': a stream name cannot contain control characters")
     }
 
     @Test(arguments: [
