@@ -1,3 +1,5 @@
+import CumulusLog
+
 /// A report as columns and rows of cells, ready for CSV, JSON or an aligned text table.
 ///
 /// ```swift
@@ -28,10 +30,11 @@ public enum ReportCell: Hashable, Sendable, CustomStringConvertible {
     /// No value (an open row's end, an unset state).
     case empty
 
-    /// The cell as text (empty for ``empty``).
+    /// The cell as text (empty for ``empty``); control characters in text are made visible (`\u{1b}`), so a
+    /// stored name cannot drive the terminal or break a table line or a CSV record.
     public var description: String {
         switch self {
-        case .text(let text): text
+        case .text(let text): VisibleText.escaped(text)
         case .integer(let value): String(value)
         case .decimal(let value): Self.format(value)
         case .empty: ""
@@ -113,7 +116,7 @@ extension ReportTable {
             case "\n": text += "\\n"
             case "\r": text += "\\r"
             case "\t": text += "\\t"
-            case let control where control.value < 0x20:
+            case let control where VisibleText.isControl(control):
                 let hex = String(control.value, radix: 16)
                 text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
             default: text.unicodeScalars.append(scalar)

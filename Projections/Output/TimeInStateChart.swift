@@ -149,7 +149,8 @@ public struct TimeInStateChart: Sendable {
 
     private func escape(_ text: String) -> String {
         var escaped = ""
-        for character in text {
+        // Control characters are not allowed in XML at all: they are shown as `\u{1b}` text.
+        for character in VisibleText.escaped(text) {
             switch character {
             case "&": escaped += "&amp;"
             case "<": escaped += "&lt;"

@@ -1,3 +1,4 @@
+public import CumulusDomain
 public import CumulusLog
 
 /// Brings a ``ProjectionSet`` up to date from a log: restore the saved checkpoints (a projection whose code
@@ -22,6 +23,8 @@ public enum ProjectionCatchUp {
         public var eventsApplied: UInt64 = 0
         /// The last position the set includes.
         public var position = GlobalPosition.start
+        /// Events read in this catch-up that the domain could not decode and the projections passed over.
+        public var skipped = SkippedEvents()
     }
 
     /// Why a catch-up failed.
@@ -85,7 +88,6 @@ public enum ProjectionCatchUp {
         let start = position
         let total = end.rawValue - min(end.rawValue, start.rawValue)
         var stop = false
-        var failure: ProjectionStateError?
         var applied: UInt64 = 0
         var pending: [DecodedEvent] = []
         pending.reserveCapacity(ProjectionSet.batchSize)
@@ -96,7 +98,7 @@ public enum ProjectionCatchUp {
         }
         // Decodes one event into the pending batch; false once the as-of point is passed (positions only grow).
         func consume(_ event: RecordedEvent) -> Bool {
-            guard !stop else { return false }  // after a failure or past the as-of point nothing more is applied
+            guard !stop else { return false }  // past the as-of point nothing more is applied
             if let asOf, !asOf.includes(event) {
                 if case .position = asOf { stop = true }
                 return !stop
@@ -104,9 +106,10 @@ public enum ProjectionCatchUp {
             do throws(ProjectionStateError) {
                 pending.append(try DecodedEvent(decoding: event))
             } catch {
-                failure = error
-                stop = true
-                return false
+                // Not the domain's, or unreadable: apply what came before, then move every projection past it.
+                flush()
+                set.skip(event)
+                return true
             }
             if pending.count == ProjectionSet.batchSize { flush() }
             return true
@@ -128,12 +131,12 @@ public enum ProjectionCatchUp {
                 position = batch.last?.position ?? position
             }
             flush()
-            if let failure { throw .state(failure) }
             if position == before { break }
             progress?(min(position.rawValue - start.rawValue, total), total)
         }
         report.eventsApplied = applied
         report.position = set.position
+        report.skipped = set.skipped
         return report
     }
 

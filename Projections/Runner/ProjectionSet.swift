@@ -53,12 +53,32 @@ public struct ProjectionSet: Sendable {
     /// The last position every projection includes.
     public var position: GlobalPosition { resumePosition }
 
-    /// Decodes `event` once and applies it to every projection that has not seen it yet.
-    /// - Throws: ``ProjectionStateError/undecodableEvent(position:type:reason:)`` when the payload cannot be read;
-    ///   nothing is applied then.
-    public mutating func apply(_ event: RecordedEvent) throws(ProjectionStateError) {
-        let item = try DecodedEvent(decoding: event)
-        apply(item.event, decoded: item.decoded)
+    /// Events the set passed over because the domain cannot decode them (counted; docs/domain.md, *Raw appends*).
+    public private(set) var skipped = SkippedEvents()
+
+    /// Decodes `event` once and applies it to every projection that has not seen it yet. An event the domain
+    /// cannot decode is passed over (every projection moves past it) and counted in ``skipped``.
+    public mutating func apply(_ event: RecordedEvent) {
+        do throws(ProjectionStateError) {
+            let item = try DecodedEvent(decoding: event)
+            apply(item.event, decoded: item.decoded)
+        } catch {
+            skip(event)
+        }
+    }
+
+    /// Passes over an event the domain cannot decode: every projection that has not seen it moves past it, and it
+    /// is counted in ``skipped``. Apply the events before it first.
+    public mutating func skip(_ event: RecordedEvent) {
+        do throws(PayloadDecodingError) {
+            _ = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+        } catch {
+            skipped.record(
+                position: event.position.rawValue, stream: event.stream.rawValue, type: event.type, error: error)
+        }
+        for index in projections.indices where positions[index] < event.position {
+            positions[index] = event.position
+        }
     }
 
     /// Applies an event already decoded by the caller.
@@ -128,19 +148,18 @@ public struct ProjectionSet: Sendable {
     /// How many events ``apply(contentsOf:asOf:)`` and the catch-up hand to the projections at once.
     public static let batchSize = 256
 
-    /// Applies every event of `events` that `asOf` includes (all of them when `asOf` is nil).
-    /// - Throws: ``ProjectionStateError/undecodableEvent(position:type:reason:)`` at the first unreadable event;
-    ///   every event before it is applied.
-    public mutating func apply(
-        contentsOf events: some Sequence<RecordedEvent>, asOf: AsOf? = nil
-    ) throws(ProjectionStateError) {
+    /// Applies every event of `events` that `asOf` includes (all of them when `asOf` is nil); events the domain
+    /// cannot decode are passed over and counted in ``skipped``.
+    public mutating func apply(contentsOf events: some Sequence<RecordedEvent>, asOf: AsOf? = nil) {
         var batch: [DecodedEvent] = []
         batch.reserveCapacity(Self.batchSize)
         for event in events where asOf?.includes(event) ?? true {
             let item: DecodedEvent
             do { item = try DecodedEvent(decoding: event) } catch {
                 apply(batch: batch)
-                throw error
+                batch.removeAll(keepingCapacity: true)
+                skip(event)
+                continue
             }
             batch.append(item)
             if batch.count == Self.batchSize {

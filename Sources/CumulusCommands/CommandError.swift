@@ -7,7 +7,8 @@ public enum CommandError: Error, Hashable, Sendable, CustomStringConvertible {
     case refused(DomainError)
     /// The log refused or failed the append.
     case storage(EventStoreError)
-    /// An event in the log cannot be decoded by this version of Cumulus.
+    /// An event in the log cannot be decoded by this version of Cumulus. The handler no longer throws it: the
+    /// write model passes over such events and counts them (``WriteModel/skipped``); kept for source compatibility.
     case undecodableEvent(position: GlobalPosition, type: String, reason: String)
     /// The decision expects a stream at a version the log does not have, and the log holds nothing the
     /// handler has not seen: typically a new entity whose id is taken.

@@ -39,14 +39,17 @@ public actor CommandHandler {
                 throw .storage(error)
             }
             if batch.isEmpty { return }
-            for event in batch { try model.apply(event) }
+            for event in batch { model.apply(event) }
         }
     }
 
     /// Decides and appends one command.
     /// - Throws: ``CommandError/refused(_:)`` when the domain refuses it (nothing appended), and the log's errors.
     public func handle(_ request: CommandRequest) async throws(CommandError) -> CommandOutcome {
-        if let stored = try await storedPosition(of: request) { return .alreadyStored(stored) }
+        if let stored = try await storedEvent(of: request) {
+            try await catchUp()
+            return try Self.repeatOutcome(of: request, original: stored, model: model).get()
+        }
         var conflict: (stream: StreamName, seenAt: GlobalPosition)?
         for _ in 0..<maximumAttempts {
             try await catchUp()
@@ -80,13 +83,39 @@ public actor CommandHandler {
         throw .tooMuchContention(attempts: maximumAttempts)
     }
 
-    private func storedPosition(of request: CommandRequest) async throws(CommandError) -> GlobalPosition? {
+    private func storedEvent(of request: CommandRequest) async throws(CommandError) -> RecordedEvent? {
         guard let id = request.eventID else { return nil }
         do {
-            return try await store.event(id: EventID(id))?.position
+            return try await store.event(id: EventID(id))
         } catch {
             throw .storage(error)
         }
+    }
+
+    /// A request whose event id the log holds already. The permission check comes first (a repeated id never lets
+    /// an actor skip it); then the content: a true repeat — same actor, same `occurredAt`, and (when the command
+    /// can still be decided) the same first event — is ``CommandOutcome/alreadyStored(_:)``; anything else reuses
+    /// the id for another command and is refused as an id conflict, naming the id and where it is stored.
+    static func repeatOutcome(
+        of request: CommandRequest, original: RecordedEvent, model: WriteModel
+    ) -> Result<CommandOutcome, CommandError> {
+        var first: DomainEvent?
+        do throws(DomainError) {
+            first = try request.decide(in: model.context(for: request.command)).events.first
+        } catch {
+            if case .permissionDenied = error { return .failure(.refused(error)) }
+            // Refused for another reason (e.g. the entity it created exists now): compare the envelope only.
+        }
+        var same =
+            original.actor == request.actor.description
+            && original.occurredAt.microsecondsSinceEpoch == request.occurredAt
+        if same, let first {
+            same =
+                first.typeName == original.type && first.schemaVersion == original.schemaVersion
+                && first.encodePayload() == original.payload
+        }
+        guard same else { return .failure(.storage(.eventIDConflict(id: original.id, storedAt: original.position))) }
+        return .success(.alreadyStored(original.position))
     }
 
     /// The log appends of a decision: its events per stream, each stream expected at the version the
@@ -134,15 +163,18 @@ public actor CommandHandler {
         var results = [LineResult?](repeating: nil, count: requests.count)
         var units: [[StreamAppend]] = []
         var unitIndex: [Int] = []
-        var seen = Set<UUID>()
+        // Ids an earlier line of this batch takes: a line repeating one is handled after the batch is appended,
+        // against the stored event (see `repeatOutcome`).
+        var taken = Set<UUID>()
+        var repeats: [Int] = []
         for (index, request) in requests.enumerated() {
             if let id = request.eventID {
-                if !seen.insert(id).inserted {
-                    results[index] = .success(.alreadyStored(.start))
+                if taken.contains(id) {
+                    repeats.append(index)
                     continue
                 }
-                if let stored = try await storedPosition(of: request) {
-                    results[index] = .success(.alreadyStored(stored))
+                if let stored = try await storedEvent(of: request) {
+                    results[index] = Self.repeatOutcome(of: request, original: stored, model: speculative)
                     continue
                 }
             }
@@ -160,6 +192,7 @@ public actor CommandHandler {
             units.append(Self.appends(for: decision, request: request, model: speculative))
             unitIndex.append(index)
             speculative.speculate(decision)
+            if let id = request.eventID { taken.insert(id) }
         }
         let appended: [Result<[AppendResult], EventStoreError>]
         do {
@@ -181,8 +214,9 @@ public actor CommandHandler {
                 results[index] = .failure(.storage(error))
             }
         }
-        // Another writer got in between (or an earlier line of this batch failed): decide those again, in order.
-        for index in retry {
+        // Another writer got in between (or an earlier line of this batch failed): decide those again, in order;
+        // then the lines that repeat an id of an earlier line, now against what the log holds.
+        for index in retry + repeats {
             do {
                 results[index] = .success(try await handle(requests[index]))
             } catch {

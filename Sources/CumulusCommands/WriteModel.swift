@@ -28,21 +28,27 @@ public struct WriteModel: Sendable {
         StreamVersion(versions[stream.rawValue] ?? 0)
     }
 
+    /// Events the model passed over because the domain cannot decode them (docs/domain.md, *Raw appends*).
+    public private(set) var skipped = SkippedEvents()
+
     /// Folds one recorded event; events at or before ``position`` are skipped (already folded).
-    /// - Throws: ``CommandError/undecodableEvent(position:type:reason:)`` when the payload cannot be read.
-    public mutating func apply(_ recorded: RecordedEvent) throws(CommandError) {
+    ///
+    /// An event the domain cannot decode (a foreign type, or a payload it cannot read) is passed over and counted
+    /// in ``skipped``; its stream's version still counts, so appends to that stream expect the right version.
+    public mutating func apply(_ recorded: RecordedEvent) {
         guard recorded.position > position else { return }
-        let event: DomainEvent
         do {
-            event = try DomainEvent.decode(
+            let event = try DomainEvent.decode(
                 type: recorded.type,
                 schemaVersion: recorded.schemaVersion,
                 payload: recorded.payload
             )
+            fold(event)
         } catch {
-            throw .undecodableEvent(position: recorded.position, type: recorded.type, reason: "\(error)")
+            skipped.record(
+                position: recorded.position.rawValue, stream: recorded.stream.rawValue, type: recorded.type,
+                error: error)
         }
-        fold(event)
         versions[recorded.stream.rawValue] = recorded.streamVersion.rawValue
         position = recorded.position
     }

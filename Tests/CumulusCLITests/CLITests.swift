@@ -23,20 +23,20 @@ struct CLITests {
         let created = try await cumulus("init", "--data-dir", directory)
         #expect(created.status == 0 && created.output.contains("0 events"))
         let input = """
-            {"stream":"user-1","type":"UserCreated","actor":"systemAdmin","expectedVersion":"noStream","payload":{"upn":"a@b.c"}}
-            {"stream":"user-1","type":"PresenceChanged","actor":"presenceFeed:t","expectedVersion":1,"payloadText":"Busy"}
+            {"stream":"notes-1","type":"Noted","actor":"systemAdmin","expectedVersion":"noStream","payload":{"upn":"a@b.c"}}
+            {"stream":"notes-1","type":"Seen","actor":"presenceFeed:t","expectedVersion":1,"payloadText":"Busy"}
 
-            {"stream":"user-2","expectedVersion":"noStream","events":[{"type":"A","actor":"x"},{"type":"B","actor":"x"}]}
+            {"stream":"notes-2","expectedVersion":"noStream","events":[{"type":"A","actor":"x"},{"type":"B","actor":"x"}]}
             """
         let appended = try await cumulus("append", "--data-dir", directory, input: input)
         #expect(appended.status == 0, "\(appended.error)")
         #expect(appended.output.contains("lines accepted: 3, refused: 0, events appended: 4"))
         let all = lines(try await cumulus("read", "--data-dir", directory).output)
         #expect(all.map { $0["position"] as? Int } == [1, 2, 3, 4])
-        #expect(all.map { $0["type"] as? String } == ["UserCreated", "PresenceChanged", "A", "B"])
+        #expect(all.map { $0["type"] as? String } == ["Noted", "Seen", "A", "B"])
         #expect(all[1]["payloadText"] as? String == "Busy")
         let stream = lines(
-            try await cumulus("read", "--data-dir", directory, "--stream", "user-1", "--from-version", "2").output)
+            try await cumulus("read", "--data-dir", directory, "--stream", "notes-1", "--from-version", "2").output)
         #expect(stream.count == 1 && stream[0]["streamVersion"] as? Int == 2)
         let after = lines(try await cumulus("read", "--data-dir", directory, "--after", "2", "--limit", "1").output)
         #expect(after.map { $0["position"] as? Int } == [3])
@@ -55,9 +55,9 @@ struct CLITests {
     @Test func aMalformedLineRefusesTheWholeInput() async throws {
         _ = try await cumulus("init", "--data-dir", directory)
         let input = """
-            {"stream":"user-1","type":"T","actor":"a"}
-            {"stream":"user-1","type":"T"
-            {"stream":"user-1","actor":"a"}
+            {"stream":"notes-1","type":"T","actor":"a"}
+            {"stream":"notes-1","type":"T"
+            {"stream":"notes-1","actor":"a"}
             """
         let result = try await cumulus("append", "--data-dir", directory, input: input)
         #expect(result.status == 1)
@@ -70,13 +70,13 @@ struct CLITests {
     @Test func aRefusedLineIsNamedAndAppendsNothing() async throws {
         _ = try await cumulus("init", "--data-dir", directory)
         let input = """
-            {"stream":"user-1","type":"T","actor":"a","expectedVersion":"noStream"}
-            {"stream":"user-1","type":"T","actor":"a","expectedVersion":"noStream"}
-            {"stream":"user-2","type":"T","actor":"a","expectedVersion":"noStream"}
+            {"stream":"notes-1","type":"T","actor":"a","expectedVersion":"noStream"}
+            {"stream":"notes-1","type":"T","actor":"a","expectedVersion":"noStream"}
+            {"stream":"notes-2","type":"T","actor":"a","expectedVersion":"noStream"}
             """
         let result = try await cumulus("append", "--data-dir", directory, input: input)
         #expect(result.status == 1)
-        #expect(result.error.contains("line 2: stream 'user-1' is at version 1, the append expected no stream"))
+        #expect(result.error.contains("line 2: stream 'notes-1' is at version 1, the append expected no stream"))
         #expect(result.output.contains("lines accepted: 2, refused: 1, events appended: 2"))
         #expect(lines(try await cumulus("read", "--data-dir", directory).output).count == 2)
     }
@@ -84,8 +84,8 @@ struct CLITests {
     @Test func atomicAppendIsAllOrNothing() async throws {
         _ = try await cumulus("init", "--data-dir", directory)
         let input = """
-            {"stream":"user-1","type":"T","actor":"a","expectedVersion":"noStream"}
-            {"stream":"user-2","type":"T","actor":"a","expectedVersion":5}
+            {"stream":"notes-1","type":"T","actor":"a","expectedVersion":"noStream"}
+            {"stream":"notes-2","type":"T","actor":"a","expectedVersion":5}
             """
         let refused = try await cumulus("append", "--data-dir", directory, "--atomic", input: input)
         #expect(refused.status == 1 && refused.error.contains("(line 2)"), "\(refused.error)")
@@ -102,11 +102,11 @@ struct CLITests {
         let tail = try ChildProcess("cumulus", ["tail", "--data-dir", directory, "--after", "0", "--count", "3"])
         try await Task.sleep(for: .milliseconds(200))
         for index in 0..<3 {
-            let line = "{\"stream\":\"user-\(index)\",\"type\":\"T\",\"actor\":\"a\"}"
+            let line = "{\"stream\":\"notes-\(index)\",\"type\":\"T\",\"actor\":\"a\"}"
             #expect(try await cumulus("append", "--data-dir", directory, input: line).status == 0)
         }
         #expect(await tail.wait(timeout: 30) == 0, "\(tail.standardError)")
-        #expect(lines(tail.standardOutput).map { $0["stream"] as? String } == ["user-0", "user-1", "user-2"])
+        #expect(lines(tail.standardOutput).map { $0["stream"] as? String } == ["notes-0", "notes-1", "notes-2"])
     }
 
     @Test func errorsNameTheDirectoryAndExitNonZero() async throws {

@@ -145,29 +145,31 @@ struct CatchUpTests {
         #expect(try views(second, tenant: tenant) == views(first, tenant: tenant))
     }
 
-    @Test func anUndecodableEventStopsTheCatchUpThereWithEverythingBeforeItApplied() async throws {
-        let (log, _) = try await makeLog(seed: 5)
+    @Test func undecodableAndForeignEventsAreSkippedCountedAndTheCatchUpGoesOn() async throws {
+        let (log, tenant) = try await makeLog(seed: 5)
+        var clean = ProjectionSet.standard()
+        _ = try await ProjectionCatchUp.run(&clean, from: log.store)
         let stream = try StreamName("user-\(UUID())")
         let bad = try await log.store.append(
             [ProposedEvent(type: "PresenceChanged", actor: "feed", payload: [0xFF])], to: stream
         ).firstPosition
         _ = try await log.store.append(
             [ProposedEvent(type: "PresenceChanged", actor: "feed", payload: [0xFF, 0xFF])], to: stream)
+        let foreign = try await log.store.append(
+            [ProposedEvent(type: "Noted", actor: "someone", payload: Array("{}".utf8))], to: StreamName("notes-1")
+        ).firstPosition
         var set = ProjectionSet.standard()
-        do {
-            _ = try await ProjectionCatchUp.run(&set, from: log.store)
-            Issue.record("the catch-up went past an undecodable event")
-        } catch {
-            guard case .state(.undecodableEvent(let position, let type, _)) = error else {
-                Issue.record("unexpected \(error)")
-                return
-            }
-            #expect(position == bad)
-            #expect(type == "PresenceChanged")
-        }
-        // Every event before it, and nothing after it, reached the projections.
-        #expect(set.position == GlobalPosition(bad.rawValue - 1))
-        #expect(set.positions.allSatisfy { $0 == GlobalPosition(bad.rawValue - 1) })
+        let report = try await ProjectionCatchUp.run(&set, from: log.store)
+        // Every projection moved past them; the views are those of the log without them.
+        #expect(set.positions.allSatisfy { $0 == foreign })
+        #expect(report.skipped.unreadable == 2 && report.skipped.foreign == 1)
+        #expect(report.skipped.unreadablePositions == [bad.rawValue, bad.rawValue + 1])
+        #expect(try views(set, tenant: tenant) == views(clean, tenant: tenant))
+        // The write model passes over them too, keeping the stream's version.
+        let handler = CommandHandler(store: log.store)
+        try await handler.catchUp()
+        let model = await handler.currentModel
+        #expect(model.skipped.unreadable == 2 && model.position == foreign)
     }
 
     @Test func aCatchUpOverSeveralLanesGivesWhatOneThreadGives() async throws {

@@ -66,7 +66,7 @@ import Testing
         (#"{"command":"renameTenant","actor":"systemAdmin"}"#, "missing field `occurredAt`"),
         (
             #"{"command":"renameTenant","actor":"systemAdmin","occurredAt":"yesterday"}"#,
-            "field `occurredAt` must be an ISO 8601"
+            "field `occurredAt`: not an ISO 8601 time such as 2026-11-20T08:00:00Z"
         ),
         (
             #"{"command":"renameTenant","actor":"systemAdmin","occurredAt":"2026-02-30T08:00:00Z"}"#,

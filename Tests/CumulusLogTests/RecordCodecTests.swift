@@ -234,7 +234,7 @@ struct EnvelopeJSONTests {
 
     @Test(arguments: [
         ("{bad", "not a JSON object"),
-        ("[1,2]", "not a JSON object"),
+        ("[1,2]", "a line must be a JSON object, not an array"),
         ("{\"type\":\"T\",\"actor\":\"a\"}", "'stream'"),
         ("{\"stream\":\"s\",\"actor\":\"a\"}", "'type'"),
         ("{\"stream\":\"s\",\"type\":\"T\"}", "'actor'"),

@@ -16,8 +16,8 @@ import Testing
             ])
         #expect(
             table.csv()
-                == "name,note,seconds\r\n\"Muster, Anna\",\"said \"\"hi\"\"\",600\r\nplain,\"two\r\nlines\",1.5\r\n"
-                + "\"lf\nonly\",,-1\r\n")
+                == "name,note,seconds\r\n\"Muster, Anna\",\"said \"\"hi\"\"\",600\r\nplain,two\\u{d}\\u{a}lines,1.5\r\n"
+                + "lf\\u{a}only,,-1\r\n")  // control characters in cells are made visible (issue 14)
     }
 
     @Test func jsonKeepsNumbersAndEscapesText() {

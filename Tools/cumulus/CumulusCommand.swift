@@ -59,15 +59,16 @@ extension AsyncParsableCommand {
     }
 }
 
-/// The whole text of `file`, or of standard input when `file` is nil or `-`.
-func readInput(_ file: String?) throws -> String {
+/// The bytes of `file`, or of standard input when `file` is nil or `-`. They are not decoded here: each
+/// line's UTF-8 is checked on its own (`JSONLines.split`), so a bad byte is refused with its line and offset.
+func readInput(_ file: String?) throws -> [UInt8] {
     if let file, file != "-" {
         guard let contents = FileManager.default.contents(atPath: file) else {
             throw CommandFailure("cannot read \(file)")
         }
-        return String(decoding: contents, as: UTF8.self)
+        return Array(contents)
     }
-    return String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+    return Array(FileHandle.standardInput.readDataToEndOfFile())
 }
 
 /// Unbuffered writes to standard error; buffered, explicitly flushed writes to standard output.

@@ -33,11 +33,11 @@ struct ImportCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let text = try readInput(file)
+            let bytes = try readInput(file)
             let store = try data.open(create: true)
             defer { store.close() }
             let handler = CommandHandler(store: store)
-            let parsed = CommandImport.parse(lines: text)
+            let parsed = CommandImport.parse(bytes: bytes)
             var summary = ImportSummary(maximumReported: maximumReported)
             let clock = ContinuousClock()
             let started = clock.now

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CumulusDomain
 import CumulusLMDB
 import CumulusLog
 import Foundation
@@ -44,22 +45,33 @@ struct AppendCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let text = try readInput(file)
             var appends: [(line: Int, append: StreamAppend)] = []
-            var malformed: [EnvelopeJSON.LineError] = []
-            for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-                let trimmed = line.trimmingCharacters(in: .whitespaces)
+            var malformed: [String] = []
+            for line in JSONLines.split(try readInput(file)) {
+                let text: String
+                switch line.text {
+                case .success(let decoded): text = decoded
+                case .failure(let invalid):
+                    malformed.append(invalid.description)
+                    continue
+                }
+                let trimmed = text.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty { continue }
                 do throws(EnvelopeJSON.LineError) {
-                    appends.append((index + 1, try EnvelopeJSON.append(fromLine: trimmed, lineNumber: index + 1)))
+                    let append = try EnvelopeJSON.append(fromLine: trimmed, lineNumber: line.number)
+                    if let refusal = Self.domainRefusal(append) {
+                        malformed.append("line \(line.number): \(refusal)")
+                    } else {
+                        appends.append((line.number, append))
+                    }
                 } catch {
-                    malformed.append(error)
+                    malformed.append(error.description)
                 }
             }
             if !malformed.isEmpty {
                 for error in malformed.prefix(20) { StandardError.write("cumulus: \(error)\n") }
                 if malformed.count > 20 { StandardError.write("cumulus: … and \(malformed.count - 20) more\n") }
-                throw CommandFailure("\(malformed.count) malformed line(s); nothing was appended")
+                throw CommandFailure("\(malformed.count) line(s) refused before appending; nothing was appended")
             }
             let store = try data.open()
             defer { store.close() }
@@ -100,6 +112,19 @@ struct AppendCommand: AsyncParsableCommand {
                 "lines accepted: \(accepted), refused: \(refused), events appended: \(events), last position: \(last)")
             if refused > 0 { throw ExitCode.failure }
         }
+    }
+
+    /// Why the domain refuses this raw append (docs/domain.md, *Raw appends*), or nil when it is admitted.
+    static func domainRefusal(_ append: StreamAppend) -> String? {
+        for event in append.events {
+            if let refusal = DomainAdmission.refusal(
+                stream: append.stream.rawValue, type: event.type, schemaVersion: event.schemaVersion,
+                payload: event.payload)
+            {
+                return refusal
+            }
+        }
+        return nil
     }
 
     private func line(of error: EventStoreError, in appends: [(line: Int, append: StreamAppend)]) -> String {
@@ -143,12 +168,15 @@ struct ReadCommand: AsyncParsableCommand {
     @Flag(help: "Print payloads that hold secrets (ACS connection strings) instead of withholding them.")
     var includeSecrets = false
 
+    @Flag(help: "Print payloads that hold personal data (UPNs, names, contacts) instead of withholding them.")
+    var includePersonalData = false
+
     func run() async throws {
         try await reporting {
             let store = try data.open()
             defer { store.close() }
             var output = OutputBuffer()
-            let rendering = EventRendering(includeSecrets: includeSecrets)
+            let rendering = EventRendering(includeSecrets: includeSecrets, includePersonalData: includePersonalData)
             if let stream {
                 let name: StreamName
                 do throws(EventStoreError) { name = try StreamName(stream) } catch {
@@ -194,6 +222,9 @@ struct TailCommand: AsyncParsableCommand {
     @Flag(help: "Print payloads that hold secrets instead of withholding them.")
     var includeSecrets = false
 
+    @Flag(help: "Print payloads that hold personal data instead of withholding them.")
+    var includePersonalData = false
+
     func run() async throws {
         try await reporting {
             let store = try data.open()
@@ -205,7 +236,9 @@ struct TailCommand: AsyncParsableCommand {
             for try await event in store.subscribe(after: start) {
                 if let stream, event.stream.rawValue != stream { continue }
                 var output = OutputBuffer()
-                output.line(EventRendering(includeSecrets: includeSecrets).line(for: event))
+                output.line(
+                    EventRendering(includeSecrets: includeSecrets, includePersonalData: includePersonalData)
+                        .line(for: event))
                 output.flush()
                 printed += 1
                 if let count, printed >= count { break }
@@ -236,6 +269,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 "log is sound: \(report.eventCount) events in \(report.streamCount) streams, "
                     + "\(report.checkpointCount) checkpoints, last position \(report.lastPosition)")
             if !report.headLink.isEmpty { print("chain head: \(report.headLink)") }
+            for line in try DomainCensus.take(store).textLines { print(line) }
         }
     }
 }
@@ -263,6 +297,7 @@ struct StatsCommand: AsyncParsableCommand {
             let store = try data.open()
             defer { store.close() }
             let statistics = try await store.statistics()
+            let census = try DomainCensus.take(store)
             if json {
                 var text = JSONText()
                 text.beginObject()
@@ -273,6 +308,20 @@ struct StatsCommand: AsyncParsableCommand {
                 text.field("fileBytes", statistics.fileSize ?? 0)
                 text.field("mapBytes", statistics.mapSize ?? 0)
                 text.field("checkpoints", statistics.checkpointCount)
+                text.field("domainEvents", census.domainEvents)
+                text.field("foreignEvents", census.foreignEvents)
+                text.field("unreadableEvents", census.unreadableEvents)
+                text.key("unreadable")
+                text.beginArray()
+                for item in census.unreadable {
+                    text.beginObject()
+                    text.field("position", item.position.rawValue)
+                    text.field("stream", item.stream)
+                    text.field("type", item.type)
+                    text.field("reason", item.reason)
+                    text.endObject()
+                }
+                text.endArray()
                 text.endObject()
                 print(text.text)
             } else {
@@ -283,6 +332,7 @@ struct StatsCommand: AsyncParsableCommand {
                 print("file size:     \(formatBytes(statistics.fileSize ?? 0))")
                 print("map size:      \(formatBytes(statistics.mapSize ?? 0))")
                 print("checkpoints:   \(statistics.checkpointCount)")
+                for line in census.textLines { print(line) }
             }
         }
     }

@@ -60,6 +60,9 @@ enum ProjectionLoader {
             throw CommandFailure(error.description)
         }
         if report.eventsApplied > 0 { progress.finish(report.eventsApplied) }
+        if report.skipped.unreadable > 0 {
+            StandardError.write("cumulus: note: \(report.skipped); `cumulus verify` lists them\n")
+        }
         return (set, report)
     }
 }
@@ -243,8 +246,9 @@ struct AuditCommand: AsyncParsableCommand {
                 tenant = current.users[id].flatMap { current.tenants[$0.tenant] }
             }
             guard tenant != nil else { throw CommandFailure("no \(kind.rawValue) with id '\(id)'") }
-            _ = try ReadAccess.checkAdministrativeRead(reader, tenant: tenant)
-            print(format.render(ReportTable.audit(audit.entries(for: entity)), title: "audit of \(entity)"))
+            let view = try ReadAccess.checkAdministrativeRead(reader, tenant: tenant)
+            let entries = audit.entries(for: entity).map(view.apply(to:))
+            print(format.render(ReportTable.audit(entries), title: "audit of \(entity)"))
         }
     }
 }

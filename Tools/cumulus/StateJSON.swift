@@ -14,10 +14,25 @@ struct StateJSON {
         return text
     }
 
-    private func write(_ value: Any, indent: Int, into text: inout String) {
+    /// Whose personal data a value is: a user's (name, UPN) or the tenant's technical contact.
+    private enum Subject { case user, technicalContact }
+
+    /// The clear text of a personal-data value of any of the domain's kinds, or nil for other values.
+    private static func personalText(_ value: Any) -> String? {
+        if let personal = value as? PersonalData<String> { return personal.value }
+        if let personal = value as? PersonalData<EmailAddress> { return personal.value.value }
+        if let personal = value as? PersonalData<PhoneNumber> { return personal.value.value }
+        if let personal = value as? PersonalData<SIPAddress> { return personal.value.value }
+        return nil
+    }
+
+    private func write(_ value: Any, indent: Int, into text: inout String, subject: Subject = .user) {
         if let secret = value as? Secret { return quote(secret.description, into: &text) }
-        if let personal = value as? PersonalData<String> {
-            return quote(partnerView.userIdentifier(personal.value), into: &text)
+        if let personal = Self.personalText(value) {
+            let shown =
+                subject == .technicalContact
+                ? partnerView.technicalContact(personal) : partnerView.userIdentifier(personal)
+            return quote(shown, into: &text)
         }
         if let string = value as? String { return quote(string, into: &text) }
         if let bool = value as? Bool {
@@ -50,30 +65,30 @@ struct StateJSON {
                 text += "null"
                 return
             }
-            write(wrapped, indent: indent, into: &text)
+            write(wrapped, indent: indent, into: &text, subject: subject)
         case .collection, .set:
             let items = mirror.children.map(\.value)
             let sorted = mirror.displayStyle == .set ? items.sorted { "\($0)" < "\($1)" } : items
-            writeArray(sorted, indent: indent, into: &text)
+            writeArray(sorted, indent: indent, into: &text, subject: subject)
         case .dictionary:
             var pairs: [(String, Any)] = []
             for child in mirror.children {
                 let pair = Mirror(reflecting: child.value).children.map(\.value)
                 if pair.count == 2 { pairs.append((Self.key(pair[0]), pair[1])) }
             }
-            writeObject(pairs.sorted { $0.0 < $1.0 }, indent: indent, into: &text)
+            writeObject(pairs.sorted { $0.0 < $1.0 }, indent: indent, into: &text, subject: subject)
         case .struct, .class:
             let fields = mirror.children.compactMap { child in child.label.map { ($0, child.value) } }
             // Validated single-value wrappers (DNS names, e-mail addresses, phone numbers) print as their text.
             if fields.isEmpty || (fields.count == 1 && value is any CustomStringConvertible) {
                 return quote("\(value)", into: &text)
             }
-            writeObject(fields, indent: indent, into: &text)
+            writeObject(fields, indent: indent, into: &text, subject: subject)
         case .enum:
             guard let payload = mirror.children.first, let label = payload.label else {
                 return quote("\(value)", into: &text)
             }
-            writeObject([(label, payload.value)], indent: indent, into: &text)
+            writeObject([(label, payload.value)], indent: indent, into: &text, subject: subject)
         default:
             quote("\(value)", into: &text)
         }
@@ -84,7 +99,7 @@ struct StateJSON {
         return "\(value)"
     }
 
-    private func writeArray(_ items: [Any], indent: Int, into text: inout String) {
+    private func writeArray(_ items: [Any], indent: Int, into text: inout String, subject: Subject) {
         guard !items.isEmpty else {
             text += "[]"
             return
@@ -92,13 +107,13 @@ struct StateJSON {
         text += "[\n"
         for (index, item) in items.enumerated() {
             text += String(repeating: "  ", count: indent + 1)
-            write(item, indent: indent + 1, into: &text)
+            write(item, indent: indent + 1, into: &text, subject: subject)
             text += index == items.count - 1 ? "\n" : ",\n"
         }
         text += String(repeating: "  ", count: indent) + "]"
     }
 
-    private func writeObject(_ fields: [(String, Any)], indent: Int, into text: inout String) {
+    private func writeObject(_ fields: [(String, Any)], indent: Int, into text: inout String, subject: Subject) {
         guard !fields.isEmpty else {
             text += "{}"
             return
@@ -108,7 +123,8 @@ struct StateJSON {
             text += String(repeating: "  ", count: indent + 1)
             quote(field.0, into: &text)
             text += ": "
-            write(field.1, indent: indent + 1, into: &text)
+            let inner: Subject = field.0 == "technicalContact" ? .technicalContact : subject
+            write(field.1, indent: indent + 1, into: &text, subject: inner)
             text += index == fields.count - 1 ? "\n" : ",\n"
         }
         text += String(repeating: "  ", count: indent) + "}"

@@ -10,14 +10,32 @@ import Foundation
 public enum CommandImport {
     /// Parses a whole file; blank lines are skipped, every other line gives a request or a refusal.
     public static func parse(lines text: String) -> [(line: Int, result: Result<CommandRequest, ImportLineRefusal>)] {
+        parse(bytes: Array(text.utf8))
+    }
+
+    /// Parses a whole input given as bytes: each line's UTF-8 is checked first, and a line holding a byte that is
+    /// not UTF-8 is refused with its offset (never decoded with U+FFFD, which would turn distinct names into one).
+    public static func parse(bytes: [UInt8]) -> [(line: Int, result: Result<CommandRequest, ImportLineRefusal>)] {
         var results: [(line: Int, result: Result<CommandRequest, ImportLineRefusal>)] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !trimmed.isEmpty else { continue }
-            do throws(ImportLineRefusal) {
-                results.append((index + 1, .success(try parse(line: trimmed, number: index + 1))))
-            } catch {
-                results.append((index + 1, .failure(error)))
+        for line in JSONLines.split(bytes) {
+            switch line.text {
+            case .failure(let invalid):
+                results.append(
+                    (
+                        line.number,
+                        .failure(
+                            ImportLineRefusal(
+                                line: line.number,
+                                reason: "invalid UTF-8 at byte offset \(invalid.byteOffset) of the line"))
+                    ))
+            case .success(let text):
+                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                guard !trimmed.isEmpty else { continue }
+                do throws(ImportLineRefusal) {
+                    results.append((line.number, .success(try parse(line: trimmed, number: line.number))))
+                } catch {
+                    results.append((line.number, .failure(error)))
+                }
             }
         }
         return results
@@ -28,6 +46,9 @@ public enum CommandImport {
     ///   missing field, field of the wrong type or value).
     public static func parse(line: String, number: Int) throws(ImportLineRefusal) -> CommandRequest {
         let refusal = { (reason: String) in ImportLineRefusal(line: number, reason: reason) }
+        if let offset = JSONLines.offsetNestingDeeper(in: line) {
+            throw refusal("nested too deep (limit \(JSONLines.nestingLimit)) at byte offset \(offset)")
+        }
         let root: JSONValue
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
@@ -45,12 +66,13 @@ public enum CommandImport {
                 "field `actor` is not an actor (e.g. `systemAdmin`, `tenantAdmin:<uuid>`, `ouAdmin:<tenant>/<ou>`)")
         }
         let occurredText = try fields.string("occurredAt")
-        guard let occurredAt = Timestamp(iso8601: occurredText)?.microsecondsSinceEpoch else {
-            throw refusal("field `occurredAt` must be an ISO 8601 UTC timestamp like `2026-11-20T08:00:00Z`")
+        let occurredAt: Int64
+        do { occurredAt = try Timestamp.parse(iso8601: occurredText).microsecondsSinceEpoch } catch {
+            throw refusal("field `occurredAt`: \(error.reason)")
         }
         let eventID = try fields.optionalUUID("eventId")
         guard let command = try command(named: name, fields) else {
-            throw refusal("unknown command `\(name)`")
+            throw refusal("unknown command `\(VisibleText.escaped(name))`")
         }
         return CommandRequest(command: command, actor: actor, occurredAt: occurredAt, eventID: eventID)
     }

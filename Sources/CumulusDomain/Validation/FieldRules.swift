@@ -1,3 +1,4 @@
+import CumulusLog
 public import Foundation
 
 /// The field rules of domain.md §3, as throwing checks that name the field and the rule.
@@ -11,7 +12,11 @@ public enum FieldRules {
             ? "at most \(length.upperBound) characters" : "\(length.lowerBound)–\(length.upperBound) characters"
     }
 
-    /// Checks that `value` has a character count within `length` (default 1–256).
+    /// The rule every free-text field (names, company details, addresses) follows besides its length.
+    public static let noControlCharactersRule = "no control characters (U+0000–U+001F, U+007F–U+009F)"
+
+    /// Checks that `value` has a character count within `length` (default 1–256) and holds no control character
+    /// (NUL, ESC, BEL, CR, LF, tab, DEL, C1): stored names are printed in tables, CSV and terminals.
     /// - Throws: ``DomainError/validation(_:)``.
     public static func text(
         _ value: String, field: String, length: ClosedRange<Int> = 1...256
@@ -20,6 +25,9 @@ public enum FieldRules {
     {
         guard length.contains(value.count) else {
             throw .validation(ValidationFailure(field: field, rule: lengthRule(length)))
+        }
+        if VisibleText.containsControl(value) {
+            throw .validation(ValidationFailure(field: field, rule: noControlCharactersRule))
         }
         if length.lowerBound > 0, value.allSatisfy(\.isWhitespace) {
             throw .validation(ValidationFailure(field: field, rule: "not blank"))

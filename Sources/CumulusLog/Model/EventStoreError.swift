@@ -55,7 +55,7 @@ public enum EventStoreError: Error, Hashable, Sendable, CustomStringConvertible 
         case .emptyAppend(let stream):
             return "the append to stream '\(stream)' has no events"
         case .invalidStreamName(let name, let reason):
-            return "invalid stream name '\(name)': \(reason)"
+            return "invalid stream name '\(VisibleText.escaped(name))': \(reason)"
         case .invalidField(let field, let reason):
             return "invalid \(field): \(reason)"
         case .notACumulusLog(let path, let reason):

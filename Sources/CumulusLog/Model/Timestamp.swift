@@ -75,11 +75,24 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         return text + "Z"
     }
 
-    /// Parses ISO 8601 with a date, a time, an optional fraction (up to 9 digits, kept to the
-    /// microsecond) and a zone `Z` or `±HH:MM`; for example `2026-11-20T08:15:00Z`.
+    /// Parses ISO 8601 with a date, `T`, a time, an optional fraction (up to 6 digits: microseconds) and a
+    /// zone `Z` or `±HH:MM`; for example `2026-11-20T08:15:00Z`. `nil` for anything else (see
+    /// ``parse(iso8601:)`` for the reason).
     public init?(iso8601 text: String) {
+        guard let parsed = try? Self.parse(iso8601: text) else { return nil }
+        self = parsed
+    }
+
+    /// Parses ISO 8601 like ``init(iso8601:)``, saying exactly what is wrong when it fails.
+    ///
+    /// Refused: a year before 0001, a space (or anything but `T`) between date and time, second 60 (no leap
+    /// seconds: they would roll into the next minute), more than 6 fraction digits (they would be dropped).
+    /// - Throws: ``TimestampFormatError`` naming the part that is wrong.
+    public static func parse(iso8601 text: String) throws(TimestampFormatError) -> Timestamp {
         let bytes = Array(text.utf8)
         var index = 0
+        let example = "an ISO 8601 time such as 2026-11-20T08:00:00Z"
+        func fail(_ reason: String) -> TimestampFormatError { TimestampFormatError(reason: reason) }
         func number(_ digits: Int) -> Int64? {
             guard index + digits <= bytes.count else { return nil }
             var value: Int64 = 0
@@ -96,26 +109,41 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             index += 1
             return true
         }
-        guard let year = number(4), expect(0x2D), let month = number(2), expect(0x2D), let day = number(2),
-            index < bytes.count, bytes[index] == 0x54 || bytes[index] == 0x74 || bytes[index] == 0x20
-        else { return nil }
+        guard let year = number(4), expect(0x2D), let month = number(2), expect(0x2D), let day = number(2) else {
+            throw fail("not \(example): the date must be YYYY-MM-DD")
+        }
+        guard year >= 1 else { throw fail("year 0000 does not exist: the year must be 0001 or later") }
+        guard (1...12).contains(month) else { throw fail("month \(pad(month, 2)) does not exist (01–12)") }
+        guard day >= 1, day <= Self.daysIn(month: month, year: year) else {
+            throw fail("day \(pad(day, 2)) does not exist in \(pad(year, 4))-\(pad(month, 2))")
+        }
+        guard index < bytes.count else { throw fail("not \(example): the time is missing") }
+        guard bytes[index] == 0x54 || bytes[index] == 0x74 else {
+            throw fail(
+                bytes[index] == 0x20
+                    ? "date and time must be separated by `T`, not a space"
+                    : "not \(example): date and time must be separated by `T`")
+        }
         index += 1
         guard let hour = number(2), expect(0x3A), let minute = number(2), expect(0x3A), let second = number(2)
-        else { return nil }
-        guard (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year), hour < 24,
-            minute < 60, second < 61
-        else { return nil }
+        else { throw fail("not \(example): the time must be hh:mm:ss") }
+        guard hour < 24 else { throw fail("hour \(pad(hour, 2)) does not exist (00–23)") }
+        guard minute < 60 else { throw fail("minute \(pad(minute, 2)) does not exist (00–59)") }
+        guard second < 60 else { throw fail("second \(pad(second, 2)) does not exist (00–59; no leap seconds)") }
         var micros: Int64 = 0
         if index < bytes.count && (bytes[index] == 0x2E || bytes[index] == 0x2C) {
             index += 1
             var digits = 0
             while index < bytes.count, bytes[index] >= 0x30, bytes[index] <= 0x39 {
-                if digits < 6 { micros = micros * 10 + Int64(bytes[index] - 0x30) }
+                micros = micros * 10 + Int64(bytes[index] - 0x30)
                 digits += 1
                 index += 1
+                guard digits <= 6 else {
+                    throw fail("at most 6 fraction digits (microseconds) are allowed, not \(digits) or more")
+                }
             }
-            guard digits > 0 && digits <= 9 else { return nil }
-            if digits < 6 { for _ in digits..<6 { micros *= 10 } }
+            guard digits > 0 else { throw fail("not \(example): a fraction needs at least one digit") }
+            for _ in digits..<6 { micros *= 10 }
         }
         var offsetSeconds: Int64 = 0
         if expect(0x5A) || expect(0x7A) {
@@ -125,15 +153,15 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             index += 1
             guard let offsetHours = number(2), expect(0x3A), let offsetMinutes = number(2), offsetHours < 24,
                 offsetMinutes < 60
-            else { return nil }
+            else { throw fail("not \(example): the zone offset must be ±hh:mm") }
             offsetSeconds = sign * (offsetHours * 3600 + offsetMinutes * 60)
         } else {
-            return nil
+            throw fail("not \(example): the zone (`Z` or ±hh:mm) is missing")
         }
-        guard index == bytes.count else { return nil }
+        guard index == bytes.count else { throw fail("not \(example): text follows the zone") }
         let days = Self.days(fromCivil: year, month: month, day: day)
         let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-        self.microsecondsSinceEpoch = seconds * 1_000_000 + micros
+        return Timestamp(microsecondsSinceEpoch: seconds * 1_000_000 + micros)
     }
 
     private static func pad(_ value: Int64, _ width: Int) -> String {
@@ -170,4 +198,16 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
         let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
         return (yearOfEra + era * 400 + (month <= 2 ? 1 : 0), month, day)
     }
+}
+
+/// Why a text is not an ISO 8601 time Cumulus accepts.
+public struct TimestampFormatError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// What is wrong, e.g. `second 60 does not exist (00–59; no leap seconds)`.
+    public let reason: String
+
+    /// Wraps a reason.
+    public init(reason: String) { self.reason = reason }
+
+    /// The reason.
+    public var description: String { reason }
 }

@@ -65,11 +65,16 @@ public enum EnvelopeJSON {
     /// - Throws: ``LineError`` naming the line and the field.
     public static func append(fromLine text: String, lineNumber: Int) throws(LineError) -> StreamAppend {
         func fail(_ reason: String) -> LineError { LineError(line: lineNumber, reason: reason) }
+        if let offset = JSONLines.offsetNestingDeeper(in: text) {
+            throw fail("nested too deep (limit \(JSONLines.nestingLimit)) at byte offset \(offset)")
+        }
         guard let data = text.data(using: .utf8),
-            let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
-            let object = parsed as? [String: Any]
+            let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         else { throw fail("not a JSON object") }
-        guard let streamText = object["stream"] as? String else { throw fail("missing field 'stream' (a string)") }
+        guard let object = parsed as? [String: Any] else {
+            throw fail("a line must be a JSON object, not \(jsonTypeName(parsed))")
+        }
+        let streamText = try string(object["stream"], "stream", fail)
         let stream: StreamName
         do { stream = try StreamName(streamText) } catch { throw fail(error.description) }
         let expected = try expectedVersion(object["expectedVersion"], fail)
@@ -107,10 +112,9 @@ public enum EnvelopeJSON {
         context: String,
         _ fail: (String) -> LineError
     ) throws(LineError) -> ProposedEvent {
-        guard let type = object["type"] as? String, !type.isEmpty else {
-            throw fail("missing field '\(context)type' (a non-empty string)")
-        }
-        guard let actor = object["actor"] as? String else { throw fail("missing field '\(context)actor' (a string)") }
+        let type = try string(object["type"], "\(context)type", fail)
+        guard !type.isEmpty else { throw fail("field '\(context)type' must not be empty") }
+        let actor = try string(object["actor"], "\(context)actor", fail)
         var id = EventID.generate()
         if let value = object["id"] {
             guard let text = value as? String, let parsed = EventID(text) else {
@@ -127,10 +131,12 @@ public enum EnvelopeJSON {
         }
         var occurredAt = Timestamp.now
         if let value = object["occurredAt"] {
-            guard let text = value as? String, let parsed = Timestamp(iso8601: text) else {
+            guard let text = value as? String else {
                 throw fail("'\(context)occurredAt' must be an ISO 8601 time such as 2026-11-20T08:00:00Z")
             }
-            occurredAt = parsed
+            do { occurredAt = try Timestamp.parse(iso8601: text) } catch {
+                throw fail("'\(context)occurredAt': \(error.reason)")
+            }
         }
         let correlation = try uuid(object["correlationId"], "\(context)correlationId", fail)
         let causation = try uuid(object["causationId"], "\(context)causationId", fail)
@@ -164,6 +170,31 @@ public enum EnvelopeJSON {
         )
         do { try RecordCodec.validate(event) } catch { throw fail(error.description) }
         return event
+    }
+
+    /// A required string field: missing, or of another JSON type, each with its own message.
+    private static func string(
+        _ value: Any?, _ field: String, _ fail: (String) -> LineError
+    ) throws(LineError)
+        -> String
+    {
+        guard let value, !(value is NSNull) else { throw fail("missing field '\(field)' (a string)") }
+        guard let text = value as? String else {
+            throw fail("field '\(field)' must be a string, not \(jsonTypeName(value))")
+        }
+        return text
+    }
+
+    /// The JSON type of a value Foundation parsed, for messages.
+    static func jsonTypeName(_ value: Any) -> String {
+        switch value {
+        case is NSNull: return "null"
+        case is String: return "a string"
+        case let number as NSNumber: return String(cString: number.objCType) == "c" ? "a boolean" : "a number"
+        case is [Any]: return "an array"
+        case is [String: Any]: return "an object"
+        default: return "another JSON value"
+        }
     }
 
     /// A JSON number without a fraction, as an integer; nil for booleans (which Foundation also

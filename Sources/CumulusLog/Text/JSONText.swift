@@ -7,8 +7,20 @@ package struct JSONText {
     package init() { text.reserveCapacity(512) }
 
     package mutating func beginObject() {
+        if needsComma { text += "," }
         text += "{"
         needsComma = false
+    }
+
+    /// Opens an array (after ``key(_:)``); elements are objects written with ``beginObject()``.
+    package mutating func beginArray() {
+        text += "["
+        needsComma = false
+    }
+
+    package mutating func endArray() {
+        text += "]"
+        needsComma = true
     }
 
     package mutating func endObject() {
@@ -71,7 +83,7 @@ package struct JSONText {
             case "\r": escape = "\\r"
             case "\t": escape = "\\t"
             default:
-                if scalar.value < 0x20 {
+                if VisibleText.isControl(scalar) {
                     let hex = String(scalar.value, radix: 16)
                     escape = "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
                 } else {
