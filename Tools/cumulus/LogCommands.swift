@@ -47,11 +47,16 @@ struct AppendCommand: AsyncParsableCommand {
             let text = try readInput(file)
             var appends: [(line: Int, append: StreamAppend)] = []
             var malformed: [EnvelopeJSON.LineError] = []
+            var occurrences = LineDerivedID.Occurrences()
+            var defaultedTimes: [Int: [Int]] = [:]
             for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty { continue }
                 do throws(EnvelopeJSON.LineError) {
-                    appends.append((index + 1, try EnvelopeJSON.append(fromLine: trimmed, lineNumber: index + 1)))
+                    let parsed = try EnvelopeJSON.parse(
+                        line: trimmed, lineNumber: index + 1, occurrence: occurrences.next(trimmed))
+                    if !parsed.defaultedTimes.isEmpty { defaultedTimes[appends.count] = parsed.defaultedTimes }
+                    appends.append((index + 1, parsed.append))
                 } catch {
                     malformed.append(error)
                 }
@@ -63,6 +68,7 @@ struct AppendCommand: AsyncParsableCommand {
             }
             let store = try data.open()
             defer { store.close() }
+            try await AppendRetry.adoptStoredTimes(&appends, defaultedTimes, store: store)
             if atomic {
                 do throws(EventStoreError) {
                     let results = try await store.append(atomically: appends.map(\.append))
@@ -82,7 +88,15 @@ struct AppendCommand: AsyncParsableCommand {
             var index = 0
             while index < appends.count {
                 let chunk = Array(appends[index..<min(index + 1000, appends.count)])
-                let results = try await store.append(independently: chunk.map(\.append))
+                let results: [Result<AppendResult, EventStoreError>]
+                do {
+                    results = try await store.append(independently: chunk.map(\.append))
+                } catch {
+                    AppendRetry.printCommitted(
+                        accepted: accepted, refused: refused, events: events, last: last,
+                        throughLine: index > 0 ? appends[index - 1].line : nil, failedFrom: chunk.first?.line)
+                    throw error
+                }
                 for (item, result) in zip(chunk, results) {
                     switch result {
                     case .success(let appended):
@@ -154,7 +168,9 @@ struct ReadCommand: AsyncParsableCommand {
                 do throws(EventStoreError) { name = try StreamName(stream) } catch {
                     throw CommandFailure(error.description)
                 }
-                for event in try await store.read(stream: name, from: StreamVersion(fromVersion), maximumCount: limit) {
+                for event in try await store.readChecked(
+                    stream: name, from: StreamVersion(fromVersion), maximumCount: limit)
+                {
                     output.line(rendering.line(for: event))
                 }
             } else {
@@ -162,7 +178,7 @@ struct ReadCommand: AsyncParsableCommand {
                 var remaining = limit
                 while remaining > 0 {
                     let before = position
-                    position = try store.scan(after: position, maximumCount: min(remaining, 16_384)) { event in
+                    position = try store.scanChecked(after: position, maximumCount: min(remaining, 16_384)) { event in
                         output.line(rendering.line(for: event))
                     }
                     if position == before { break }
@@ -223,15 +239,18 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataDirectoryOptions
 
+    @Flag(help: .hidden)
+    var walk = false
+
     func run() async throws {
         try await reporting {
+            // The walk runs in a child process, so that damage that crashes the storage engine is still named.
+            guard walk else { return try await VerifyWalk.runInChild(directory: data.path) }
             let store = try data.open()
             defer { store.close() }
             let total = try await store.lastPosition().rawValue
-            let progress = ProgressLine("verifying", total: total)
-            let box = ProgressBox(progress)
-            let report = try await store.verify { done in box.update(done) }
-            progress.finish(report.eventCount)
+            VerifyWalk.reportTotal(total)
+            let report = try await store.verify { done in VerifyWalk.reportProgress(done) }
             print(
                 "log is sound: \(report.eventCount) events in \(report.streamCount) streams, "
                     + "\(report.checkpointCount) checkpoints, last position \(report.lastPosition)")
