@@ -99,6 +99,26 @@ struct DamageTests {
         return leaves.sorted { $0.first < $1.first }
     }
 
+    /// The branch page of the `events` database whose children are most of its leaves (its root here).
+    static func eventBranch(_ data: Data) -> Int? {
+        let bytes = [UInt8](data)
+        func u16(_ offset: Int) -> Int { Int(bytes[offset]) | Int(bytes[offset + 1]) << 8 }
+        let leaves = Set(eventLeaves(data).map(\.page))
+        var best: (page: Int, children: Int)?
+        for page in 2..<(bytes.count / pageSize) {
+            let base = page * pageSize
+            guard u16(base + 10) & 0x01 != 0, u16(base + 12) > 16, u16(base + 12) < pageSize else { continue }
+            var children = 0
+            for index in 0..<(u16(base + 12) - 16) / 2 {
+                let node = base + u16(base + 16 + 2 * index)
+                guard node + 8 <= base + pageSize else { continue }
+                if leaves.contains(u16(node) | u16(node + 2) << 16) { children += 1 }
+            }
+            if children > (best?.children ?? 0) { best = (page, children) }
+        }
+        return best?.page
+    }
+
     static func zeroing(page: Int, of data: Data) -> Data {
         var damaged = data
         damaged.replaceSubrange(page * pageSize..<(page + 1) * pageSize, with: Data(count: pageSize))
@@ -184,6 +204,64 @@ struct DamageTests {
             }
         }
         #expect(failures > 0, "no flip was noticed by any command")
+    }
+
+    @Test("flips in page headers and node pointers (LMDB faulted or asserted on these): exit 1, never a signal")
+    func structuralFlips() async throws {
+        let world = try await Self.world.value
+        let leaves = Self.eventLeaves(world.data)
+        let branch = try #require(Self.eventBranch(world.data))
+        let walks = Self.invocations(world).filter { $0.name == "verify" || $0.name == "read" }
+        var named = 0
+        for page in [leaves[leaves.count / 2].page, leaves[leaves.count - 1].page, branch] {
+            for offset in [12, 13, 16, 17, 18, 20, 21, 22, 23] {
+                for bit in [0, 3] {
+                    var damaged = world.data
+                    damaged[page * Self.pageSize + offset] ^= UInt8(1) << UInt8(bit)
+                    for invocation in walks {
+                        let result = try await Self.run(invocation, on: damaged)
+                        #expect(
+                            result.status == 0 || result.status == 1,
+                            "page \(page) byte \(offset) bit \(bit), \(invocation.name): status \(result.status)")
+                        if result.status == 1 {
+                            #expect(result.error.hasPrefix("cumulus: "), "\(result.error)")
+                            if result.error.contains("storage engine") { named += 1 }
+                        }
+                    }
+                }
+            }
+        }
+        #expect(named > 0, "no flip reached the storage engine's own checks")
+    }
+
+    @Test("read refuses an altered record instead of printing it")
+    func readChecksLinksAndBackLinks() async throws {
+        let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-altered")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        #expect(try await ChildProcess.run("cumulus", ["init", "--data-dir", directory]).status == 0)
+        let lines = (1...40).map {
+            "{\"stream\":\"s-\($0 % 3)\",\"type\":\"T\",\"actor\":\"a\",\"payloadText\":\"MARK\($0)\"}"
+        }
+        let appended = try await ChildProcess.run(
+            "cumulus", ["append", "--data-dir", directory], input: Data(lines.joined(separator: "\n").utf8))
+        #expect(appended.status == 0)
+        let file = URL(fileURLWithPath: directory + "/data.mdb")
+        var data = try Data(contentsOf: file)
+        // Alter the payload of the event at position 20 ("MARK20" → "MARK21"): it still decodes.
+        let marker = try #require(data.range(of: Data("MARK20".utf8)))
+        data[marker.upperBound - 1] = UInt8(ascii: "1")
+        try data.write(to: file)
+        let read = try await ChildProcess.run("cumulus", ["read", "--data-dir", directory])
+        #expect(read.status == 1)
+        #expect(read.error.contains("damaged at position 20: the hash chain breaks"), "\(read.error)")
+        // The events before the altered one are printed; it and those after are not.
+        #expect(
+            read.output.split(separator: "\n").count == 19 && !read.output.contains("MARK20\"")
+                && !read.output.contains("MARK21\""))
+        let stream = try await ChildProcess.run("cumulus", ["read", "--data-dir", directory, "--stream", "s-2"])
+        #expect(stream.status == 1 && stream.error.contains("position 20"), "\(stream.error)")
+        let after = try await ChildProcess.run("cumulus", ["read", "--data-dir", directory, "--after", "20"])
+        #expect(after.status == 0 && after.output.split(separator: "\n").count == 20, "\(after.error)")
     }
 
     @Test("a fault during verify's walk prints the position and page reached and exits 1")

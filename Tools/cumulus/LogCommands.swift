@@ -162,6 +162,8 @@ struct ReadCommand: AsyncParsableCommand {
             let store = try data.open()
             defer { store.close() }
             var output = OutputBuffer()
+            // Also when a damaged event stops the read: what was read before it is printed.
+            defer { output.flush() }
             let rendering = EventRendering(includeSecrets: includeSecrets)
             if let stream {
                 let name: StreamName
@@ -185,7 +187,6 @@ struct ReadCommand: AsyncParsableCommand {
                     remaining -= Int(position.rawValue - before.rawValue)
                 }
             }
-            output.flush()
         }
     }
 }
