@@ -188,8 +188,17 @@ struct DamageTests {
         let world = try await Self.world.value
         var generator = SplitMix64(seed: 0xF11D)
         var failures = 0
-        for _ in 0..<10 {
-            let offset = 2 * Self.pageSize + Int(generator.next() % UInt64(world.data.count - 2 * Self.pageSize))
+        let leaves = Self.eventLeaves(world.data)
+        for round in 0..<10 {
+            // Half anywhere in the file, half inside the nodes (the records) of an events leaf page.
+            let offset: Int
+            if round % 2 == 0 {
+                offset = 2 * Self.pageSize + Int(generator.next() % UInt64(world.data.count - 2 * Self.pageSize))
+            } else {
+                let page = leaves[Int(generator.next() % UInt64(leaves.count))].page * Self.pageSize
+                let upper = Int(world.data[page + 14]) | Int(world.data[page + 15]) << 8
+                offset = page + upper + Int(generator.next() % UInt64(Self.pageSize - upper))
+            }
             var damaged = world.data
             damaged[offset] ^= UInt8(1) << UInt8(offset % 8)
             for invocation in Self.invocations(world) {
