@@ -92,23 +92,26 @@ public actor CommandHandler {
         }
     }
 
-    /// A request whose event id the log holds already. The permission check comes first (a repeated id never lets
-    /// an actor skip it); then the content: a true repeat — same actor, same `occurredAt`, and (when the command
+    /// A request whose event id the log holds already. The permission check comes first for any other actor or
+    /// instant (a repeated id never lets an actor skip it); then the content: a true repeat — same actor, same `occurredAt`, and (when the command
     /// can still be decided) the same first event — is ``CommandOutcome/alreadyStored(_:)``; anything else reuses
     /// the id for another command and is refused as an id conflict, naming the id and where it is stored.
     static func repeatOutcome(
         of request: CommandRequest, original: RecordedEvent, model: WriteModel
     ) -> Result<CommandOutcome, CommandError> {
+        // The stored event shows that this actor was allowed at the time; a repeat by the same actor at the same
+        // instant is not refused because the world has moved on since (a retry after the user was removed).
+        let sameEnvelope =
+            original.actor == request.actor.description
+            && original.occurredAt.microsecondsSinceEpoch == request.occurredAt
         var first: DomainEvent?
         do throws(DomainError) {
             first = try request.decide(in: model.context(for: request.command)).events.first
         } catch {
-            if case .permissionDenied = error { return .failure(.refused(error)) }
+            if case .permissionDenied = error, !sameEnvelope { return .failure(.refused(error)) }
             // Refused for another reason (e.g. the entity it created exists now): compare the envelope only.
         }
-        var same =
-            original.actor == request.actor.description
-            && original.occurredAt.microsecondsSinceEpoch == request.occurredAt
+        var same = sameEnvelope
         if same, let first {
             same =
                 first.typeName == original.type && first.schemaVersion == original.schemaVersion

@@ -45,10 +45,13 @@ final class Environment: @unchecked Sendable {
             }
             guard create else { throw .logNotFound(path: path) }
         }
+        // Before LMDB maps the file: an empty, truncated or half-damaged file is named here, not faulted on.
+        if dataExists { try DataFileCheck.check(directory: path) }
 
         var environment: OpaquePointer?
         try LMDBCall.check(mdb_env_create(&environment), "mdb_env_create")
         guard let environment else { throw .storage(operation: "mdb_env_create", code: -1, message: "no handle") }
+        mdb_env_set_assert(environment, StorageFaults.assertion)
         self.pointer = environment
         self.mapSizeState = Mutex(options.initialMapSize)
         var flags = MDB_NOTLS
@@ -75,6 +78,7 @@ final class Environment: @unchecked Sendable {
             mdb_env_info(environment, &environmentInfo)
             mapSizeState.withLock { $0 = UInt64(environmentInfo.me_mapsize) }
             try openDatabases(create: create)
+            try checkChainHead()
         } catch {
             // Every stored property is set by now, so deinit runs and closes the environment.
             throw error
@@ -209,6 +213,7 @@ final class Environment: @unchecked Sendable {
     /// Another process grew the map: adopt its size (LMDB reads it from the file when given 0).
     private func adoptMapSize() throws(EventStoreError) {
         try gate.withExclusive { () throws(EventStoreError) in
+            try DataFileCheck.check(directory: path)
             try LMDBCall.check(mdb_env_set_mapsize(pointer, 0), "mdb_env_set_mapsize(adopt)")
             var info = MDB_envinfo()
             mdb_env_info(pointer, &info)
@@ -221,6 +226,7 @@ final class Environment: @unchecked Sendable {
         try gate.withExclusive { () throws(EventStoreError) in
             var info = MDB_envinfo()
             mdb_env_info(pointer, &info)
+            try DataFileCheck.check(directory: path)
             let current = UInt64(info.me_mapsize)
             let step = min(max(current, 1 << 20), 8 << 30)
             let next = current + step

@@ -12,6 +12,14 @@ enum LMDBCall {
 
     static func failure(_ code: Int32, _ operation: String) -> EventStoreError {
         let message = mdb_strerror(code).map { String(cString: $0) } ?? "unknown error"
+        if code == MDB_CORRUPTED || code == MDB_PAGE_NOTFOUND {
+            // Damage LMDB noticed itself: say so, as the other integrity checks do.
+            return .integrityViolation(
+                position: nil,
+                reason: "the storage engine found a damaged page during \(operation) (\(message)); nothing was "
+                    + "written. Restore data.mdb from a backup"
+            )
+        }
         return .storage(operation: operation, code: code, message: message)
     }
 

@@ -15,12 +15,16 @@ extension LMDBEventStore {
     ///
     /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` naming the first damaged position.
     public func verify(progress: (@Sendable (UInt64) -> Void)?) async throws(EventStoreError) -> VerificationReport {
-        try environment.read { (txn) throws(EventStoreError) -> VerificationReport in
+        let layout = environment.mapLayout
+        StorageFaults.walk(mapBase: layout.base, pageSize: layout.pageSize)
+        defer { StorageFaults.walkEnded() }
+        return try environment.read { (txn) throws(EventStoreError) -> VerificationReport in
             var link = ChainLink.genesis
             var expectedPosition: UInt64 = 1
             var heads: [StreamName: StreamHead] = [:]
             try txn.forEachRecord(after: 0) { (position, raw) throws(EventStoreError) -> Bool in
                 let here = GlobalPosition(position)
+                StorageFaults.walking(position: position, record: raw)
                 guard position == expectedPosition else {
                     throw .integrityViolation(
                         position: GlobalPosition(expectedPosition),

@@ -200,6 +200,11 @@ struct Transaction: ~Copyable {
                 throw .integrityViolation(position: nil, reason: "an event key has \(key.mv_size) bytes, not 8")
             }
             let current = UInt64(bigEndian: keyBytes.loadUnaligned(as: UInt64.self))
+            // A failed step invalidates the transaction: report it here, where the position is known, rather
+            // than as the next lookup's MDB_BAD_TXN.
+            if nextCode != MDB_SUCCESS && nextCode != MDB_NOTFOUND {
+                throw LMDBCall.failure(nextCode, "mdb_cursor_get(events, after position \(current))")
+            }
             guard try body(current, UnsafeRawBufferPointer(data)) else { return }
             key = nextKey
             data = nextData

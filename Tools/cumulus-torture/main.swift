@@ -5,6 +5,7 @@
 //   cumulus-torture hold-reader DIR          open a read transaction, print "holding", and sleep inside it
 //   cumulus-torture open-report DIR          open the log and print how many stale reader slots it cleared
 //   cumulus-torture grow DIR N               append N events of 4 KiB each (grows a small map)
+//   cumulus-torture fault-in-verify DIR [bus] raise SIGSEGV (or SIGBUS) at the end of verify's walk
 //
 // It is a test tool, not part of the product; the tests run it as a child process and kill it.
 import CumulusLMDB
@@ -95,6 +96,14 @@ do {
         }
         store.close()
         say("done")
+    case "fault-in-verify":
+        // A fault at the end of verify's walk, as damage that crashes the storage engine would raise: the
+        // handler must name the position and page reached and exit 1 instead of dying of the signal.
+        let store = try LMDBEventStore.open(directory: directory)
+        StorageFaults.exitOnDamage(status: 1)
+        let signal = arguments.count >= 4 && arguments[3] == "bus" ? SIGBUS : SIGSEGV
+        _ = try await store.verify { _ in raise(signal) }
+        say("no fault")
     default:
         exit(2)
     }

@@ -15,7 +15,7 @@ struct CumulusCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, InitCommand.self, ImportCommand.self, AppendCommand.self, ReadCommand.self,
             TailCommand.self, VerifyCommand.self, StatsCommand.self, RebuildCommand.self, StateCommand.self,
-            AuditCommand.self, ReportCommand.self,
+            AuditCommand.self, ReportCommand.self, RepairCommand.self,
         ]
     )
 }
@@ -30,6 +30,7 @@ struct DataDirectoryOptions: ParsableArguments {
     }
 
     func open(create: Bool = false, durability: LMDBEventStore.Durability = .full) throws -> LMDBEventStore {
+        DamageHandling.install()
         do {
             return try LMDBEventStore.open(directory: path, options: .init(create: create, durability: durability))
         } catch {

@@ -34,7 +34,7 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let bytes = try readInput(file)
-            let store = try data.open(create: true)
+            let store = try data.open()
             defer { store.close() }
             let handler = CommandHandler(store: store)
             let parsed = CommandImport.parse(bytes: bytes)
@@ -63,9 +63,12 @@ struct ImportCommand: AsyncParsableCommand {
                     do throws(CommandError) {
                         results = try await handler.handle(batch: requests)
                     } catch {
+                        progress.finish(UInt64(index))
+                        summary.printCommitted(failedFrom: chunk.first?.line)
                         throw CommandFailure(error.description)
                     }
                     for (line, result) in zip(lines, results) { summary.record(line: line, result) }
+                    summary.committedThroughLine = chunk.last?.line
                     index += chunk.count
                     progress.update(UInt64(index))
                 }
@@ -127,6 +130,10 @@ struct ImportSummary {
     var unchanged = 0
     var events = 0
     var nothingAppended = false
+    /// The last line of the last batch that was committed (every line up to it is decided and stored).
+    var committedThroughLine: Int?
+    /// The highest position appended so far.
+    var lastPosition = GlobalPosition.start
 
     init(maximumReported: Int) { self.maximumReported = maximumReported }
 
@@ -156,8 +163,26 @@ struct ImportSummary {
         case .success(let outcome):
             accepted += 1
             events += outcome.eventCount
+            if case .appended(let results) = outcome {
+                for result in results { lastPosition = max(lastPosition, result.lastPosition) }
+            }
         case .failure(let error):
             refuse(line: line, reason: error.description)
+        }
+    }
+
+    /// After a storage failure: what was committed before it, and how to go on.
+    func printCommitted(failedFrom: Int?) {
+        Swift.print(
+            "accepted: \(accepted) (unchanged: \(unchanged)), refused: \(refused), duplicates: \(duplicates), "
+                + "events appended: \(events), last position: \(lastPosition)")
+        if let committedThroughLine {
+            Swift.print(
+                "committed: every line up to line \(committedThroughLine) (last position \(lastPosition)); not "
+                    + "stored: line \(failedFrom.map(String.init) ?? "?") onward. Fix the cause and import the same "
+                    + "input again: lines stored already are recognised by their event ids and skipped")
+        } else {
+            Swift.print("committed: nothing; import the same input again once the cause is fixed")
         }
     }
 

@@ -47,6 +47,8 @@ struct AppendCommand: AsyncParsableCommand {
         try await reporting {
             var appends: [(line: Int, append: StreamAppend)] = []
             var malformed: [String] = []
+            var occurrences = LineDerivedID.Occurrences()
+            var defaultedTimes: [Int: [Int]] = [:]
             for line in JSONLines.split(try readInput(file)) {
                 let text: String
                 switch line.text {
@@ -58,11 +60,13 @@ struct AppendCommand: AsyncParsableCommand {
                 let trimmed = text.trimmingCharacters(in: .whitespaces)
                 if trimmed.isEmpty { continue }
                 do throws(EnvelopeJSON.LineError) {
-                    let append = try EnvelopeJSON.append(fromLine: trimmed, lineNumber: line.number)
-                    if let refusal = Self.domainRefusal(append) {
+                    let parsed = try EnvelopeJSON.parse(
+                        line: trimmed, lineNumber: line.number, occurrence: occurrences.next(trimmed))
+                    if let refusal = Self.domainRefusal(parsed.append) {
                         malformed.append("line \(line.number): \(refusal)")
                     } else {
-                        appends.append((line.number, append))
+                        if !parsed.defaultedTimes.isEmpty { defaultedTimes[appends.count] = parsed.defaultedTimes }
+                        appends.append((line.number, parsed.append))
                     }
                 } catch {
                     malformed.append(error.description)
@@ -75,6 +79,7 @@ struct AppendCommand: AsyncParsableCommand {
             }
             let store = try data.open()
             defer { store.close() }
+            try await AppendRetry.adoptStoredTimes(&appends, defaultedTimes, store: store)
             if atomic {
                 do throws(EventStoreError) {
                     let results = try await store.append(atomically: appends.map(\.append))
@@ -94,7 +99,15 @@ struct AppendCommand: AsyncParsableCommand {
             var index = 0
             while index < appends.count {
                 let chunk = Array(appends[index..<min(index + 1000, appends.count)])
-                let results = try await store.append(independently: chunk.map(\.append))
+                let results: [Result<AppendResult, EventStoreError>]
+                do {
+                    results = try await store.append(independently: chunk.map(\.append))
+                } catch {
+                    AppendRetry.printCommitted(
+                        accepted: accepted, refused: refused, events: events, last: last,
+                        throughLine: index > 0 ? appends[index - 1].line : nil, failedFrom: chunk.first?.line)
+                    throw error
+                }
                 for (item, result) in zip(chunk, results) {
                     switch result {
                     case .success(let appended):
@@ -176,13 +189,17 @@ struct ReadCommand: AsyncParsableCommand {
             let store = try data.open()
             defer { store.close() }
             var output = OutputBuffer()
+            // Also when a damaged event stops the read: what was read before it is printed.
+            defer { output.flush() }
             let rendering = EventRendering(includeSecrets: includeSecrets, includePersonalData: includePersonalData)
             if let stream {
                 let name: StreamName
                 do throws(EventStoreError) { name = try StreamName(stream) } catch {
                     throw CommandFailure(error.description)
                 }
-                for event in try await store.read(stream: name, from: StreamVersion(fromVersion), maximumCount: limit) {
+                for event in try await store.readChecked(
+                    stream: name, from: StreamVersion(fromVersion), maximumCount: limit)
+                {
                     output.line(rendering.line(for: event))
                 }
             } else {
@@ -190,14 +207,13 @@ struct ReadCommand: AsyncParsableCommand {
                 var remaining = limit
                 while remaining > 0 {
                     let before = position
-                    position = try store.scan(after: position, maximumCount: min(remaining, 16_384)) { event in
+                    position = try store.scanChecked(after: position, maximumCount: min(remaining, 16_384)) { event in
                         output.line(rendering.line(for: event))
                     }
                     if position == before { break }
                     remaining -= Int(position.rawValue - before.rawValue)
                 }
             }
-            output.flush()
         }
     }
 }
@@ -256,15 +272,18 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataDirectoryOptions
 
+    @Flag(help: .hidden)
+    var walk = false
+
     func run() async throws {
         try await reporting {
+            // The walk runs in a child process, so that damage that crashes the storage engine is still named.
+            guard walk else { return try await VerifyWalk.runInChild(directory: data.path) }
             let store = try data.open()
             defer { store.close() }
             let total = try await store.lastPosition().rawValue
-            let progress = ProgressLine("verifying", total: total)
-            let box = ProgressBox(progress)
-            let report = try await store.verify { done in box.update(done) }
-            progress.finish(report.eventCount)
+            VerifyWalk.reportTotal(total)
+            let report = try await store.verify { done in VerifyWalk.reportProgress(done) }
             print(
                 "log is sound: \(report.eventCount) events in \(report.streamCount) streams, "
                     + "\(report.checkpointCount) checkpoints, last position \(report.lastPosition)")

@@ -5,8 +5,8 @@ import Foundation
 ///
 /// One command per line:
 /// `{"command":"createTenant","actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z","eventId":"…", …fields}`.
-/// A malformed line is refused with its line number and reason, never a crash. Parsing is pure except
-/// that ids the line leaves out (new entities, widget keys) are generated.
+/// A malformed line is refused with its line number and reason, never a crash. The ids a line leaves out
+/// (its event id, new entities) are derived from the line; only widget keys left out are generated.
 public enum CommandImport {
     /// Parses a whole file; blank lines are skipped, every other line gives a request or a refusal.
     public static func parse(lines text: String) -> [(line: Int, result: Result<CommandRequest, ImportLineRefusal>)] {
@@ -17,6 +17,7 @@ public enum CommandImport {
     /// not UTF-8 is refused with its offset (never decoded with U+FFFD, which would turn distinct names into one).
     public static func parse(bytes: [UInt8]) -> [(line: Int, result: Result<CommandRequest, ImportLineRefusal>)] {
         var results: [(line: Int, result: Result<CommandRequest, ImportLineRefusal>)] = []
+        var occurrences = LineDerivedID.Occurrences()
         for line in JSONLines.split(bytes) {
             switch line.text {
             case .failure(let invalid):
@@ -32,7 +33,9 @@ public enum CommandImport {
                 let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
                 guard !trimmed.isEmpty else { continue }
                 do throws(ImportLineRefusal) {
-                    results.append((line.number, .success(try parse(line: trimmed, number: line.number))))
+                    let occurrence = occurrences.next(trimmed)
+                    results.append(
+                        (line.number, .success(try parse(line: trimmed, number: line.number, occurrence: occurrence))))
                 } catch {
                     results.append((line.number, .failure(error)))
                 }
@@ -42,9 +45,19 @@ public enum CommandImport {
     }
 
     /// Parses one line.
+    ///
+    /// The ids a line leaves out — its `eventId`, and the ids of the entities it creates (tenant, root OU,
+    /// OU, service, user) — are derived from the line (``LineDerivedID``, labelled with the field name;
+    /// `occurrence` says which copy of this exact line in the input it is), so importing the same input again
+    /// stores nothing twice. A widget key left out stays random: it is a credential, and a value derived from
+    /// the line could be guessed (a retry is still recognised by the derived event id).
     /// - Throws: ``ImportLineRefusal`` naming the line and the problem (malformed JSON, unknown command,
     ///   missing field, field of the wrong type or value).
-    public static func parse(line: String, number: Int) throws(ImportLineRefusal) -> CommandRequest {
+    public static func parse(
+        line: String, number: Int, occurrence: Int = 1
+    ) throws(ImportLineRefusal)
+        -> CommandRequest
+    {
         let refusal = { (reason: String) in ImportLineRefusal(line: number, reason: reason) }
         if let offset = JSONLines.offsetNestingDeeper(in: line) {
             throw refusal("nested too deep (limit \(JSONLines.nestingLimit)) at byte offset \(offset)")
@@ -70,8 +83,13 @@ public enum CommandImport {
         do { occurredAt = try Timestamp.parse(iso8601: occurredText).microsecondsSinceEpoch } catch {
             throw refusal("field `occurredAt`: \(error.reason)")
         }
-        let eventID = try fields.optionalUUID("eventId")
-        guard let command = try command(named: name, fields) else {
+        let bytes = Array(line.utf8)
+        let time = Timestamp(microsecondsSinceEpoch: occurredAt)
+        let newID = { (field: String) in
+            LineDerivedID.uuid(line: bytes, occurrence: occurrence, label: field, occurredAt: time)
+        }
+        let eventID = try fields.optionalUUID("eventId") ?? newID("eventId")
+        guard let command = try command(named: name, fields, newID) else {
             throw refusal("unknown command `\(VisibleText.escaped(name))`")
         }
         return CommandRequest(command: command, actor: actor, occurredAt: occurredAt, eventID: eventID)
@@ -93,13 +111,15 @@ public enum CommandImport {
     ]
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
-    private static func command(named name: String, _ f: ImportFields) throws(ImportLineRefusal) -> Command? {
+    private static func command(
+        named name: String, _ f: ImportFields, _ newID: (String) -> UUID
+    ) throws(ImportLineRefusal) -> Command? {
         switch name {
         case "createTenant":
             return .createTenant(
-                tenant: try f.optionalID("tenant") ?? TenantID(UUID()), name: try f.string("name"),
+                tenant: try f.optionalID("tenant") ?? TenantID(newID("tenant")), name: try f.string("name"),
                 o365Domain: try f.string("o365Domain"), azureTenantID: try f.string("azureTenantId"),
-                partner: try f.optionalID("partner"), rootOU: try f.optionalID("rootOU") ?? OUID(UUID()),
+                partner: try f.optionalID("partner"), rootOU: try f.optionalID("rootOU") ?? OUID(newID("rootOU")),
                 rootOUName: try f.optionalString("rootOUName") ?? "Root",
                 widgetKey: try f.optionalUUID("widgetKey") ?? UUID())
         case "renameTenant": return .renameTenant(tenant: try f.id("tenant"), name: try f.string("name"))
@@ -197,14 +217,14 @@ public enum CommandImport {
                 tenant: try f.id("tenant"), succeeded: try f.bool("succeeded", default: true))
         case "createOU":
             return .createOU(
-                tenant: try f.id("tenant"), ou: try f.optionalID("ou") ?? OUID(UUID()), parent: try f.id("parent"),
+                tenant: try f.id("tenant"), ou: try f.optionalID("ou") ?? OUID(newID("ou")), parent: try f.id("parent"),
                 name: try f.string("name"))
         case "renameOU": return .renameOU(ou: try f.id("ou"), name: try f.string("name"))
         case "moveOU": return .moveOU(ou: try f.id("ou"), newParent: try f.id("newParent"))
         case "deleteOU": return .deleteOU(ou: try f.id("ou"))
         case "provisionService":
             return .provisionService(
-                tenant: try f.id("tenant"), service: try f.optionalID("service") ?? ServiceID(UUID()),
+                tenant: try f.id("tenant"), service: try f.optionalID("service") ?? ServiceID(newID("service")),
                 name: try f.string("name"), type: try f.enumeration("type", default: .advancedRouting),
                 ou: try f.optionalID("ou"), source: try f.enumeration("source", default: .backend),
                 owner: try f.optionalID("owner"))
@@ -226,7 +246,8 @@ public enum CommandImport {
         case "requestServiceDeletion": return .requestServiceDeletion(service: try f.id("service"))
         case "createUser":
             return .createUser(
-                tenant: try f.id("tenant"), user: try f.optionalID("user") ?? UserID(UUID()), upn: try f.string("upn"),
+                tenant: try f.id("tenant"), user: try f.optionalID("user") ?? UserID(newID("user")),
+                upn: try f.string("upn"),
                 displayName: try f.string("displayName"), ou: try f.optionalID("ou"))
         case "removeUser": return .removeUser(user: try f.id("user"))
         case "assignMembership":

@@ -11,7 +11,7 @@ import Foundation
 /// `payloadText` is present when the payload is valid UTF-8. Input lines take the same fields (position,
 /// streamVersion and recordedAt are ignored) plus `expectedVersion` (`"any"`, `"noStream"` or a number),
 /// and the payload as `payloadBase64` (exact bytes), `payloadText` (UTF-8) or `payload` (any JSON value,
-/// stored as its compact JSON text). `id` defaults to a new time-ordered id, `occurredAt` to now,
+/// stored as its compact JSON text). `id` defaults to an id derived from the line (``LineDerivedID``), `occurredAt` to now,
 /// `schemaVersion` to 1. A line may instead hold `{"stream":…,"expectedVersion":…,"events":[{…},…]}` to
 /// append several events to one stream atomically.
 public enum EnvelopeJSON {
@@ -62,8 +62,30 @@ public enum EnvelopeJSON {
     }
 
     /// Parses one input line into an append.
+    ///
+    /// An event without `id` gets one derived from the line (``LineDerivedID``), so the same input appended
+    /// again is recognised; `occurrence` says which copy of this exact line in the input it is.
     /// - Throws: ``LineError`` naming the line and the field.
-    public static func append(fromLine text: String, lineNumber: Int) throws(LineError) -> StreamAppend {
+    public static func append(
+        fromLine text: String, lineNumber: Int, occurrence: Int = 1
+    ) throws(LineError)
+        -> StreamAppend
+    {
+        try parse(line: text, lineNumber: lineNumber, occurrence: occurrence).append
+    }
+
+    /// One parsed input line: its append, and which of its events took the default `occurredAt` (now).
+    public struct ParsedLine: Sendable {
+        /// The append the line asks for.
+        public var append: StreamAppend
+        /// Indices into `append.events` of the events whose line gave no `occurredAt`.
+        public var defaultedTimes: [Int]
+    }
+
+    /// Parses one input line, telling which events' times were defaulted (a retry adopts the stored time of
+    /// such an event, so that its derived id matches with the same content).
+    /// - Throws: ``LineError`` naming the line and the field.
+    public static func parse(line text: String, lineNumber: Int, occurrence: Int) throws(LineError) -> ParsedLine {
         func fail(_ reason: String) -> LineError { LineError(line: lineNumber, reason: reason) }
         if let offset = JSONLines.offsetNestingDeeper(in: text) {
             throw fail("nested too deep (limit \(JSONLines.nestingLimit)) at byte offset \(offset)")
@@ -79,17 +101,26 @@ public enum EnvelopeJSON {
         do { stream = try StreamName(streamText) } catch { throw fail(error.description) }
         let expected = try expectedVersion(object["expectedVersion"], fail)
         var events: [ProposedEvent] = []
+        var defaulted: [Int] = []
+        let line = Array(text.utf8)
+        let derive = { (index: Int, occurredAt: Timestamp?) in
+            EventID(
+                LineDerivedID.uuid(line: line, occurrence: occurrence, label: "event \(index)", occurredAt: occurredAt))
+        }
         if let list = object["events"] {
             guard let items = list as? [[String: Any]], !items.isEmpty else {
                 throw fail("'events' must be a non-empty array of objects")
             }
             for (index, item) in items.enumerated() {
-                events.append(try event(from: item, context: "events[\(index)].", fail))
+                if item["occurredAt"] == nil { defaulted.append(index) }
+                events.append(try event(from: item, context: "events[\(index)].", { derive(index, $0) }, fail))
             }
         } else {
-            events.append(try event(from: object, context: "", fail))
+            if object["occurredAt"] == nil { defaulted.append(0) }
+            events.append(try event(from: object, context: "", { derive(0, $0) }, fail))
         }
-        return StreamAppend(stream: stream, expectedVersion: expected, events: events)
+        return ParsedLine(
+            append: StreamAppend(stream: stream, expectedVersion: expected, events: events), defaultedTimes: defaulted)
     }
 
     private static func expectedVersion(
@@ -110,12 +141,13 @@ public enum EnvelopeJSON {
     private static func event(
         from object: [String: Any],
         context: String,
+        _ derivedID: (Timestamp?) -> EventID,
         _ fail: (String) -> LineError
     ) throws(LineError) -> ProposedEvent {
         let type = try string(object["type"], "\(context)type", fail)
         guard !type.isEmpty else { throw fail("field '\(context)type' must not be empty") }
         let actor = try string(object["actor"], "\(context)actor", fail)
-        var id = EventID.generate()
+        var id: EventID?
         if let value = object["id"] {
             guard let text = value as? String, let parsed = EventID(text) else {
                 throw fail("'\(context)id' must be a UUID")
@@ -129,15 +161,16 @@ public enum EnvelopeJSON {
             }
             schemaVersion = version
         }
-        var occurredAt = Timestamp.now
+        var givenTime: Timestamp?
         if let value = object["occurredAt"] {
             guard let text = value as? String else {
                 throw fail("'\(context)occurredAt' must be an ISO 8601 time such as 2026-11-20T08:00:00Z")
             }
-            do { occurredAt = try Timestamp.parse(iso8601: text) } catch {
+            do { givenTime = try Timestamp.parse(iso8601: text) } catch {
                 throw fail("'\(context)occurredAt': \(error.reason)")
             }
         }
+        let occurredAt = givenTime ?? Timestamp.now
         let correlation = try uuid(object["correlationId"], "\(context)correlationId", fail)
         let causation = try uuid(object["causationId"], "\(context)causationId", fail)
         let payload: [UInt8]
@@ -159,7 +192,7 @@ public enum EnvelopeJSON {
             payload = []
         }
         let event = ProposedEvent(
-            id: id,
+            id: id ?? derivedID(givenTime),
             type: type,
             schemaVersion: schemaVersion,
             occurredAt: occurredAt,
