@@ -15,7 +15,7 @@ extension LMDBEventStore {
     ///
     /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` naming the first damaged position.
     public func verify(progress: (@Sendable (UInt64) -> Void)?) async throws(EventStoreError) -> VerificationReport {
-        try environment.read { (txn) throws(EventStoreError) -> VerificationReport in
+        try await readOnReaderThread { (txn) throws(EventStoreError) -> VerificationReport in
             var link = ChainLink.genesis
             var expectedPosition: UInt64 = 1
             var heads: [StreamName: StreamHead] = [:]

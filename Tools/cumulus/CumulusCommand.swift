@@ -2,6 +2,7 @@ import ArgumentParser
 import CumulusLMDB
 import CumulusLog
 import Foundation
+import Logging
 
 /// The `cumulus` command-line tool.
 @main
@@ -25,18 +26,41 @@ struct DataDirectoryOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "The log's directory (default: $CUMULUS_DATA_DIR or ./cumulus-data).")
     var dataDirectory: String?
 
+    @Option(
+        name: .customLong("log-level"),
+        help: "Log to standard error from this level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: Logger.Level?
+
     var path: String {
         dataDirectory ?? ProcessInfo.processInfo.environment["CUMULUS_DATA_DIR"] ?? "cumulus-data"
     }
 
     func open(create: Bool = false, durability: LMDBEventStore.Durability = .full) throws -> LMDBEventStore {
         do {
-            return try LMDBEventStore.open(directory: path, options: .init(create: create, durability: durability))
+            return try LMDBEventStore.open(
+                directory: path, options: .init(create: create, durability: durability),
+                logger: CommandLineLogging.logger(level: logLevel))
         } catch {
             throw CommandFailure(error.description)
         }
     }
 }
+
+/// The tool's logging: nothing unless `--log-level` is given, then lines on standard error.
+enum CommandLineLogging {
+    private static let bootstrap: Void = LoggingSystem.bootstrap(StreamLogHandler.standardError)
+
+    /// The logger for the store, the command handler and the projections at `level`, or a silent one.
+    static func logger(level: Logger.Level?) -> Logger {
+        guard let level else { return LMDBEventStore.silentLogger }
+        _ = bootstrap
+        var logger = Logger(label: "cumulus")
+        logger.logLevel = level
+        return logger
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// A failure the tool reports as one line on standard error, exiting with status 1.
 struct CommandFailure: Error, CustomStringConvertible {

@@ -36,7 +36,7 @@ struct ImportCommand: AsyncParsableCommand {
             let text = try readInput(file)
             let store = try data.open(create: true)
             defer { store.close() }
-            let handler = CommandHandler(store: store)
+            let handler = CommandHandler(store: store, logger: store.logger)
             let parsed = CommandImport.parse(lines: text)
             var summary = ImportSummary(maximumReported: maximumReported)
             let clock = ContinuousClock()
