@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-/// The README's embedding code blocks are the example package's code, snippet for snippet.
+/// The README's embedding code blocks, and those of the DocC getting-started articles, are the example
+/// package's code, snippet for snippet.
 @Suite("README examples")
 struct ReadmeExampleTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -36,5 +37,28 @@ struct ReadmeExampleTests {
         let code = try #require(Self.snippet(name, in: source), "no snippet '\(name)' in \(Self.example)")
         let shown = try #require(Self.block(name, in: readme), "no block after <!-- example: \(name) --> in README.md")
         #expect(shown == code, "README.md's '\(name)' block differs from \(Self.example); copy the snippet over")
+    }
+
+    static let articles = [
+        "Sources/CumulusLog/CumulusLog.docc/GettingStarted.md",
+        "Sources/CumulusLMDB/CumulusLMDB.docc/GettingStarted.md",
+        "Sources/CumulusDomain/CumulusDomain.docc/GettingStarted.md",
+        "Sources/CumulusCommands/CumulusCommands.docc/GettingStarted.md",
+        "Projections/CumulusProjections.docc/GettingStarted.md",
+    ]
+
+    @Test(arguments: articles)
+    func articleBlocksAreTheExamplesCode(article: String) throws {
+        let source = try String(contentsOf: Self.root.appendingPathComponent(Self.example), encoding: .utf8)
+        let text = try String(contentsOf: Self.root.appendingPathComponent(article), encoding: .utf8)
+        let names = text.components(separatedBy: "\n").compactMap { line -> String? in
+            guard line.hasPrefix("<!-- example: "), line.hasSuffix(" -->") else { return nil }
+            return String(line.dropFirst("<!-- example: ".count).dropLast(" -->".count))
+        }
+        #expect(!names.isEmpty, "\(article) shows no example block")
+        for name in names {
+            let code = try #require(Self.snippet(name, in: source), "no snippet '\(name)' in \(Self.example)")
+            #expect(Self.block(name, in: text) == code, "\(article)'s '\(name)' block differs from the example")
+        }
     }
 }
