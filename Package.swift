@@ -101,7 +101,8 @@ let package = Package(
             name: "CumulusCommandsTests",
             dependencies: [
                 "CumulusCommands", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusProjections", "CumulusTesting",
-                .product(name: "Logging", package: "swift-log"), .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             exclude: ["Fixtures"]
@@ -111,7 +112,8 @@ let package = Package(
             name: "CumulusLMDBTests",
             dependencies: [
                 "CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting",
-                .product(name: "Logging", package: "swift-log"), .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

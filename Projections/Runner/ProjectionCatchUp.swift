@@ -75,9 +75,13 @@ public enum ProjectionCatchUp {
         var report = Report()
         func rebuild(_ name: String, because reason: String) {
             report.rebuilt.append(name)
-            Counter(label: "cumulus_projection_rebuilds", dimensions: [("projection", name), ("reason", reason)], factory: factory)
-                .increment()
-            logger.info("rebuilding a projection from position 0", metadata: ["projection": "\(name)", "reason": "\(reason)"])
+            Counter(
+                label: "cumulus_projection_rebuilds", dimensions: [("projection", name), ("reason", reason)],
+                factory: factory
+            )
+            .increment()
+            logger.info(
+                "rebuilding a projection from position 0", metadata: ["projection": "\(name)", "reason": "\(reason)"])
         }
         for projection in set.projections {
             let name = projection.name
@@ -111,8 +115,11 @@ public enum ProjectionCatchUp {
         func recordLag(at position: (String) -> GlobalPosition) {
             for projection in set.projections {
                 let behind = end.rawValue - min(end.rawValue, position(projection.name).rawValue)
-                Gauge(label: "cumulus_projection_lag_events", dimensions: [("projection", projection.name)], factory: factory)
-                    .record(Int64(clamping: behind))
+                Gauge(
+                    label: "cumulus_projection_lag_events", dimensions: [("projection", projection.name)],
+                    factory: factory
+                )
+                .record(Int64(clamping: behind))
             }
         }
         recordLag { report.restored[$0] ?? .start }

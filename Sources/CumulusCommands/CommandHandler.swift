@@ -268,7 +268,11 @@ public actor CommandHandler {
             if refused || merged.isEmpty {
                 // With a refusal nothing was carried out: only the refused lines count.
                 for (request, line) in zip(requests, results) {
-                    if case .failure = line { metrics.record(request, line) } else if !refused { metrics.record(request, line) }
+                    if case .failure = line {
+                        metrics.record(request, line)
+                    } else if !refused {
+                        metrics.record(request, line)
+                    }
                 }
                 return (results, [])
             }

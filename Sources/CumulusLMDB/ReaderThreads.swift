@@ -31,7 +31,9 @@ final class ReaderThreads: @unchecked Sendable {
     }
 
     /// Runs `body` on a reader thread while the calling task is suspended, and returns its result.
-    func run<R: Sendable>(_ body: @escaping @Sendable () throws(EventStoreError) -> R) async throws(EventStoreError)
+    func run<R: Sendable>(
+        _ body: @escaping @Sendable () throws(EventStoreError) -> R
+    ) async throws(EventStoreError)
         -> R
     {
         let result: Result<R, EventStoreError> = await withCheckedContinuation { continuation in

@@ -76,9 +76,10 @@ struct InstrumentationTests {
     @Test func catchUpReportsLagRebuildsAndApplied() async throws {
         let handler = CommandHandler(store: log.store)
         _ = try await handler.handle(CommandRequest(command: createTenant(), actor: .systemAdmin, occurredAt: now))
-        _ = try await handler.handle(batch: (1...4).map {
-            CommandRequest(command: createUser($0), actor: .systemAdmin, occurredAt: now)
-        })
+        _ = try await handler.handle(
+            batch: (1...4).map {
+                CommandRequest(command: createUser($0), actor: .systemAdmin, occurredAt: now)
+            })
         let end = try await log.store.lastPosition()
         let metrics = TestMetrics()
         let entries = InMemoryLogHandler()
@@ -92,7 +93,8 @@ struct InstrumentationTests {
         for name in names {
             #expect(
                 metrics.counterTotal(
-                    label: "cumulus_projection_rebuilds", dimensions: [("projection", name), ("reason", "no checkpoint")])
+                    label: "cumulus_projection_rebuilds",
+                    dimensions: [("projection", name), ("reason", "no checkpoint")])
                     == 1)
             let lag = try metrics.expectGauge("cumulus_projection_lag_events", [("projection", name)])
             #expect(lag.values == [Double(end.rawValue), 0])
@@ -100,14 +102,16 @@ struct InstrumentationTests {
         #expect(metrics.counterTotal(label: "cumulus_projection_applied_events") == Int64(end.rawValue))
         #expect(try metrics.expectTimer("cumulus_projection_catch_up_duration").values.count == 1)
         #expect(try metrics.expectRecorder("cumulus_projection_catch_up_rate").values.count == 1)
-        #expect(entries.entries.filter { $0.message.description == "rebuilding a projection from position 0" }.count
-            == names.count)
+        #expect(
+            entries.entries.filter { $0.message.description == "rebuilding a projection from position 0" }.count
+                == names.count)
 
         // Saved, then two more events: the next catch-up starts two events behind and rebuilds nothing.
         try await ProjectionCatchUp.save(set, to: log.store)
-        _ = try await handler.handle(batch: (5...6).map {
-            CommandRequest(command: createUser($0), actor: .systemAdmin, occurredAt: now)
-        })
+        _ = try await handler.handle(
+            batch: (5...6).map {
+                CommandRequest(command: createUser($0), actor: .systemAdmin, occurredAt: now)
+            })
         let later = TestMetrics()
         var again = ProjectionSet.standard()
         _ = try await ProjectionCatchUp.run(&again, from: log.store, metricsFactory: later)
