@@ -182,7 +182,7 @@ public enum ProjectionCatchUp {
         let elapsed = ContinuousClock.now - started
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         Counter(label: "cumulus_projection_applied_events", factory: factory).increment(by: Int64(clamping: applied))
-        Timer(label: "cumulus_projection_catch_up_duration", factory: factory).record(duration: elapsed)
+        Timer(label: "cumulus_projection_catch_up_duration", factory: factory).recordNanoseconds(Int64(seconds * 1e9))
         if applied > 0 && seconds > 0 {
             Recorder(label: "cumulus_projection_catch_up_rate", factory: factory).record(Double(applied) / seconds)
         }

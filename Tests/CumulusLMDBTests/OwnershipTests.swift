@@ -53,7 +53,7 @@ struct OwnershipTests {
                 try await first.waitForEvents(after: .start)
                 return nil
             } catch {
-                return error
+                return error as? EventStoreError
             }
         }
         let secondWait = Task { () -> EventStoreError? in
@@ -61,7 +61,7 @@ struct OwnershipTests {
                 try await second.waitForEvents(after: .start)
                 return nil
             } catch {
-                return error
+                return error as? EventStoreError
             }
         }
         try await Task.sleep(for: .milliseconds(50))

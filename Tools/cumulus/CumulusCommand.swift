@@ -29,7 +29,14 @@ struct DataDirectoryOptions: ParsableArguments {
     @Option(
         name: .customLong("log-level"),
         help: "Log to standard error from this level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: Logger.Level?
+    var logLevel: String?
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError(
+                "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
 
     var path: String {
         dataDirectory ?? ProcessInfo.processInfo.environment["CUMULUS_DATA_DIR"] ?? "cumulus-data"
@@ -39,7 +46,7 @@ struct DataDirectoryOptions: ParsableArguments {
         do {
             return try LMDBEventStore.open(
                 directory: path, options: .init(create: create, durability: durability),
-                logger: CommandLineLogging.logger(level: logLevel))
+                logger: CommandLineLogging.logger(level: logLevel.flatMap(Logger.Level.init(rawValue:))))
         } catch {
             throw CommandFailure(error.description)
         }
@@ -59,8 +66,6 @@ enum CommandLineLogging {
         return logger
     }
 }
-
-extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 /// A failure the tool reports as one line on standard error, exiting with status 1.
 struct CommandFailure: Error, CustomStringConvertible {
