@@ -21,7 +21,7 @@ final class ReaderThreads: @unchecked Sendable {
     /// How many threads the pool starts at most.
     let maximumThreads: Int
     private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
+    private var jobs: [(@Sendable () -> Void)?] = []
     private var nextJob = 0
     private var threads = 0
     private var idle = 0
@@ -50,8 +50,10 @@ final class ReaderThreads: @unchecked Sendable {
         consuming body: () throws(EventStoreError) -> R
     ) async throws(EventStoreError) -> R {
         try await withoutActuallyEscaping(body) { (escaping) async throws(EventStoreError) -> R in
-            let borrowed = SuspendedCallerClosure(body: escaping)
-            return try await run { () throws(EventStoreError) -> R in try borrowed.body() }
+            // The reader thread takes the closure out of the slot and drops it before the caller resumes:
+            // `withoutActuallyEscaping` checks that no reference to it is left when the block returns.
+            let slot = SuspendedCallerClosure(escaping)
+            return try await run { () throws(EventStoreError) -> R in try slot.runOnce() }
         }
     }
 
@@ -78,13 +80,14 @@ final class ReaderThreads: @unchecked Sendable {
                 idle -= 1
             }
             let job = jobs[nextJob]
+            jobs[nextJob] = nil
             nextJob += 1
             if nextJob == jobs.count || nextJob > 1024 {
                 jobs.removeFirst(nextJob)
                 nextJob = 0
             }
             condition.unlock()
-            job()
+            job?()
         }
     }
 }
@@ -92,7 +95,23 @@ final class ReaderThreads: @unchecked Sendable {
 /// A closure of a task that waits, suspended, until the closure has run on another thread.
 ///
 /// `@unchecked Sendable`: only ``ReaderThreads/run(consuming:)`` makes one, and its caller is suspended for
-/// the whole time the closure may run, so the closure never runs concurrently with the code that owns it.
-private struct SuspendedCallerClosure<R>: @unchecked Sendable {
-    let body: () throws(EventStoreError) -> R
+/// the whole time the closure may run, so the closure never runs concurrently with the code that owns it;
+/// the lock orders the hand-over between the two threads.
+private final class SuspendedCallerClosure<R>: @unchecked Sendable {
+    private var body: (() throws(EventStoreError) -> R)?
+    private let lock = NSLock()
+
+    init(_ body: @escaping () throws(EventStoreError) -> R) {
+        self.body = body
+    }
+
+    /// Runs the closure once and lets go of it.
+    func runOnce() throws(EventStoreError) -> R {
+        lock.lock()
+        let taken = body
+        body = nil
+        lock.unlock()
+        guard let taken else { throw .storage(operation: "read", code: -1, message: "the scan ran twice") }
+        return try taken()
+    }
 }
