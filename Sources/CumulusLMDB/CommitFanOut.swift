@@ -3,7 +3,7 @@ import Synchronization
 
 /// Passes each commit the writer or the change watcher sees on to the notifier of every open handle.
 ///
-/// Each ``LMDBEventStore`` handle has a ``CommitNotifier`` of its own, so that closing one handle wakes only
+/// Each ``LMDBEventStore`` handle has a `CommitNotifier` of its own, so that closing one handle wakes only
 /// its own waiting subscribers; the writer and the watcher are shared by all handles of a directory and
 /// publish here. `Sendable`: its state sits in one `Mutex`.
 final class CommitFanOut: Sendable {

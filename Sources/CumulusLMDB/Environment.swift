@@ -22,7 +22,7 @@ final class Environment: @unchecked Sendable {
     private let mapSizeState: Mutex<UInt64>
     /// Reader slots of dead processes that `open` reclaimed.
     private(set) var staleReadersCleared: Int32 = 0
-    /// Set by ``close()``; every later transaction fails with ``EventStoreError/closed``.
+    /// Set by ``close()``; every later transaction fails with `EventStoreError.closed`.
     private var isClosed = false
 
     /// Opens (or, with `create`, creates) the environment at `path`.
@@ -89,7 +89,7 @@ final class Environment: @unchecked Sendable {
     }
 
     /// Closes the environment once no transaction of this process is open; later transactions fail with
-    /// ``EventStoreError/closed``. The caller makes sure the writer has stopped.
+    /// `EventStoreError.closed`. The caller makes sure the writer has stopped.
     func close() {
         gate.withExclusive {
             guard !isClosed else { return }

@@ -13,7 +13,7 @@ extension LMDBEventStore {
     ///   (so a damaged meta page that made LMDB fall back to an older commit is caught);
     /// - every checkpoint matches its checksum.
     ///
-    /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` naming the first damaged position.
+    /// - Throws: `EventStoreError.integrityViolation(position:reason:)` naming the first damaged position.
     public func verify(progress: (@Sendable (UInt64) -> Void)?) async throws(EventStoreError) -> VerificationReport {
         try await readOnReaderThread { (txn) throws(EventStoreError) -> VerificationReport in
             var link = ChainLink.genesis

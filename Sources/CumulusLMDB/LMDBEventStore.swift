@@ -18,7 +18,7 @@ import Synchronization
 /// its caller. Handles on the same directory in one process share what LMDB requires them to share — one
 /// environment, one writer thread — but not their lifetime: ``close()`` ends only this handle (and wakes only
 /// its own subscribers); the environment closes with the last handle. Options one environment cannot hold
-/// two values of are refused with ``EventStoreError/conflictingOptions(path:option:inUse:requested:)``.
+/// two values of are refused with `EventStoreError.conflictingOptions(path:option:inUse:requested:)`.
 ///
 /// Concurrency: every write goes through the directory's one writer thread, which group-commits whatever is
 /// queued; every `async` read runs its short `MDB_NOTLS` read transaction on a reader thread of the store's
@@ -94,9 +94,9 @@ public final class LMDBEventStore: EventScanning {
     ///   - metricsFactory: where the writer reports appends, commit latency, group sizes and the map size;
     ///     the bootstrapped `MetricsSystem` by default (which reports nothing until an embedder bootstraps
     ///     it). Like the logger, the first handle's factory serves the directory.
-    /// - Throws: ``EventStoreError/logNotFound(path:)`` when there is no log and `create` is false,
-    ///   ``EventStoreError/notACumulusLog(path:reason:)`` or ``EventStoreError/unsupportedFormat(path:found:supported:)``
-    ///   when the directory holds something else, ``EventStoreError/conflictingOptions(path:option:inUse:requested:)``
+    /// - Throws: `EventStoreError.logNotFound(path:)` when there is no log and `create` is false,
+    ///   `EventStoreError.notACumulusLog(path:reason:)` or `EventStoreError.unsupportedFormat(path:found:supported:)`
+    ///   when the directory holds something else, `EventStoreError.conflictingOptions(path:option:inUse:requested:)`
     ///   when this process has it open with other options; the directory is never rewritten then.
     public static func open(
         directory: String,
@@ -127,8 +127,8 @@ public final class LMDBEventStore: EventScanning {
         close()
     }
 
-    /// Closes this handle: wakes its waiting subscribers with ``EventStoreError/closed``; later calls on it
-    /// fail with ``EventStoreError/closed``. Other handles on the directory keep working; when this was the
+    /// Closes this handle: wakes its waiting subscribers with `EventStoreError.closed`; later calls on it
+    /// fail with `EventStoreError.closed`. Other handles on the directory keep working; when this was the
     /// last one, queued writes finish, the writer stops and the environment closes.
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
@@ -164,7 +164,7 @@ public final class LMDBEventStore: EventScanning {
 
     // MARK: Appending
 
-    /// Appends to several streams atomically; see ``EventStore/append(atomically:)``.
+    /// Appends to several streams atomically; see `EventStore.append(atomically:)`.
     public func append(atomically appends: [StreamAppend]) async throws(EventStoreError) -> [AppendResult] {
         try checkOpen()
         try Self.validate(appends)
@@ -175,7 +175,7 @@ public final class LMDBEventStore: EventScanning {
         return try result.get()
     }
 
-    /// Appends independent atomic units with one result each; see ``EventStore/append(units:)``.
+    /// Appends independent atomic units with one result each; see `EventStore.append(units:)`.
     public func append(
         units: [[StreamAppend]]
     ) async throws(EventStoreError)
@@ -199,7 +199,7 @@ public final class LMDBEventStore: EventScanning {
         return try result.get()
     }
 
-    /// Saves a checkpoint; see ``EventStore/save(_:)``.
+    /// Saves a checkpoint; see `EventStore.save(_:)`.
     public func save(_ checkpoint: Checkpoint) async throws(EventStoreError) {
         try checkOpen()
         let length = checkpoint.name.utf8.count
@@ -217,7 +217,7 @@ public final class LMDBEventStore: EventScanning {
 
     /// The checks that need no storage: done on the caller's task, before the writer sees the request.
     ///
-    /// A stream named twice is refused by the writer (``EventStoreError/duplicateStreamInAppend(_:)``, before
+    /// A stream named twice is refused by the writer (`EventStoreError.duplicateStreamInAppend(_:)`, before
     /// anything else it checks), which numbers the request's streams anyway: hashing every name here as well
     /// cost more than the rest of these checks.
     static func validate(_ appends: [StreamAppend]) throws(EventStoreError) {
@@ -247,7 +247,7 @@ public final class LMDBEventStore: EventScanning {
 
     // MARK: Reading
 
-    /// Reads one stream from a version; see ``EventStore/read(stream:from:maximumCount:)``.
+    /// Reads one stream from a version; see `EventStore.read(stream:from:maximumCount:)`.
     ///
     /// It finds the stream's head, walks the per-record back-links down to `version`, then decodes forward.
     public func read(
@@ -307,7 +307,7 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// Reads the log after a position; see ``EventStore/readAll(after:maximumCount:)``.
+    /// Reads the log after a position; see `EventStore.readAll(after:maximumCount:)`.
     public func readAll(
         after position: GlobalPosition, maximumCount: Int
     ) async throws(EventStoreError)
@@ -370,13 +370,13 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// The last position; see ``EventStore/lastPosition()``.
+    /// The last position; see `EventStore.lastPosition()`.
     public func lastPosition() async throws(EventStoreError) -> GlobalPosition {
         try checkOpen()
         return GlobalPosition(try await readOnReaderThread { (txn) throws(EventStoreError) in try txn.lastPosition() })
     }
 
-    /// The event with this id; see ``EventStore/event(id:)``.
+    /// The event with this id; see `EventStore.event(id:)`.
     public func event(id: EventID) async throws(EventStoreError) -> RecordedEvent? {
         return try await readOnReaderThread { (txn) throws(EventStoreError) -> RecordedEvent? in
             guard let position = try txn.position(ofEventID: id) else { return nil }
@@ -387,7 +387,7 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// Waits for an event after `position`, from this process or another; see ``EventStore/waitForEvents(after:)``.
+    /// Waits for an event after `position`, from this process or another; see `EventStore.waitForEvents(after:)`.
     public func waitForEvents(after position: GlobalPosition) async throws(EventStoreError) {
         try checkOpen()
         watcher.start()
@@ -399,7 +399,7 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// The checkpoint saved under `name`; see ``EventStore/checkpoint(named:)``.
+    /// The checkpoint saved under `name`; see `EventStore.checkpoint(named:)`.
     public func checkpoint(named name: String) async throws(EventStoreError) -> Checkpoint? {
         return try await readOnReaderThread { (txn) throws(EventStoreError) -> Checkpoint? in
             let key = Array(name.utf8)
@@ -414,7 +414,7 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// Counts and sizes; see ``EventStore/statistics()``.
+    /// Counts and sizes; see `EventStore.statistics()`.
     public func statistics() async throws(EventStoreError) -> LogStatistics {
         let dataFile = directory + "/data.mdb"
         let mapSize = environment.mapSize

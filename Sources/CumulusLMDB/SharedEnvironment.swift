@@ -58,7 +58,7 @@ final class SharedEnvironment: Sendable {
 
     /// The environment of `path`, opened now or shared with the handles that have it open; counts one more
     /// handle.
-    /// - Throws: ``EventStoreError/conflictingOptions(path:option:inUse:requested:)`` when it is open with an
+    /// - Throws: `EventStoreError.conflictingOptions(path:option:inUse:requested:)` when it is open with an
     ///   option that differs, and the errors of opening.
     static func acquire(
         path: String, options: LMDBEventStore.Options, logger: Logger, metricsFactory: any MetricsFactory
