@@ -442,8 +442,10 @@ public final class LMDBEventStore: EventScanning {
         return try await ReaderThreads.shared.run { () throws(EventStoreError) -> R in try environment.read(body) }
     }
 
+    /// The absolute path with symbolic links resolved, so two spellings of one directory share one environment
+    /// (two environments on one file in one process would break LMDB's locks).
     private static func absolute(_ path: String) -> String {
-        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let url = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath()
         var text = url.path
         while text.count > 1 && text.hasSuffix("/") { text.removeLast() }
         return text

@@ -129,6 +129,15 @@ struct OwnershipTests {
         #expect(error.description.contains("nothing was changed"))
     }
 
+    @Test func aSymbolicLinkToTheDirectorySharesItsEnvironment() throws {
+        let first = try LMDBEventStore.open(directory: directory + "/log", options: .init(create: true))
+        defer { first.close() }
+        try FileManager.default.createSymbolicLink(atPath: directory + "/link", withDestinationPath: directory + "/log")
+        let second = try LMDBEventStore.open(directory: directory + "/link")
+        defer { second.close() }
+        #expect(first.environment === second.environment)
+    }
+
     @Test func createMayDifferBetweenHandles() throws {
         let first = try LMDBEventStore.open(directory: directory, options: .init(create: true))
         defer { first.close() }
