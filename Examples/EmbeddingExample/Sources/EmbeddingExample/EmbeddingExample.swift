@@ -33,7 +33,7 @@ struct EmbeddingExample {
 
     static func run(in directory: String) async throws {
         // snippet: embedding-the-log
-        // A log of your own events. (A log that domain commands run on holds only domain events: below.)
+        // A log of your own events (the domain's commands run on a log of their own, below).
         let notes = try LMDBEventStore.open(directory: directory + "/notes", options: .init(create: true))
         defer { notes.close() }  // a handle belongs to its caller: closing it leaves other handles working
 
@@ -44,7 +44,7 @@ struct EmbeddingExample {
         let history = try await notes.read(stream: stream)  // one stream
         let page = try await notes.readAll(after: .start, maximumCount: 10_000)  // the log in bounded batches
 
-        // The domain's log. Follow it: catch up from a position, then wait for new events (here: a new user).
+        // The log domain commands run on. Follow it: catch up, then wait for new events (here: a new user).
         let log = try LMDBEventStore.open(directory: directory + "/domain", options: .init(create: true))
         defer { log.close() }
         let follower = Task {
