@@ -13,8 +13,19 @@ let package = Package(
     name: "Cumulus",
     platforms: [.macOS(.v15)],
     products: [
-        /// The event log: the storage protocol, the envelope types and the embedded LMDB backend.
+        /// The event log: `CumulusLog` (the storage protocol, envelopes, hash chain, subscriptions) and
+        /// `CumulusLMDB` (the embedded LMDB backend with its group-committing writer). Import both to open a
+        /// log in a directory, append, read and follow it.
         .library(name: "Cumulus", targets: ["CumulusLog", "CumulusLMDB"]),
+        /// The domain: aggregates, commands, events with their payload encodings, permissions and the
+        /// decisions that turn a command into events. Pure values; it knows nothing about storage.
+        .library(name: "CumulusDomain", targets: ["CumulusDomain"]),
+        /// Runs domain commands on a log: `CommandHandler` catches its write model up, decides, appends with
+        /// the expected versions and decides again when another writer got in between.
+        .library(name: "CumulusCommands", targets: ["CumulusCommands"]),
+        /// Read models built from the log (current state, audit, licences, time in state, reports) and
+        /// `ProjectionCatchUp`, which restores their checkpoints and catches them up in bounded batches.
+        .library(name: "CumulusProjections", targets: ["CumulusProjections"]),
         /// Temporary logs and the backend conformance suite, for the tests of services that embed Cumulus.
         .library(name: "CumulusTesting", targets: ["CumulusTesting"]),
         .executable(name: "cumulus", targets: ["cumulus"]),
@@ -22,6 +33,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        // Logging and metrics hooks: silent unless the embedder bootstraps a backend.
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        // `swift package generate-documentation` (Tools/scripts/docs.sh); a plugin, nothing is linked.
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -29,13 +45,28 @@ let package = Package(
             name: "CumulusLog",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "CumulusLMDB", dependencies: ["CLMDB", "CumulusLog"]),
+        .target(
+            name: "CumulusLMDB",
+            dependencies: [
+                "CLMDB", "CumulusLog", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .target(name: "CumulusDomain", dependencies: ["CumulusLog"]),
-        .target(name: "CumulusCommands", dependencies: ["CumulusDomain", "CumulusLog"]),
+        .target(
+            name: "CumulusCommands",
+            dependencies: [
+                "CumulusDomain", "CumulusLog", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
         .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
         .target(
             name: "CumulusProjections",
-            dependencies: ["CumulusLog", "CumulusDomain"],
+            dependencies: [
+                "CumulusLog", "CumulusDomain", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             path: "Projections",
             exclude: ["README.md"]
         ),
@@ -44,6 +75,7 @@ let package = Package(
             dependencies: [
                 "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tools/cumulus"
         ),
@@ -69,11 +101,22 @@ let package = Package(
             name: "CumulusCommandsTests",
             dependencies: [
                 "CumulusCommands", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusProjections", "CumulusTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
             ],
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
-        .testTarget(name: "CumulusLMDBTests", dependencies: ["CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting"]),
+        .testTarget(
+            name: "CumulusLMDBTests",
+            dependencies: [
+                "CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,11 +1,21 @@
+public import CoreMetrics
 public import CumulusDomain
 public import CumulusLog
+public import Logging
 
 /// Brings a ``ProjectionSet`` up to date from a log: restore the saved checkpoints (a projection whose code
 /// version changed starts again from position 0), read the rest of the log in bounded batches, and save
 /// new checkpoints.
 ///
-/// Memory is the projections' state plus one batch of events, whatever the log's length.
+/// Memory is the projections' state plus one batch of events, whatever the log's length. With a backend that
+/// scans on threads of its own (the LMDB log) the batches are read and applied off Swift's cooperative pool.
+///
+/// It logs to the `logger` it is given (silent by default): which projections are rebuilt and why, and how far
+/// it got; and reports through swift-metrics (the bootstrapped `MetricsSystem` unless a factory is given):
+/// `cumulus_projection_lag_events` (a gauge per projection: events between its checkpoint and the end of
+/// the log when the catch-up starts, then what is left when it ends), `cumulus_projection_rebuilds` (per
+/// projection and reason), `cumulus_projection_applied_events`, `cumulus_projection_catch_up_duration` and
+/// `cumulus_projection_catch_up_rate` (events applied per second of one catch-up).
 ///
 /// ```swift
 /// var set = ProjectionSet.standard()
@@ -50,6 +60,8 @@ public enum ProjectionCatchUp {
     ///   - asOf: build the views as of this point instead of the end of the log; checkpoints past it are ignored.
     ///   - rebuilding: names of projections to rebuild from position 0 even if a checkpoint exists.
     ///   - batchSize: events read per batch.
+    ///   - logger: where to log; silent by default.
+    ///   - metricsFactory: where to report; the bootstrapped `MetricsSystem` by default.
     ///   - progress: called after each batch with (events applied, events to apply in all).
     public static func run(
         _ set: inout ProjectionSet,
@@ -57,33 +69,63 @@ public enum ProjectionCatchUp {
         asOf: AsOf? = nil,
         rebuilding: Set<String> = [],
         batchSize: Int = 16_384,
+        logger: Logger = ProjectionCatchUp.silentLogger,
+        metricsFactory: (any MetricsFactory)? = nil,
         progress: ((UInt64, UInt64) -> Void)? = nil
     ) async throws(Failure) -> Report {
+        let factory = metricsFactory ?? MetricsSystem.factory
+        let started = ContinuousClock.now
         var report = Report()
+        func rebuild(_ name: String, because reason: String) {
+            report.rebuilt.append(name)
+            Counter(
+                label: "cumulus_projection_rebuilds", dimensions: [("projection", name), ("reason", reason)],
+                factory: factory
+            )
+            .increment()
+            logger.info(
+                "rebuilding a projection from position 0", metadata: ["projection": "\(name)", "reason": "\(reason)"])
+        }
         for projection in set.projections {
             let name = projection.name
-            guard !rebuilding.contains(name),
+            if rebuilding.contains(name) {
+                rebuild(name, because: "asked")
+                continue
+            }
+            guard
                 let checkpoint = try await storage({ () throws(EventStoreError) in
                     try await store.checkpoint(named: name)
                 })
             else {
-                report.rebuilt.append(name)
+                rebuild(name, because: "no checkpoint")
                 continue
             }
             if let asOf, try await !includes(asOf, checkpoint.position, store) {
-                report.rebuilt.append(name)
+                rebuild(name, because: "checkpoint after the as-of point")
                 continue
             }
             do {
                 switch try set.restore(checkpoint) {
                 case .restored(let position): report.restored[name] = position
-                case .rebuildRequired: report.rebuilt.append(name)
+                case .rebuildRequired(let stored, let current):
+                    rebuild(name, because: "checkpoint of code version \(stored), this code is version \(current)")
                 }
             } catch {
                 throw .state(error)
             }
         }
         let end = try await storage({ () throws(EventStoreError) in try await store.lastPosition() })
+        func recordLag(at position: (String) -> GlobalPosition) {
+            for projection in set.projections {
+                let behind = end.rawValue - min(end.rawValue, position(projection.name).rawValue)
+                Gauge(
+                    label: "cumulus_projection_lag_events", dimensions: [("projection", projection.name)],
+                    factory: factory
+                )
+                .record(Int64(clamping: behind))
+            }
+        }
+        recordLag { report.restored[$0] ?? .start }
         var position = set.resumePosition
         let start = position
         let total = end.rawValue - min(end.rawValue, start.rawValue)
@@ -117,9 +159,11 @@ public enum ProjectionCatchUp {
         while position < end && !stop {
             let before = position
             if let scanning = store as? any EventScanning {
-                // The fast path: events go straight from the read transaction into the projections.
-                position = try storageSync({ () throws(EventStoreError) in
-                    try scanning.scan(after: position, maximumCount: batchSize) { (event) throws(EventStoreError) in
+                // The fast path: events go straight from the read transaction into the projections, on the
+                // backend's reader thread while this task waits.
+                position = try await storage({ () async throws(EventStoreError) in
+                    try await scanning.scanOnReaderThread(after: position, maximumCount: batchSize) {
+                        (event) throws(EventStoreError) in
                         _ = consume(event)
                     }
                 })
@@ -137,8 +181,25 @@ public enum ProjectionCatchUp {
         report.eventsApplied = applied
         report.position = set.position
         report.skipped = set.skipped
+        recordLag { _ in report.position }
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        Counter(label: "cumulus_projection_applied_events", factory: factory).increment(by: Int64(clamping: applied))
+        Timer(label: "cumulus_projection_catch_up_duration", factory: factory).recordNanoseconds(Int64(seconds * 1e9))
+        if applied > 0 && seconds > 0 {
+            Recorder(label: "cumulus_projection_catch_up_rate", factory: factory).record(Double(applied) / seconds)
+        }
+        logger.debug(
+            "projections caught up",
+            metadata: [
+                "applied": "\(applied)", "position": "\(report.position)", "rebuilt": "\(report.rebuilt.count)",
+                "milliseconds": "\(Int(seconds * 1000))",
+            ])
         return report
     }
+
+    /// A logger that discards everything: the default, so that an embedder sees no output it did not ask for.
+    public static let silentLogger = Logger(label: "cumulus.projections", factory: { _ in SwiftLogNoOpLogHandler() })
 
     /// Saves one checkpoint per projection of `set`.
     public static func save(_ set: ProjectionSet, to store: any EventStore) async throws(Failure) {
@@ -165,9 +226,5 @@ public enum ProjectionCatchUp {
 
     private static func storage<T>(_ body: () async throws(EventStoreError) -> T) async throws(Failure) -> T {
         do { return try await body() } catch { throw .storage(error) }
-    }
-
-    private static func storageSync<T>(_ body: () throws(EventStoreError) -> T) throws(Failure) -> T {
-        do { return try body() } catch { throw .storage(error) }
     }
 }

@@ -22,14 +22,14 @@ extension PayloadWriter {
 }
 
 extension PayloadReader {
-    /// Reads a count written by ``PayloadWriter/writeArray(_:element:)``; refuses counts larger than the bytes left.
+    /// Reads a count written by `PayloadWriter.writeArray(_:element:)`; refuses counts larger than the bytes left.
     mutating func readCount() throws(PayloadDecodingError) -> Int {
         let count = try readVarUInt()
         guard count <= UInt64(bytes.count - offset) else { throw .truncated(at: offset) }
         return Int(count)
     }
 
-    /// Reads an array written by ``PayloadWriter/writeArray(_:element:)``.
+    /// Reads an array written by `PayloadWriter.writeArray(_:element:)`.
     mutating func readArray<Element>(
         _ readElement: (inout PayloadReader) throws(PayloadDecodingError) -> Element
     ) throws(PayloadDecodingError) -> [Element] {
@@ -40,7 +40,7 @@ extension PayloadReader {
         return elements
     }
 
-    /// Reads a dictionary written by ``PayloadWriter/writeDictionary(_:value:)``.
+    /// Reads a dictionary written by `PayloadWriter.writeDictionary(_:value:)`.
     mutating func readDictionary<Key: PayloadCodable & Hashable, Value>(
         _ readValue: (inout PayloadReader) throws(PayloadDecodingError) -> Value
     ) throws(PayloadDecodingError) -> [Key: Value] {

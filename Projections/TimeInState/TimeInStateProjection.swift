@@ -42,7 +42,7 @@ public struct TimeInStateProjection: UserKeyedProjection {
         }
     }
 
-    /// Folds a batch: see ``UserKeyedProjection/applyFeedBatch(_:)``.
+    /// Folds a batch: see `UserKeyedProjection.applyFeedBatch(_:)`.
     public mutating func apply(batch: ArraySlice<DecodedEvent>) { applyFeedBatch(batch) }
 
     func slot(of user: UserID) -> Int? { userIndex[user] }

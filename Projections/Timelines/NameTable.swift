@@ -87,13 +87,13 @@ extension PayloadWriter {
 }
 
 extension PayloadReader {
-    /// Reads a name written by ``PayloadWriter/writeName(_:_:)`` and returns its code in `names`.
+    /// Reads a name written by `PayloadWriter.writeName(_:_:)` and returns its code in `names`.
     mutating func readName(_ names: inout NameTable) throws(PayloadDecodingError) -> UInt32 {
         let name: String? = try read()
         return names.code(for: name)
     }
 
-    /// Reads a state written by ``PayloadWriter/writeState(_:_:)``.
+    /// Reads a state written by `PayloadWriter.writeState(_:_:)`.
     mutating func readState(_ names: inout NameTable) throws(PayloadDecodingError) -> PackedState {
         PackedState(
             userState: try readName(&names), profile: try readName(&names), availability: try read(),

@@ -39,7 +39,7 @@ extension PayloadWriter {
 }
 
 extension PayloadReader {
-    /// Reads an entry written by ``PayloadWriter/writeEntry(_:_:)``.
+    /// Reads an entry written by `PayloadWriter.writeEntry(_:_:)`.
     mutating func readEntry(_ names: inout NameTable) throws(PayloadDecodingError) -> TimelineEntry {
         let key: ChangeKey = try read()
         switch try readByte() {

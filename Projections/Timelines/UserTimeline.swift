@@ -123,7 +123,7 @@ extension PayloadWriter {
 }
 
 extension PayloadReader {
-    /// Reads a timeline written by ``PayloadWriter/writeTimeline(_:_:)``; refuses entries out of order.
+    /// Reads a timeline written by `PayloadWriter.writeTimeline(_:_:)`; refuses entries out of order.
     mutating func readTimeline(_ names: inout NameTable) throws(PayloadDecodingError) -> UserTimeline {
         let entries = try readArray { reader throws(PayloadDecodingError) in try reader.readEntry(&names) }
         for index in entries.indices.dropFirst() where !(entries[index - 1].key < entries[index].key) {

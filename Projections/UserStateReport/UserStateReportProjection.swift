@@ -67,7 +67,7 @@ public struct UserStateReportProjection: UserKeyedProjection {
         return tenantSlots.count - 1
     }
 
-    /// Folds a batch: see ``UserKeyedProjection/applyFeedBatch(_:)``.
+    /// Folds a batch: see `UserKeyedProjection.applyFeedBatch(_:)`.
     public mutating func apply(batch: ArraySlice<DecodedEvent>) { applyFeedBatch(batch) }
 
     func slot(of user: UserID) -> Int? { userIndex[user] }

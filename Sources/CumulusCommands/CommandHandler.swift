@@ -1,6 +1,8 @@
+public import CoreMetrics
 public import CumulusDomain
 public import CumulusLog
 import Foundation
+public import Logging
 
 /// Runs commands on the log: catch up, decide, append with the versions decided on, retry on a race.
 ///
@@ -13,6 +15,10 @@ import Foundation
 /// multi-stream append; if any moved meanwhile (another task, handler or process), the handler catches up
 /// and decides again. Invariants that span aggregates are decided on one stream each (a tenant's licence
 /// pool, the tenant registry, an OU's content), so a race has exactly one winner.
+///
+/// It logs to the `logger` it is given (silent by default) and counts every command through swift-metrics as
+/// `cumulus_commands` by action, outcome (`accepted`, `refused`, `failed`) and reason code; neither carries a
+/// command's data.
 public actor CommandHandler {
     /// The log the handler reads and appends to.
     public let store: any EventStore
@@ -20,10 +26,26 @@ public actor CommandHandler {
     /// How many times a command is decided again after losing a race before giving up.
     public let maximumAttempts: Int
 
+    private let metrics: CommandMetrics
+
+    /// A logger that discards everything: the default, so that an embedder sees no output it did not ask for.
+    public static let silentLogger = Logger(label: "cumulus.commands", factory: { _ in SwiftLogNoOpLogHandler() })
+
     /// A handler on `store`; its model is caught up on first use.
-    public init(store: any EventStore, maximumAttempts: Int = 50) {
+    /// - Parameters:
+    ///   - store: the log.
+    ///   - maximumAttempts: how often a command is decided again after losing a race.
+    ///   - logger: where to log refusals and failures; silent by default.
+    ///   - metricsFactory: where to count commands; the bootstrapped `MetricsSystem` by default.
+    public init(
+        store: any EventStore,
+        maximumAttempts: Int = 50,
+        logger: Logger = CommandHandler.silentLogger,
+        metricsFactory: (any MetricsFactory)? = nil
+    ) {
         self.store = store
         self.maximumAttempts = maximumAttempts
+        self.metrics = CommandMetrics(factory: metricsFactory ?? MetricsSystem.factory, logger: logger)
     }
 
     /// The model as last caught up.
@@ -46,6 +68,17 @@ public actor CommandHandler {
     /// Decides and appends one command.
     /// - Throws: ``CommandError/refused(_:)`` when the domain refuses it (nothing appended), and the log's errors.
     public func handle(_ request: CommandRequest) async throws(CommandError) -> CommandOutcome {
+        do {
+            let outcome = try await decideAndAppend(request)
+            metrics.record(request, .success(outcome))
+            return outcome
+        } catch {
+            metrics.record(request, .failure(error))
+            throw error
+        }
+    }
+
+    private func decideAndAppend(_ request: CommandRequest) async throws(CommandError) -> CommandOutcome {
         if let stored = try await storedEvent(of: request) {
             try await catchUp()
             return try Self.repeatOutcome(of: request, original: stored, model: model).get()
@@ -221,13 +254,15 @@ public actor CommandHandler {
         // then the lines that repeat an id of an earlier line, now against what the log holds.
         for index in retry + repeats {
             do {
-                results[index] = .success(try await handle(requests[index]))
+                results[index] = .success(try await decideAndAppend(requests[index]))
             } catch {
                 results[index] = .failure(error)
             }
         }
         try await catchUp()
-        return results.map { $0 ?? .failure(.tooMuchContention(attempts: 0)) }
+        let lines = results.map { $0 ?? .failure(.tooMuchContention(attempts: 0)) }
+        for (request, line) in zip(requests, lines) { metrics.record(request, line) }
+        return lines
     }
 
     /// Decides every command in order and appends all of them in one atomic multi-stream append, or none.
@@ -267,7 +302,17 @@ public actor CommandHandler {
                 }
                 speculative.speculate(decision)
             }
-            if refused || merged.isEmpty { return (results, []) }
+            if refused || merged.isEmpty {
+                // With a refusal nothing was carried out: only the refused lines count.
+                for (request, line) in zip(requests, results) {
+                    if case .failure = line {
+                        metrics.record(request, line)
+                    } else if !refused {
+                        metrics.record(request, line)
+                    }
+                }
+                return (results, [])
+            }
             let appended: [AppendResult]
             do throws(EventStoreError) {
                 appended = try await store.append(atomically: merged)
@@ -276,6 +321,7 @@ public actor CommandHandler {
                 throw .storage(error)
             }
             try await catchUp()
+            for (request, line) in zip(requests, results) { metrics.record(request, line) }
             return (results, appended)
         }
         throw .tooMuchContention(attempts: maximumAttempts)

@@ -13,7 +13,7 @@ import Glibc
 /// only while some task waits. `@unchecked Sendable`: its flags are guarded by `lock`.
 final class ChangeWatcher: @unchecked Sendable {
     private let dataFile: String
-    private let notifier: CommitNotifier
+    private let notifier: CommitFanOut
     private let readLastPosition: @Sendable () -> GlobalPosition?
     private let lock = NSLock()
     private var running = false
@@ -21,7 +21,7 @@ final class ChangeWatcher: @unchecked Sendable {
 
     init(
         dataFile: String,
-        notifier: CommitNotifier,
+        notifier: CommitFanOut,
         readLastPosition: @escaping @Sendable () -> GlobalPosition?
     ) {
         self.dataFile = dataFile

@@ -12,7 +12,8 @@ import Darwin
 ///
 /// `@unchecked Sendable`: LMDB's environment handle is thread-safe (opened with `MDB_NOTLS`, so read
 /// transactions are not tied to threads); the database handles never change after `open`; the map size
-/// changes only under the ``ReaderGate`` held exclusive, with no transaction of this process open.
+/// changes only under the ``ReaderGate`` held exclusive, with no transaction of this process open; `isClosed`
+/// is written only under the gate held exclusive and read under it held shared.
 final class Environment: @unchecked Sendable {
     let pointer: OpaquePointer
     let path: String
@@ -21,6 +22,8 @@ final class Environment: @unchecked Sendable {
     private let mapSizeState: Mutex<UInt64>
     /// Reader slots of dead processes that `open` reclaimed.
     private(set) var staleReadersCleared: Int32 = 0
+    /// Set by ``close()``; every later transaction fails with `EventStoreError.closed`.
+    private var isClosed = false
 
     /// Opens (or, with `create`, creates) the environment at `path`.
     init(path: String, create: Bool, options: LMDBEventStore.Options) throws(EventStoreError) {
@@ -86,7 +89,17 @@ final class Environment: @unchecked Sendable {
     }
 
     deinit {
-        mdb_env_close(pointer)
+        if !isClosed { mdb_env_close(pointer) }
+    }
+
+    /// Closes the environment once no transaction of this process is open; later transactions fail with
+    /// `EventStoreError.closed`. The caller makes sure the writer has stopped.
+    func close() {
+        gate.withExclusive {
+            guard !isClosed else { return }
+            isClosed = true
+            mdb_env_close(pointer)
+        }
     }
 
     /// The current memory-map size in bytes.
@@ -181,6 +194,7 @@ final class Environment: @unchecked Sendable {
     ) throws(EventStoreError) {
         while true {
             let resized: Bool = try gate.withShared { () throws(EventStoreError) -> Bool in
+                if isClosed { throw .closed }
                 var txn: OpaquePointer?
                 let code = mdb_txn_begin(pointer, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &txn)
                 if code == MDB_MAP_RESIZED { return true }
@@ -239,14 +253,20 @@ final class Environment: @unchecked Sendable {
     /// Reclaims the reader slots of dead processes (which would pin old pages and grow the file).
     /// - Returns: how many slots were reclaimed.
     func clearStaleReaders() throws(EventStoreError) -> Int {
-        var dead: Int32 = 0
-        try LMDBCall.check(mdb_reader_check(pointer, &dead), "mdb_reader_check")
-        return Int(dead)
+        try gate.withShared { () throws(EventStoreError) -> Int in
+            if isClosed { throw .closed }
+            var dead: Int32 = 0
+            try LMDBCall.check(mdb_reader_check(pointer, &dead), "mdb_reader_check")
+            return Int(dead)
+        }
     }
 
     /// Flushes written data to disk (for the deferred durability mode).
     func sync() throws(EventStoreError) {
-        try LMDBCall.check(mdb_env_sync(pointer, 1), "mdb_env_sync")
+        try gate.withShared { () throws(EventStoreError) in
+            if isClosed { throw .closed }
+            try LMDBCall.check(mdb_env_sync(pointer, 1), "mdb_env_sync")
+        }
     }
 
     private static func makeDirectories(_ path: String) throws(EventStoreError) {

@@ -1,5 +1,7 @@
+import CoreMetrics
 import CumulusLog
 import Foundation
+import Logging
 
 /// The one writer of this process: a dedicated thread that takes every pending write request, applies
 /// them all in one LMDB write transaction and commits once (group commit).
@@ -41,16 +43,21 @@ final class GroupCommitter: @unchecked Sendable {
     static let maximumGroupEvents = 65_536
 
     private let environment: Environment
-    private let notifier: CommitNotifier
+    private let notifier: CommitFanOut
     private let condition = NSCondition()
     private var pending: [Request] = []
     private var stopping = false
     private var stopped = false
     private var lastReaderCheck = ContinuousClock.now
+    private let metrics: StoreMetrics
+    private let logger: Logger
 
-    init(environment: Environment, notifier: CommitNotifier) {
+    init(environment: Environment, notifier: CommitFanOut, metrics: StoreMetrics, logger: Logger) {
         self.environment = environment
         self.notifier = notifier
+        self.metrics = metrics
+        self.logger = logger
+        metrics.mapSize.record(Int64(clamping: environment.mapSize))
         let thread = Thread { [self] in run() }
         thread.name = "cumulus-writer"
         thread.start()
@@ -96,18 +103,26 @@ final class GroupCommitter: @unchecked Sendable {
             let now = ContinuousClock.now
             if now - lastReaderCheck > .seconds(10) {
                 lastReaderCheck = now
-                _ = try? environment.clearStaleReaders()
+                if let cleared = try? environment.clearStaleReaders(), cleared > 0 {
+                    logger.notice(
+                        "reclaimed reader slots of dead processes",
+                        metadata: ["directory": "\(environment.path)", "slots": "\(cleared)"])
+                }
             }
         }
     }
 
     private func commit(_ group: [Request]) {
         var lastPosition: UInt64 = 0
+        var firstPosition: UInt64 = 0
+        let mapSizeBefore = environment.mapSize
+        let started = ContinuousClock.now
         let outcomes: Result<[Outcome], EventStoreError>
         do {
             outcomes = .success(
                 try environment.write { (txn) throws(EventStoreError) -> [Outcome] in
                     var batch = try WriteBatch(txn)
+                    firstPosition = batch.lastPosition
                     var outcomes: [Outcome] = []
                     outcomes.reserveCapacity(group.count)
                     for request in group {
@@ -137,6 +152,13 @@ final class GroupCommitter: @unchecked Sendable {
         } catch {
             outcomes = .failure(error)
         }
+        report(group, started: started, written: lastPosition - min(firstPosition, lastPosition), outcomes)
+        if environment.mapSize != mapSizeBefore {
+            metrics.mapSize.record(Int64(clamping: environment.mapSize))
+            logger.notice(
+                "the memory map grew",
+                metadata: ["directory": "\(environment.path)", "bytes": "\(environment.mapSize)"])
+        }
         switch outcomes {
         case .success(let outcomes):
             notifier.publish(GlobalPosition(lastPosition))
@@ -157,6 +179,34 @@ final class GroupCommitter: @unchecked Sendable {
                 case .checkpoint(_, let continuation): continuation.resume(returning: .failure(error))
                 }
             }
+        }
+    }
+
+    /// Metrics and log lines of one group commit. Errors are logged by their description, which names
+    /// streams and positions but never a payload.
+    private func report(
+        _ group: [Request], started: ContinuousClock.Instant, written: UInt64,
+        _ outcomes: Result<[Outcome], EventStoreError>
+    ) {
+        let elapsed = ContinuousClock.now - started
+        let nanoseconds = elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000
+        metrics.commitLatency.recordNanoseconds(nanoseconds)
+        metrics.groupRequests.record(group.count)
+        metrics.groupEvents.record(group.reduce(0) { $0 + $1.eventCount })
+        switch outcomes {
+        case .success:
+            metrics.commits.increment()
+            if written > 0 { metrics.appendedEvents.increment(by: Int64(clamping: written)) }
+            logger.trace(
+                "group committed",
+                metadata: ["requests": "\(group.count)", "events": "\(written)", "nanoseconds": "\(nanoseconds)"])
+        case .failure(let error):
+            metrics.failedCommits.increment()
+            logger.error(
+                "group commit failed",
+                metadata: [
+                    "directory": "\(environment.path)", "requests": "\(group.count)", "error": "\(error.description)",
+                ])
         }
     }
 }

@@ -1,9 +1,9 @@
 internal import CLMDB
 import CumulusLog
 
-/// Turns LMDB's integer return codes into ``EventStoreError`` in one place.
+/// Turns LMDB's integer return codes into `EventStoreError` in one place.
 enum LMDBCall {
-    /// Throws ``EventStoreError/storage(operation:code:message:)`` unless `code` is `MDB_SUCCESS`.
+    /// Throws `EventStoreError.storage(operation:code:message:)` unless `code` is `MDB_SUCCESS`.
     @inline(__always)
     static func check(_ code: Int32, _ operation: @autoclosure () -> String) throws(EventStoreError) {
         guard code != MDB_SUCCESS else { return }

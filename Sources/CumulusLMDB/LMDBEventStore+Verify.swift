@@ -13,12 +13,12 @@ extension LMDBEventStore {
     ///   (so a damaged meta page that made LMDB fall back to an older commit is caught);
     /// - every checkpoint matches its checksum.
     ///
-    /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` naming the first damaged position.
+    /// - Throws: `EventStoreError.integrityViolation(position:reason:)` naming the first damaged position.
     public func verify(progress: (@Sendable (UInt64) -> Void)?) async throws(EventStoreError) -> VerificationReport {
         let layout = environment.mapLayout
         StorageFaults.walk(mapBase: layout.base, pageSize: layout.pageSize)
         defer { StorageFaults.walkEnded() }
-        return try environment.read { (txn) throws(EventStoreError) -> VerificationReport in
+        return try await readOnReaderThread { (txn) throws(EventStoreError) -> VerificationReport in
             var link = ChainLink.genesis
             var expectedPosition: UInt64 = 1
             var heads: [StreamName: StreamHead] = [:]

@@ -1,21 +1,31 @@
 internal import CLMDB
+public import CoreMetrics
 public import CumulusLog
 import Foundation
+public import Logging
 import Synchronization
 
-/// The embedded event log: one LMDB environment in a data directory.
+/// A handle on the embedded event log: one LMDB environment in a data directory.
 ///
 /// ```swift
 /// let log = try LMDBEventStore.open(directory: "/var/lib/cumulus", options: .init(create: true))
+/// defer { log.close() }
 /// let result = try await log.append([event], to: StreamName("user-42"), expecting: .noStream)
 /// for try await event in log.subscribe(after: .start) { … }
 /// ```
 ///
-/// Concurrency: every write goes through one writer thread that group-commits whatever is queued;
-/// reads run on the caller's task in short `MDB_NOTLS` read transactions that never cross an `await`.
-/// `Sendable` because its state is the thread-safe environment, the committer's locked queue and the
-/// notifier's mutex. Opening the same directory twice in one process returns the same store (LMDB allows
-/// one environment per file per process).
+/// Ownership: each ``open(directory:options:logger:metricsFactory:)`` returns a new handle that belongs to
+/// its caller. Handles on the same directory in one process share what LMDB requires them to share — one
+/// environment, one writer thread — but not their lifetime: ``close()`` ends only this handle (and wakes only
+/// its own subscribers); the environment closes with the last handle. Options one environment cannot hold
+/// two values of are refused with `EventStoreError.conflictingOptions(path:option:inUse:requested:)`.
+///
+/// Concurrency: every write goes through the directory's one writer thread, which group-commits whatever is
+/// queued; every `async` read runs its short `MDB_NOTLS` read transaction on a reader thread of the store's
+/// own while the calling task is suspended, so no blocking storage work runs on Swift's cooperative pool.
+/// ``scan(after:maximumCount:_:)`` is synchronous and runs where it is called; from `async` code use
+/// ``scanOnReaderThread(after:maximumCount:_:)``. `Sendable` because its state is the thread-safe shared
+/// environment, this handle's notifier (a mutex) and an atomic flag.
 public final class LMDBEventStore: EventScanning {
     /// How hard a commit works to survive a crash.
     public enum Durability: String, Sendable, CaseIterable {
@@ -56,63 +66,75 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// The data directory.
+    /// The data directory, as an absolute path.
     public let directory: String
-    let environment: Environment
-    private let committer: GroupCommitter
+    /// The options this handle was opened with.
+    public let options: Options
+    /// Where this handle logs (opening, closing, refusals it reports); silent unless given one.
+    public let logger: Logger
+    let shared: SharedEnvironment
+    var environment: Environment { shared.environment }
+    private var committer: GroupCommitter { shared.committer }
+    private var watcher: ChangeWatcher { shared.watcher }
     private let notifier = CommitNotifier()
-    private let watcher: ChangeWatcher
     private let isClosed = Atomic<Bool>(false)
 
-    private static let openStores = Mutex<[String: WeakStore]>([:])
+    /// A logger that discards everything: the default, so that an embedder sees no output it did not ask for.
+    public static let silentLogger = Logger(label: "cumulus.store", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    private struct WeakStore {
-        weak var store: LMDBEventStore?
-    }
-
-    /// Opens the log in `directory` (or the store already open on it in this process).
-    /// - Throws: ``EventStoreError/logNotFound(path:)`` when there is no log and `create` is false,
-    ///   ``EventStoreError/notACumulusLog(path:reason:)`` or ``EventStoreError/unsupportedFormat(path:found:supported:)``
-    ///   when the directory holds something else; the directory is never rewritten then.
-    public static func open(directory: String, options: Options = Options()) throws(EventStoreError) -> LMDBEventStore {
+    /// Opens a new handle on the log in `directory`.
+    ///
+    /// A directory open in this process already is shared: the new handle uses the same environment and
+    /// writer, and closing either handle leaves the other working.
+    /// - Parameters:
+    ///   - directory: the data directory.
+    ///   - options: how to open it; `create` may differ between handles, the others may not.
+    ///   - logger: where to log; silent by default. The writer of a directory logs to the logger of the
+    ///     first handle that opened it.
+    ///   - metricsFactory: where the writer reports appends, commit latency, group sizes and the map size;
+    ///     the bootstrapped `MetricsSystem` by default (which reports nothing until an embedder bootstraps
+    ///     it). Like the logger, the first handle's factory serves the directory.
+    /// - Throws: `EventStoreError.logNotFound(path:)` when there is no log and `create` is false,
+    ///   `EventStoreError.notACumulusLog(path:reason:)` or `EventStoreError.unsupportedFormat(path:found:supported:)`
+    ///   when the directory holds something else, `EventStoreError.conflictingOptions(path:option:inUse:requested:)`
+    ///   when this process has it open with other options; the directory is never rewritten then.
+    public static func open(
+        directory: String,
+        options: Options = Options(),
+        logger: Logger = LMDBEventStore.silentLogger,
+        metricsFactory: (any MetricsFactory)? = nil
+    ) throws(EventStoreError) -> LMDBEventStore {
         let path = Self.absolute(directory)
-        return try openStores.withLock { (stores) throws(EventStoreError) -> LMDBEventStore in
-            if let existing = stores[path]?.store, !existing.isClosed.load(ordering: .acquiring) { return existing }
-            let store = try LMDBEventStore(path: path, options: options)
-            stores[path] = WeakStore(store: store)
-            return store
+        do {
+            let shared = try SharedEnvironment.acquire(
+                path: path, options: options, logger: logger, metricsFactory: metricsFactory ?? MetricsSystem.factory)
+            return LMDBEventStore(shared: shared, options: options, logger: logger)
+        } catch {
+            logger.warning("cannot open the log", metadata: ["error": "\(error.description)"])
+            throw error
         }
     }
 
-    private init(path: String, options: Options) throws(EventStoreError) {
-        directory = path
-        environment = try Environment(path: path, create: options.create, options: options)
-        committer = GroupCommitter(environment: environment, notifier: notifier)
-        let environment = self.environment
-        watcher = ChangeWatcher(dataFile: path + "/data.mdb", notifier: notifier) {
-            try? GlobalPosition(environment.read { (txn) throws(EventStoreError) in try txn.lastPosition() })
-        }
-        if let last = try? environment.read({ (txn) throws(EventStoreError) in try txn.lastPosition() }) {
-            notifier.publish(GlobalPosition(last))
-        }
+    private init(shared: SharedEnvironment, options: Options, logger: Logger) {
+        directory = shared.path
+        self.options = options
+        self.logger = logger
+        self.shared = shared
+        shared.fanOut.add(notifier)
     }
 
     deinit {
         close()
     }
 
-    /// Finishes queued writes, wakes waiting subscribers with ``EventStoreError/closed`` and stops the
-    /// writer. Later calls fail with ``EventStoreError/closed``.
+    /// Closes this handle: wakes its waiting subscribers with `EventStoreError.closed`; later calls on it
+    /// fail with `EventStoreError.closed`. Other handles on the directory keep working; when this was the
+    /// last one, queued writes finish, the writer stops and the environment closes.
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        committer.stop()
-        watcher.stop()
+        shared.fanOut.remove(notifier)
         notifier.close()
-        try? environment.sync()
-        let path = directory
-        Self.openStores.withLock { stores in
-            if stores[path]?.store == nil || stores[path]?.store === self { stores[path] = nil }
-        }
+        SharedEnvironment.release(shared)
     }
 
     /// How many reader slots left behind by dead processes were reclaimed when this store opened.
@@ -132,6 +154,7 @@ public final class LMDBEventStore: EventScanning {
 
     /// Flushes every commit to disk; needed only with ``Durability/deferred``.
     public func flush() throws(EventStoreError) {
+        try checkOpen()
         try environment.sync()
     }
 
@@ -141,7 +164,7 @@ public final class LMDBEventStore: EventScanning {
 
     // MARK: Appending
 
-    /// Appends to several streams atomically; see ``EventStore/append(atomically:)``.
+    /// Appends to several streams atomically; see `EventStore.append(atomically:)`.
     public func append(atomically appends: [StreamAppend]) async throws(EventStoreError) -> [AppendResult] {
         try checkOpen()
         try Self.validate(appends)
@@ -152,7 +175,7 @@ public final class LMDBEventStore: EventScanning {
         return try result.get()
     }
 
-    /// Appends independent atomic units with one result each; see ``EventStore/append(units:)``.
+    /// Appends independent atomic units with one result each; see `EventStore.append(units:)`.
     public func append(
         units: [[StreamAppend]]
     ) async throws(EventStoreError)
@@ -176,7 +199,7 @@ public final class LMDBEventStore: EventScanning {
         return try result.get()
     }
 
-    /// Saves a checkpoint; see ``EventStore/save(_:)``.
+    /// Saves a checkpoint; see `EventStore.save(_:)`.
     public func save(_ checkpoint: Checkpoint) async throws(EventStoreError) {
         try checkOpen()
         let length = checkpoint.name.utf8.count
@@ -194,7 +217,7 @@ public final class LMDBEventStore: EventScanning {
 
     /// The checks that need no storage: done on the caller's task, before the writer sees the request.
     ///
-    /// A stream named twice is refused by the writer (``EventStoreError/duplicateStreamInAppend(_:)``, before
+    /// A stream named twice is refused by the writer (`EventStoreError.duplicateStreamInAppend(_:)`, before
     /// anything else it checks), which numbers the request's streams anyway: hashing every name here as well
     /// cost more than the rest of these checks.
     static func validate(_ appends: [StreamAppend]) throws(EventStoreError) {
@@ -224,7 +247,7 @@ public final class LMDBEventStore: EventScanning {
 
     // MARK: Reading
 
-    /// Reads one stream from a version; see ``EventStore/read(stream:from:maximumCount:)``.
+    /// Reads one stream from a version; see `EventStore.read(stream:from:maximumCount:)`.
     ///
     /// It finds the stream's head, walks the per-record back-links down to `version`, then decodes forward.
     public func read(
@@ -232,8 +255,7 @@ public final class LMDBEventStore: EventScanning {
         from version: StreamVersion,
         maximumCount: Int
     ) async throws(EventStoreError) -> [RecordedEvent] {
-        try checkOpen()
-        return try environment.read { (txn) throws(EventStoreError) -> [RecordedEvent] in
+        return try await readOnReaderThread { (txn) throws(EventStoreError) -> [RecordedEvent] in
             guard let head = try StreamHead.read(stream, in: txn) else { return [] }
             let from = max(version.rawValue, 1)
             guard from <= head.version, maximumCount > 0 else { return [] }
@@ -280,23 +302,40 @@ public final class LMDBEventStore: EventScanning {
 
     /// The current version of a stream.
     public func version(of stream: StreamName) async throws(EventStoreError) -> StreamVersion {
-        try checkOpen()
-        return try environment.read { (txn) throws(EventStoreError) -> StreamVersion in
+        return try await readOnReaderThread { (txn) throws(EventStoreError) -> StreamVersion in
             StreamVersion(try StreamHead.read(stream, in: txn)?.version ?? 0)
         }
     }
 
-    /// Reads the log after a position; see ``EventStore/readAll(after:maximumCount:)``.
+    /// Reads the log after a position; see `EventStore.readAll(after:maximumCount:)`.
     public func readAll(
         after position: GlobalPosition, maximumCount: Int
     ) async throws(EventStoreError)
         -> [RecordedEvent]
     {
         try checkOpen()
-        var events: [RecordedEvent] = []
-        try scan(after: position, maximumCount: maximumCount) { (event) throws(EventStoreError) in events.append(event)
+        return try await ReaderThreads.shared.run { () throws(EventStoreError) -> [RecordedEvent] in
+            var events: [RecordedEvent] = []
+            try self.scan(after: position, maximumCount: maximumCount) { (event) throws(EventStoreError) in
+                events.append(event)
+            }
+            return events
         }
-        return events
+    }
+
+    /// Like ``scan(after:maximumCount:_:)``, for `async` callers: the read transaction and `body` run on a
+    /// reader thread of the store's own while the calling task is suspended, so a long scan does not occupy a
+    /// thread of Swift's cooperative pool. `body` never runs at the same time as the caller.
+    @discardableResult
+    public func scanOnReaderThread(
+        after position: GlobalPosition,
+        maximumCount: Int,
+        _ body: (RecordedEvent) throws(EventStoreError) -> Void
+    ) async throws(EventStoreError) -> GlobalPosition {
+        try checkOpen()
+        return try await ReaderThreads.shared.run(consuming: { () throws(EventStoreError) -> GlobalPosition in
+            try self.scan(after: position, maximumCount: maximumCount, body)
+        })
     }
 
     /// Calls `body` with each event after `position`, in order, in one read transaction; for rebuilds and
@@ -331,16 +370,15 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// The last position; see ``EventStore/lastPosition()``.
+    /// The last position; see `EventStore.lastPosition()`.
     public func lastPosition() async throws(EventStoreError) -> GlobalPosition {
         try checkOpen()
-        return GlobalPosition(try environment.read { (txn) throws(EventStoreError) in try txn.lastPosition() })
+        return GlobalPosition(try await readOnReaderThread { (txn) throws(EventStoreError) in try txn.lastPosition() })
     }
 
-    /// The event with this id; see ``EventStore/event(id:)``.
+    /// The event with this id; see `EventStore.event(id:)`.
     public func event(id: EventID) async throws(EventStoreError) -> RecordedEvent? {
-        try checkOpen()
-        return try environment.read { (txn) throws(EventStoreError) -> RecordedEvent? in
+        return try await readOnReaderThread { (txn) throws(EventStoreError) -> RecordedEvent? in
             guard let position = try txn.position(ofEventID: id) else { return nil }
             guard let raw = try txn.record(at: position) else {
                 throw .integrityViolation(position: GlobalPosition(position), reason: "indexed event is missing")
@@ -349,7 +387,7 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// Waits for an event after `position`, from this process or another; see ``EventStore/waitForEvents(after:)``.
+    /// Waits for an event after `position`, from this process or another; see `EventStore.waitForEvents(after:)`.
     public func waitForEvents(after position: GlobalPosition) async throws(EventStoreError) {
         try checkOpen()
         watcher.start()
@@ -361,10 +399,9 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// The checkpoint saved under `name`; see ``EventStore/checkpoint(named:)``.
+    /// The checkpoint saved under `name`; see `EventStore.checkpoint(named:)`.
     public func checkpoint(named name: String) async throws(EventStoreError) -> Checkpoint? {
-        try checkOpen()
-        return try environment.read { (txn) throws(EventStoreError) -> Checkpoint? in
+        return try await readOnReaderThread { (txn) throws(EventStoreError) -> Checkpoint? in
             let key = Array(name.utf8)
             guard
                 let raw = try withBytes(
@@ -377,14 +414,14 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
-    /// Counts and sizes; see ``EventStore/statistics()``.
+    /// Counts and sizes; see `EventStore.statistics()`.
     public func statistics() async throws(EventStoreError) -> LogStatistics {
-        try checkOpen()
-        var info = stat()
-        let fileSize: UInt64? = stat(directory + "/data.mdb", &info) == 0 ? UInt64(info.st_size) : nil
+        let dataFile = directory + "/data.mdb"
         let mapSize = environment.mapSize
-        return try environment.read { (txn) throws(EventStoreError) -> LogStatistics in
-            LogStatistics(
+        return try await readOnReaderThread { (txn) throws(EventStoreError) -> LogStatistics in
+            var info = stat()
+            let fileSize: UInt64? = stat(dataFile, &info) == 0 ? UInt64(info.st_size) : nil
+            return LogStatistics(
                 eventCount: try txn.count(txn.databases.events),
                 streamCount: try txn.count(txn.databases.streams),
                 lastPosition: GlobalPosition(try txn.lastPosition()),
@@ -395,8 +432,20 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
+    /// Runs `body` in a read transaction on a reader thread (see ``ReaderThreads``) while the caller waits
+    /// suspended, off Swift's cooperative pool.
+    func readOnReaderThread<R: Sendable>(
+        _ body: @escaping @Sendable (borrowing Transaction) throws(EventStoreError) -> R
+    ) async throws(EventStoreError) -> R {
+        try checkOpen()
+        let environment = self.environment
+        return try await ReaderThreads.shared.run { () throws(EventStoreError) -> R in try environment.read(body) }
+    }
+
+    /// The absolute path with symbolic links resolved, so two spellings of one directory share one environment
+    /// (two environments on one file in one process would break LMDB's locks).
     private static func absolute(_ path: String) -> String {
-        let url = URL(fileURLWithPath: path).standardizedFileURL
+        let url = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath()
         var text = url.path
         while text.count > 1 && text.hasSuffix("/") { text.removeLast() }
         return text

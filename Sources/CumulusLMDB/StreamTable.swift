@@ -9,7 +9,7 @@ import Darwin
 /// The streams one write transaction has looked at, in a dense table: each stream gets a slot number once,
 /// and everything the writer needs about it lives in that slot.
 ///
-/// Why not a dictionary keyed by ``StreamName``: hashing a name costs more than everything else the writer
+/// Why not a dictionary keyed by `StreamName`: hashing a name costs more than everything else the writer
 /// does per stream, and sorting names with `String` comparisons more still. A request's streams are distinct
 /// (checked by the caller and again here), so the first request of a transaction needs no lookup at all;
 /// the index by name is built only when a second request arrives. Each name's bytes — its LMDB key — are

@@ -11,7 +11,7 @@ public struct ConformanceFailure: Error, CustomStringConvertible {
     public var description: String { "\(check): \(message)" }
 }
 
-/// The behaviour every ``EventStore`` backend must show, written against the protocol only.
+/// The behaviour every `EventStore` backend must show, written against the protocol only.
 ///
 /// A backend's tests run every check on a fresh, empty store:
 /// ```swift

@@ -124,11 +124,14 @@ struct OpeningTests {
         #expect(report.headLink != firstReport.headLink)
     }
 
-    @Test func openingTwiceInOneProcessSharesTheStore() throws {
+    @Test func openingTwiceInOneProcessGivesTwoHandlesOnOneEnvironment() throws {
         let first = try LMDBEventStore.open(directory: directory, options: .init(create: true))
         defer { first.close() }
         let second = try LMDBEventStore.open(directory: directory + "/.")
-        #expect(first === second)
+        defer { second.close() }
+        #expect(first !== second)
+        #expect(first.environment === second.environment)
+        #expect(first.directory == second.directory)
     }
 
     @Test func closedStoreRefusesWork() async throws {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CumulusLMDB
 import CumulusLog
 import Foundation
+import Logging
 
 /// The `cumulus` command-line tool.
 @main
@@ -25,6 +26,18 @@ struct DataDirectoryOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "The log's directory (default: $CUMULUS_DATA_DIR or ./cumulus-data).")
     var dataDirectory: String?
 
+    @Option(
+        name: .customLong("log-level"),
+        help: "Log to standard error from this level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String?
+
+    func validate() throws {
+        if let logLevel, Logger.Level(rawValue: logLevel) == nil {
+            throw ValidationError(
+                "--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+    }
+
     var path: String {
         dataDirectory ?? ProcessInfo.processInfo.environment["CUMULUS_DATA_DIR"] ?? "cumulus-data"
     }
@@ -32,10 +45,26 @@ struct DataDirectoryOptions: ParsableArguments {
     func open(create: Bool = false, durability: LMDBEventStore.Durability = .full) throws -> LMDBEventStore {
         DamageHandling.install()
         do {
-            return try LMDBEventStore.open(directory: path, options: .init(create: create, durability: durability))
+            return try LMDBEventStore.open(
+                directory: path, options: .init(create: create, durability: durability),
+                logger: CommandLineLogging.logger(level: logLevel.flatMap(Logger.Level.init(rawValue:))))
         } catch {
             throw CommandFailure(error.description)
         }
+    }
+}
+
+/// The tool's logging: nothing unless `--log-level` is given, then lines on standard error.
+enum CommandLineLogging {
+    private static let bootstrap: Void = LoggingSystem.bootstrap(StreamLogHandler.standardError)
+
+    /// The logger for the store, the command handler and the projections at `level`, or a silent one.
+    static func logger(level: Logger.Level?) -> Logger {
+        guard let level else { return LMDBEventStore.silentLogger }
+        _ = bootstrap
+        var logger = Logger(label: "cumulus")
+        logger.logLevel = level
+        return logger
     }
 }
 

@@ -70,7 +70,7 @@ struct DemoCommand: AsyncParsableCommand {
 
     private func build(_ store: LMDBEventStore, clock: ContinuousClock) async throws {
         var world = DemoWorld(tenants: tenants, usersPerTenant: usersPerTenant)
-        let handler = CommandHandler(store: store)
+        let handler = CommandHandler(store: store, logger: store.logger)
         let setUp = world.setUp()
         var feed: [CommandRequest] = []
         for day in 0..<days { feed += world.feed(day: day) }

@@ -36,7 +36,7 @@ struct ImportCommand: AsyncParsableCommand {
             let bytes = try readInput(file)
             let store = try data.open()
             defer { store.close() }
-            let handler = CommandHandler(store: store)
+            let handler = CommandHandler(store: store, logger: store.logger)
             let parsed = CommandImport.parse(bytes: bytes)
             var summary = ImportSummary(maximumReported: maximumReported)
             let clock = ContinuousClock()

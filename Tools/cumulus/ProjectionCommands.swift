@@ -50,7 +50,9 @@ enum ProjectionLoader {
         let progress = ProgressLine(label, total: nil)
         let report: ProjectionCatchUp.Report
         do throws(ProjectionCatchUp.Failure) {
-            report = try await ProjectionCatchUp.run(&set, from: store, asOf: asOf, rebuilding: rebuilding) {
+            report = try await ProjectionCatchUp.run(
+                &set, from: store, asOf: asOf, rebuilding: rebuilding, logger: store.logger
+            ) {
                 done, total in
                 progress.setTotal(total)
                 progress.update(done)

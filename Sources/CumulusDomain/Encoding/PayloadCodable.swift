@@ -1,6 +1,6 @@
 public import Foundation
 
-/// A value with a compact binary payload form (see DESIGN.md, "Payload encoding").
+/// A value with a compact binary payload form (see `docs/domain.md`, "Payload encoding").
 public protocol PayloadCodable: Sendable {
     /// Appends this value.
     func encode(to writer: inout PayloadWriter)
@@ -152,7 +152,7 @@ extension PersonalData: PayloadCodable where Value: PayloadCodable {
 }
 
 extension Secret: PayloadCodable {
-    /// Length-prefixed UTF-8 (the log is the system of record; see DESIGN.md on secrets at rest).
+    /// Length-prefixed UTF-8 (the log is the system of record; see `docs/domain.md`, "Secrets and personal data").
     public func encode(to writer: inout PayloadWriter) { writer.writeString(revealedForStorage) }
     /// Length-prefixed UTF-8.
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {

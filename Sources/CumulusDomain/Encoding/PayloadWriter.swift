@@ -1,6 +1,6 @@
 public import Foundation
 
-/// Writes an event payload: little-endian, varints, length-prefixed UTF-8 (format in DESIGN.md).
+/// Writes an event payload: little-endian, varints, length-prefixed UTF-8 (format in `docs/domain.md`, "Payload encoding").
 ///
 /// A plain value type over `[UInt8]`; no Foundation formatter or dictionary is involved.
 public struct PayloadWriter: Sendable {

@@ -2,7 +2,7 @@
 ///
 /// One stream per aggregate (`tenant-<id>`, `ou-<id>`, `service-<id>`, `user-<id>`), plus the two
 /// streams that carry tenant-wide and platform-wide invariants (`licences-<tenant>` and
-/// `registry-tenants`); see DESIGN.md for why those boundaries were chosen.
+/// `registry-tenants`); see `docs/domain.md`, "Streams and consistency boundaries", for why those boundaries were chosen.
 public struct AggregateStream: Hashable, Sendable, Comparable, CustomStringConvertible {
     /// The string the log stores, e.g. `tenant-6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11`.
     public let rawValue: String

@@ -1,7 +1,7 @@
 import CumulusLog
 import Foundation
 
-/// Parses JSON Lines of commands (the `cumulus import` format, documented in DESIGN.md).
+/// Parses JSON Lines of commands (the `cumulus import` format, documented in `docs/domain.md`, "Import (JSON Lines)", and the README).
 ///
 /// One command per line:
 /// `{"command":"createTenant","actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z","eventId":"…", …fields}`.

@@ -25,6 +25,9 @@ public enum EventStoreError: Error, Hashable, Sendable, CustomStringConvertible 
     case unsupportedFormat(path: String, found: UInt32, supported: UInt32)
     /// The directory holds no log and creating one was not asked for.
     case logNotFound(path: String)
+    /// The directory is open in this process already with a different value of an option that one process
+    /// cannot hold two values of (the flush policy, the map size, the reader slots).
+    case conflictingOptions(path: String, option: String, inUse: String, requested: String)
     /// The log's content is damaged: the hash chain, a record or an index does not check out.
     case integrityViolation(position: GlobalPosition?, reason: String)
     /// The storage engine reported an error.
@@ -65,6 +68,10 @@ public enum EventStoreError: Error, Hashable, Sendable, CustomStringConvertible 
                 + "upgrade Cumulus — the log was left untouched"
         case .logNotFound(let path):
             return "no Cumulus log at \(path); create one with `cumulus init`"
+        case .conflictingOptions(let path, let option, let inUse, let requested):
+            return "\(path) is open in this process already with \(option) \(inUse), this open asked for "
+                + "\(requested); open it with the same \(option) or close the other handles first — "
+                + "nothing was changed"
         case .integrityViolation(let position, let reason):
             if let position { return "the log is damaged at position \(position): \(reason)" }
             return "the log is damaged: \(reason)"

@@ -9,4 +9,26 @@ public protocol EventScanning: EventStore {
         maximumCount: Int,
         _ body: (RecordedEvent) throws(EventStoreError) -> Void
     ) throws(EventStoreError) -> GlobalPosition
+
+    /// Like ``scan(after:maximumCount:_:)``, for `async` callers: a backend whose reads block runs the scan on
+    /// threads of its own while the caller is suspended, so that no blocking storage work runs on Swift's
+    /// cooperative pool. `body` never runs at the same time as the caller.
+    @discardableResult
+    func scanOnReaderThread(
+        after position: GlobalPosition,
+        maximumCount: Int,
+        _ body: (RecordedEvent) throws(EventStoreError) -> Void
+    ) async throws(EventStoreError) -> GlobalPosition
+}
+
+extension EventScanning {
+    /// Scans on the calling task; for backends whose reads do not block (in memory).
+    @discardableResult
+    public func scanOnReaderThread(
+        after position: GlobalPosition,
+        maximumCount: Int,
+        _ body: (RecordedEvent) throws(EventStoreError) -> Void
+    ) async throws(EventStoreError) -> GlobalPosition {
+        try scan(after: position, maximumCount: maximumCount, body)
+    }
 }

@@ -1,7 +1,7 @@
 /// The event log: an append-only sequence of events, grouped in streams, behind which any backend can sit.
 ///
-/// LMDB (`LMDBEventStore` in `CumulusLMDB`) is the embedded default; ``InMemoryEventStore`` serves
-/// tests. Every backend passes the same conformance suite (`EventStoreConformance` in `CumulusTesting`).
+/// LMDB (`LMDBEventStore` in `CumulusLMDB`) is the embedded default. Every backend passes the same
+/// conformance suite (`EventStoreConformance` in `CumulusTesting`).
 ///
 /// Guarantees every backend gives:
 /// - Appends are atomic: all events of a call are stored, or none.

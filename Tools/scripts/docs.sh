@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds the DocC documentation of every product's module and fails on any warning (unresolved links,
+# missing articles). Output: .build/plugins/Swift-DocC/outputs/<Target>.doccarchive
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+status=0
+for target in CumulusLog CumulusLMDB CumulusDomain CumulusCommands CumulusProjections CumulusTesting; do
+    echo "== docs: $target"
+    log=$(mktemp)
+    if ! swift package generate-documentation --target "$target" 2>&1 | tee "$log"; then
+        echo "docs: $target failed to build" >&2
+        status=1
+    fi
+    if grep -q "warning:" "$log"; then
+        echo "docs: $target has warnings (above)" >&2
+        status=1
+    fi
+    rm -f "$log"
+done
+exit $status
