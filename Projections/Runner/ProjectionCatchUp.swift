@@ -1,8 +1,9 @@
 public import CumulusLog
 
 /// Brings a ``ProjectionSet`` up to date from a log: restore the saved checkpoints (a projection whose code
-/// version changed starts again from position 0), read the rest of the log in bounded batches, and save
-/// new checkpoints.
+/// version changed, or whose checkpoint is damaged, starts again from position 0 and is listed in
+/// ``Report/discarded`` with the reason), read the rest of the log in bounded batches, and save new checkpoints
+/// (``save(_:to:)``, a separate step: a query catches up in memory and saves nothing).
 ///
 /// Memory is the projections' state plus one batch of events, whatever the log's length.
 ///
@@ -18,6 +19,9 @@ public enum ProjectionCatchUp {
         public var restored: [String: GlobalPosition] = [:]
         /// Projections rebuilt from position 0 (no checkpoint, a code-version change, or asked for).
         public var rebuilt: [String] = []
+        /// Checkpoints that were there but could not be used (another code version, damaged bytes), by projection
+        /// name, with the reason: those projections are in ``rebuilt``. Worth a log line each.
+        public var discarded: [String: String] = [:]
         /// Events read from the log and applied.
         public var eventsApplied: UInt64 = 0
         /// The last position the set includes.
@@ -71,13 +75,18 @@ public enum ProjectionCatchUp {
                 report.rebuilt.append(name)
                 continue
             }
-            do {
+            do throws(ProjectionStateError) {
                 switch try set.restore(checkpoint) {
                 case .restored(let position): report.restored[name] = position
-                case .rebuildRequired: report.rebuilt.append(name)
+                case .rebuildRequired(let stored, let current):
+                    report.rebuilt.append(name)
+                    report.discarded[name] =
+                        "checkpoint written by code version \(stored), this build is version \(current)"
                 }
             } catch {
-                throw .state(error)
+                // Damaged bytes are a cache miss, not a failure: the projection (left empty) is folded from 0.
+                report.rebuilt.append(name)
+                report.discarded[name] = "checkpoint damaged: \(error.description)"
             }
         }
         let end = try await storage({ () throws(EventStoreError) in try await store.lastPosition() })

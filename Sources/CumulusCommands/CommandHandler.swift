@@ -20,14 +20,52 @@ public actor CommandHandler {
     /// How many times a command is decided again after losing a race before giving up.
     public let maximumAttempts: Int
 
-    /// A handler on `store`; its model is caught up on first use.
-    public init(store: any EventStore, maximumAttempts: Int = 50) {
+    /// A handler on `store`; its model (empty, or `model`) is caught up on first use.
+    ///
+    /// To start from the kept write model instead of position 0, call ``restoreCheckpoint()`` before the first
+    /// command, and ``saveCheckpoint()`` now and then (the CLI does after each import).
+    public init(store: any EventStore, model: WriteModel = WriteModel(), maximumAttempts: Int = 50) {
         self.store = store
+        self.model = model
         self.maximumAttempts = maximumAttempts
     }
 
     /// The model as last caught up.
     public var currentModel: WriteModel { model }
+
+    /// Loads the write model from the log's checkpoint, unless the handler's model is already further on.
+    ///
+    /// A checkpoint of another code version or with damaged bytes is ignored (the model is then folded from
+    /// position 0 on the next catch-up); the outcome says which, so that the caller can log why.
+    /// - Throws: ``CommandError/storage(_:)`` when the checkpoint cannot be read.
+    @discardableResult
+    public func restoreCheckpoint() async throws(CommandError) -> WriteModel.Restore {
+        let checkpoint: Checkpoint?
+        do {
+            checkpoint = try await store.checkpoint(named: WriteModel.checkpointName)
+        } catch {
+            throw .storage(error)
+        }
+        let (restored, outcome) = WriteModel.restoring(checkpoint)
+        if restored.position > model.position { model = restored }
+        return outcome
+    }
+
+    /// Catches the model up with the log and saves it as the log's write-model checkpoint.
+    /// - Returns: the position saved.
+    /// - Throws: ``CommandError/storage(_:)``, and ``CommandError/undecodableEvent(position:type:reason:)`` from
+    ///   the catch-up.
+    @discardableResult
+    public func saveCheckpoint() async throws(CommandError) -> GlobalPosition {
+        try await catchUp()
+        let checkpoint = model.checkpoint()
+        do {
+            try await store.save(checkpoint)
+        } catch {
+            throw .storage(error)
+        }
+        return checkpoint.position
+    }
 
     /// Folds every event appended since the last catch-up.
     public func catchUp() async throws(CommandError) {

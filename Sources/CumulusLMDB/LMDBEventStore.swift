@@ -41,25 +41,34 @@ public final class LMDBEventStore: EventScanning {
         public var initialMapSize: UInt64
         /// Reader slots shared by all processes using the directory; 510 by default.
         public var maximumReaders: UInt32
+        /// Open for reading only (`MDB_RDONLY`): the data file is opened read-only and never written, no writer
+        /// thread is started, and appends and checkpoint saves fail with ``EventStoreError/readOnly(path:)``.
+        /// For queries, which must leave the log as they found it. Cannot be combined with `create`.
+        public var readOnly: Bool
 
         /// Options with the defaults above.
         public init(
             create: Bool = false,
             durability: Durability = .full,
             initialMapSize: UInt64 = 8 << 30,
-            maximumReaders: UInt32 = 510
+            maximumReaders: UInt32 = 510,
+            readOnly: Bool = false
         ) {
             self.create = create
             self.durability = durability
             self.initialMapSize = initialMapSize
             self.maximumReaders = maximumReaders
+            self.readOnly = readOnly
         }
     }
 
     /// The data directory.
     public let directory: String
     let environment: Environment
-    private let committer: GroupCommitter
+    /// The writer; nil when the store was opened read-only.
+    private let committer: GroupCommitter?
+    /// True when the store was opened with ``Options/readOnly``: nothing can be written through it.
+    public let isReadOnly: Bool
     private let notifier = CommitNotifier()
     private let watcher: ChangeWatcher
     private let isClosed = Atomic<Bool>(false)
@@ -77,7 +86,16 @@ public final class LMDBEventStore: EventScanning {
     public static func open(directory: String, options: Options = Options()) throws(EventStoreError) -> LMDBEventStore {
         let path = Self.absolute(directory)
         return try openStores.withLock { (stores) throws(EventStoreError) -> LMDBEventStore in
-            if let existing = stores[path]?.store, !existing.isClosed.load(ordering: .acquiring) { return existing }
+            if let existing = stores[path]?.store, !existing.isClosed.load(ordering: .acquiring) {
+                // One environment per file and process: a read-only and a writable open cannot share it.
+                guard existing.isReadOnly == options.readOnly else {
+                    throw .invalidField(
+                        field: "options",
+                        reason: "\(path) is open \(existing.isReadOnly ? "read-only" : "for writing") in this process; "
+                            + "close it before opening it \(options.readOnly ? "read-only" : "for writing")")
+                }
+                return existing
+            }
             let store = try LMDBEventStore(path: path, options: options)
             stores[path] = WeakStore(store: store)
             return store
@@ -86,8 +104,12 @@ public final class LMDBEventStore: EventScanning {
 
     private init(path: String, options: Options) throws(EventStoreError) {
         directory = path
+        if options.readOnly && options.create {
+            throw .invalidField(field: "options", reason: "a log cannot be created read-only (\(path))")
+        }
         environment = try Environment(path: path, create: options.create, options: options)
-        committer = GroupCommitter(environment: environment, notifier: notifier)
+        isReadOnly = options.readOnly
+        committer = options.readOnly ? nil : GroupCommitter(environment: environment, notifier: notifier)
         let environment = self.environment
         watcher = ChangeWatcher(dataFile: path + "/data.mdb", notifier: notifier) {
             try? GlobalPosition(environment.read { (txn) throws(EventStoreError) in try txn.lastPosition() })
@@ -105,7 +127,7 @@ public final class LMDBEventStore: EventScanning {
     /// writer. Later calls fail with ``EventStoreError/closed``.
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
-        committer.stop()
+        committer?.stop()
         watcher.stop()
         notifier.close()
         try? environment.sync()
@@ -139,13 +161,19 @@ public final class LMDBEventStore: EventScanning {
         if isClosed.load(ordering: .acquiring) { throw .closed }
     }
 
+    /// The writer, or ``EventStoreError/readOnly(path:)`` when the store was opened read-only.
+    private func writer() throws(EventStoreError) -> GroupCommitter {
+        guard let committer else { throw .readOnly(path: directory) }
+        return committer
+    }
+
     // MARK: Appending
 
     /// Appends to several streams atomically; see ``EventStore/append(atomically:)``.
     public func append(atomically appends: [StreamAppend]) async throws(EventStoreError) -> [AppendResult] {
         try checkOpen()
         try Self.validate(appends)
-        let committer = self.committer
+        let committer = try writer()
         let result = await withCheckedContinuation { continuation in
             if !committer.submit(.atomic(appends, continuation)) { continuation.resume(returning: .failure(.closed)) }
         }
@@ -167,7 +195,7 @@ public final class LMDBEventStore: EventScanning {
                 return .failure(error)
             }
         }
-        let committer = self.committer
+        let committer = try writer()
         let result = await withCheckedContinuation { continuation in
             if !committer.submit(.units(items, continuation)) {
                 continuation.resume(returning: .failure(.closed))
@@ -183,7 +211,7 @@ public final class LMDBEventStore: EventScanning {
         guard length > 0 && length <= 255 else {
             throw .invalidField(field: "checkpoint name", reason: "must be 1 to 255 bytes, is \(length)")
         }
-        let committer = self.committer
+        let committer = try writer()
         let result = await withCheckedContinuation { continuation in
             if !committer.submit(.checkpoint(checkpoint, continuation)) {
                 continuation.resume(returning: .failure(.closed))

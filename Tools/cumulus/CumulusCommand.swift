@@ -29,9 +29,12 @@ struct DataDirectoryOptions: ParsableArguments {
         dataDirectory ?? ProcessInfo.processInfo.environment["CUMULUS_DATA_DIR"] ?? "cumulus-data"
     }
 
-    func open(create: Bool = false, durability: LMDBEventStore.Durability = .full) throws -> LMDBEventStore {
+    func open(
+        create: Bool = false, durability: LMDBEventStore.Durability = .full, readOnly: Bool = false
+    ) throws -> LMDBEventStore {
         do {
-            return try LMDBEventStore.open(directory: path, options: .init(create: create, durability: durability))
+            return try LMDBEventStore.open(
+                directory: path, options: .init(create: create, durability: durability, readOnly: readOnly))
         } catch {
             throw CommandFailure(error.description)
         }
