@@ -74,7 +74,8 @@ enum CLIBenchmark {
     static func run(_ arguments: [String]) throws {
         let settings = try Settings(arguments)
         guard FileManager.default.isExecutableFile(atPath: settings.cumulus) else {
-            throw BenchError("no cumulus executable at \(settings.cumulus); build it (--product cumulus) or pass --cumulus")
+            throw BenchError(
+                "no cumulus executable at \(settings.cumulus); build it (--product cumulus) or pass --cumulus")
         }
         defer { if !settings.keep { try? FileManager.default.removeItem(atPath: settings.directory) } }
         let scratch = settings.directory + "-io"
@@ -121,7 +122,9 @@ enum CLIBenchmark {
         }
         try check(comparisons)
         print("")
-        print("| command | kept state: median ms (min) | main's approach: median ms (min) | main / kept | kept peak RSS MiB | main peak RSS MiB |")
+        print(
+            "| command | kept state: median ms (min) | main's approach: median ms (min) | main / kept | kept peak RSS MiB | main peak RSS MiB |"
+        )
         print("| --- | ---: | ---: | ---: | ---: | ---: |")
         for comparison in comparisons {
             let kept = comparison.kept.map(\.milliseconds)
@@ -202,7 +205,9 @@ enum CLIBenchmark {
         var pid: pid_t = 0
         let started = ContinuousClock.now
         let code = posix_spawn(&pid, executable, &actions, nil, argv, environ)
-        guard code == 0 else { throw BenchError("posix_spawn \(executable) failed: \(String(cString: strerror(code)))") }
+        guard code == 0 else {
+            throw BenchError("posix_spawn \(executable) failed: \(String(cString: strerror(code)))")
+        }
         var status: Int32 = 0
         var usage = rusage()
         while wait4(pid, &status, 0, &usage) < 0 {
@@ -221,7 +226,8 @@ enum CLIBenchmark {
 
     /// An executable in the same directory as this one (the same build's `cumulus`).
     static func siblingExecutable(_ name: String) -> String {
-        let own = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let own =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
         return URL(fileURLWithPath: own).deletingLastPathComponent().appendingPathComponent(name).path
     }
 

@@ -63,11 +63,16 @@ public enum ProjectionCatchUp {
         var report = Report()
         for projection in set.projections {
             let name = projection.name
-            guard !rebuilding.contains(name),
-                let checkpoint = try await storage({ () throws(EventStoreError) in
-                    try await store.checkpoint(named: name)
-                })
-            else {
+            let stored: Checkpoint?
+            do {
+                stored = rebuilding.contains(name) ? nil : try await store.checkpoint(named: name)
+            } catch {
+                // The store found the checkpoint's bytes damaged (its own checksum): rebuild, don't fail.
+                guard case .integrityViolation = error else { throw .storage(error) }
+                report.discarded[name] = "checkpoint damaged: \(error.description)"
+                stored = nil
+            }
+            guard let checkpoint = stored else {
                 report.rebuilt.append(name)
                 continue
             }

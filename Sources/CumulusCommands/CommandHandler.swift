@@ -44,7 +44,9 @@ public actor CommandHandler {
         do {
             checkpoint = try await store.checkpoint(named: WriteModel.checkpointName)
         } catch {
-            throw .storage(error)
+            // The store found the checkpoint's bytes damaged (its own checksum): fold from 0 instead of failing.
+            guard case .integrityViolation = error else { throw .storage(error) }
+            return .damaged(reason: error.description)
         }
         let (restored, outcome) = WriteModel.restoring(checkpoint)
         if restored.position > model.position { model = restored }

@@ -20,7 +20,8 @@ struct KeptStateTests {
                 return String(line[range.upperBound...].dropLast())
             }.first)
         let read = try await cumulus(["read", "--limit", "400"], path)
-        let userLine = try #require(read.output.split(separator: "\n").first { $0.contains("\"type\":\"UserCreated\"") })
+        let userLine = try #require(
+            read.output.split(separator: "\n").first { $0.contains("\"type\":\"UserCreated\"") })
         let stream = try #require(userLine.range(of: "\"stream\":\"user-"))
         let user = String(userLine[stream.upperBound...].prefix(36))
         return (path, tenant, user)
@@ -89,7 +90,8 @@ struct KeptStateTests {
             return try await store.checkpoint(named: "write-model")
         }
         let demoModel = try #require(try await writeModel(), "demo saves the write model")
-        let first = try await cumulus(["import"], path, input: presence(user, tenant: tenant, "Busy", activity: "InACall"))
+        let first = try await cumulus(
+            ["import"], path, input: presence(user, tenant: tenant, "Busy", activity: "InACall"))
         #expect(first.status == 0, "\(first.error)")
         #expect(first.error.isEmpty, "\(first.error)")
         let saved = try #require(try await writeModel())
@@ -100,7 +102,8 @@ struct KeptStateTests {
             try await store.save(damaged(saved))
             store.close()
         }
-        let second = try await cumulus(["import"], path, input: presence(user, tenant: tenant, "Away", activity: "Away"))
+        let second = try await cumulus(
+            ["import"], path, input: presence(user, tenant: tenant, "Away", activity: "Away"))
         #expect(second.status == 0, "\(second.error)")
         #expect(second.error.contains("write-model checkpoint ignored: its bytes are damaged"), "\(second.error)")
         #expect(second.output.contains("accepted: 1"))

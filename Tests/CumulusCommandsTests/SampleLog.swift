@@ -56,7 +56,8 @@ enum SampleLog {
             throw BadLine(number: number, field: "payloadBase64")
         }
         return RecordedEvent(
-            id: id, stream: try StreamName(try text("stream")), streamVersion: StreamVersion(try whole("streamVersion")),
+            id: id, stream: try StreamName(try text("stream")),
+            streamVersion: StreamVersion(try whole("streamVersion")),
             position: GlobalPosition(try whole("position")), type: try text("type"),
             schemaVersion: UInt16(try whole("schemaVersion")), occurredAt: try time("occurredAt"),
             recordedAt: try time("recordedAt"), actor: try text("actor"),

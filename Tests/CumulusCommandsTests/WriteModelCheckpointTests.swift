@@ -24,7 +24,8 @@ struct WriteModelCheckpointTests {
         let full = try await Self.foldedFromZero(log.store)
         #expect(full.position == events.last?.position)
         var random = SplitMix64(seed: 9)
-        let splits = [0, 1, events.count - 1, events.count] + (0..<5).map { _ in Int(random.next() % UInt64(events.count)) }
+        let splits =
+            [0, 1, events.count - 1, events.count] + (0..<5).map { _ in Int(random.next() % UInt64(events.count)) }
         for split in splits {
             // The model of the first `split` events, saved as the log's checkpoint…
             var partial = WriteModel()
@@ -69,7 +70,8 @@ struct WriteModelCheckpointTests {
         try await log.store.save(checkpoint)
         let handler = CommandHandler(store: log.store)
         let outcome = try await handler.restoreCheckpoint()
-        #expect(outcome == .unknownCodeVersion(stored: UInt64(WriteModel.codeVersion + 1), current: WriteModel.codeVersion))
+        #expect(
+            outcome == .unknownCodeVersion(stored: UInt64(WriteModel.codeVersion + 1), current: WriteModel.codeVersion))
         #expect(outcome.wasDiscarded)
         #expect(outcome.description.contains("code version \(WriteModel.codeVersion + 1)"))
         #expect(await handler.currentModel.position == .start)

@@ -25,7 +25,9 @@ struct ReadOptions: ParsableArguments {
 
     /// Opens the log read-only and catches `projections` up in memory from their checkpoints, saving nothing; with
     /// `--load-all-projections`, the approach before kept state (all five, opened for writing, checkpoints saved).
-    func load(_ data: DataDirectoryOptions, _ projections: [any Projection]) async throws -> (
+    func load(
+        _ data: DataDirectoryOptions, _ projections: [any Projection]
+    ) async throws -> (
         LMDBEventStore, ProjectionSet
     ) {
         if loadAllProjections { return try await ProjectionLoader.loadAll(data, asOf: try point()) }
@@ -145,7 +147,8 @@ struct RebuildCommand: AsyncParsableCommand {
             let known = ProjectionSet.standard().projections.map(\.name)
             for name in projections where !known.contains(name) && name != WriteModel.checkpointName {
                 throw CommandFailure(
-                    "unknown projection '\(name)'; known: \((known + [WriteModel.checkpointName]).joined(separator: ", "))")
+                    "unknown projection '\(name)'; known: \((known + [WriteModel.checkpointName]).joined(separator: ", "))"
+                )
             }
             let store = try data.open()
             defer { store.close() }
