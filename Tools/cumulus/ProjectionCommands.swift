@@ -114,7 +114,10 @@ enum WriteModelKeeper {
             let outcome = fromZero ? WriteModel.Restore.noCheckpoint : try await handler.restoreCheckpoint()
             if outcome.wasDiscarded { StandardError.write("cumulus: \(outcome)\n") }
             try await handler.catchUp()
-            try await handler.saveCheckpoint()
+            // Saved unless the checkpoint was already at the end of the log.
+            if outcome != .restored(position: await handler.currentModel.position) {
+                try await handler.saveCheckpoint()
+            }
             return outcome
         } catch {
             throw CommandFailure(error.description)
