@@ -4,8 +4,9 @@ public import CumulusLog
 public import Logging
 
 /// Brings a ``ProjectionSet`` up to date from a log: restore the saved checkpoints (a projection whose code
-/// version changed starts again from position 0), read the rest of the log in bounded batches, and save
-/// new checkpoints.
+/// version changed, or whose checkpoint is damaged, starts again from position 0 and is listed in
+/// ``Report/discarded`` with the reason), read the rest of the log in bounded batches, and save new checkpoints
+/// (``save(_:to:)``, a separate step: a query catches up in memory and saves nothing).
 ///
 /// Memory is the projections' state plus one batch of events, whatever the log's length. With a backend that
 /// scans on threads of its own (the LMDB log) the batches are read and applied off Swift's cooperative pool.
@@ -29,6 +30,9 @@ public enum ProjectionCatchUp {
         public var restored: [String: GlobalPosition] = [:]
         /// Projections rebuilt from position 0 (no checkpoint, a code-version change, or asked for).
         public var rebuilt: [String] = []
+        /// Checkpoints that were there but could not be used (another code version, damaged bytes), by projection
+        /// name, with the reason: those projections are in ``rebuilt``. Worth a log line each.
+        public var discarded: [String: String] = [:]
         /// Events read from the log and applied.
         public var eventsApplied: UInt64 = 0
         /// The last position the set includes.
@@ -88,30 +92,38 @@ public enum ProjectionCatchUp {
         }
         for projection in set.projections {
             let name = projection.name
-            if rebuilding.contains(name) {
-                rebuild(name, because: "asked")
-                continue
+            let stored: Checkpoint?
+            do {
+                stored = rebuilding.contains(name) ? nil : try await store.checkpoint(named: name)
+            } catch {
+                // The store found the checkpoint's bytes damaged (its own checksum): rebuild, don't fail.
+                guard case .integrityViolation = error else { throw .storage(error) }
+                report.discarded[name] = "checkpoint damaged: \(error.description)"
+                stored = nil
             }
-            guard
-                let checkpoint = try await storage({ () throws(EventStoreError) in
-                    try await store.checkpoint(named: name)
-                })
-            else {
-                rebuild(name, because: "no checkpoint")
+            guard let checkpoint = stored else {
+                rebuild(
+                    name,
+                    because: rebuilding.contains(name)
+                        ? "asked" : report.discarded[name] == nil ? "no checkpoint" : "checkpoint damaged")
                 continue
             }
             if let asOf, try await !includes(asOf, checkpoint.position, store) {
                 rebuild(name, because: "checkpoint after the as-of point")
                 continue
             }
-            do {
+            do throws(ProjectionStateError) {
                 switch try set.restore(checkpoint) {
                 case .restored(let position): report.restored[name] = position
                 case .rebuildRequired(let stored, let current):
                     rebuild(name, because: "checkpoint of code version \(stored), this code is version \(current)")
+                    report.discarded[name] =
+                        "checkpoint written by code version \(stored), this build is version \(current)"
                 }
             } catch {
-                throw .state(error)
+                // Damaged bytes are a cache miss, not a failure: the projection (left empty) is folded from 0.
+                rebuild(name, because: "checkpoint damaged")
+                report.discarded[name] = "checkpoint damaged: \(error.description)"
             }
         }
         let end = try await storage({ () throws(EventStoreError) in try await store.lastPosition() })

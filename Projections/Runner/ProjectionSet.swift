@@ -178,14 +178,17 @@ public struct ProjectionSet: Sendable {
         return nil
     }
 
-    /// One checkpoint per projection: its name, its last position, and its code version followed by its state.
+    /// One checkpoint per projection: its name, its last position, and `varint codeVersion`, the 8-byte
+    /// ``StateChecksum`` of the state, then the state (``Projection/encodeState()``).
     public func checkpoints() -> [Checkpoint] {
         projections.indices.map { index in
             let projection = projections[index]
-            var writer = PayloadWriter(capacity: 64)
+            let state = projection.encodeState()
+            var writer = PayloadWriter(capacity: state.count + 16)
             writer.writeVarUInt(UInt64(projection.codeVersion))
+            writer.writeInt64(Int64(bitPattern: StateChecksum.of(state)))
             var bytes = writer.bytes
-            bytes.append(contentsOf: projection.encodeState())
+            bytes.append(contentsOf: state)
             return Checkpoint(name: projection.name, position: positions[index], state: bytes)
         }
     }
@@ -210,7 +213,16 @@ public struct ProjectionSet: Sendable {
             positions[index] = .start
             return .rebuildRequired(stored: stored, current: projectionType.codeVersion)
         }
+        let checksum: UInt64
+        do { checksum = UInt64(bitPattern: try reader.readInt64()) } catch { throw .corrupt(checkpoint.name, error) }
         let state = Array(checkpoint.state[reader.offset...])
+        let actual = StateChecksum.of(state)
+        guard checksum == actual else {
+            throw .corruptState(
+                projection: checkpoint.name,
+                reason: "checksum \(StateChecksum.hex(actual)) of \(state.count) state bytes, "
+                    + "\(StateChecksum.hex(checksum)) stored")
+        }
         projections[index] = try projectionType.init(decodingState: state)
         positions[index] = checkpoint.position
         return .restored(position: checkpoint.position)

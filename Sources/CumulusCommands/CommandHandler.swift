@@ -31,25 +31,67 @@ public actor CommandHandler {
     /// A logger that discards everything: the default, so that an embedder sees no output it did not ask for.
     public static let silentLogger = Logger(label: "cumulus.commands", factory: { _ in SwiftLogNoOpLogHandler() })
 
-    /// A handler on `store`; its model is caught up on first use.
+    /// A handler on `store`; its model (empty, or `model`) is caught up on first use.
+    ///
+    /// To start from the kept write model instead of position 0, call ``restoreCheckpoint()`` before the first
+    /// command, and ``saveCheckpoint()`` now and then (the CLI does after each import).
     /// - Parameters:
     ///   - store: the log.
+    ///   - model: the model to start from (empty: fold from position 0).
     ///   - maximumAttempts: how often a command is decided again after losing a race.
     ///   - logger: where to log refusals and failures; silent by default.
     ///   - metricsFactory: where to count commands; the bootstrapped `MetricsSystem` by default.
     public init(
         store: any EventStore,
+        model: WriteModel = WriteModel(),
         maximumAttempts: Int = 50,
         logger: Logger = CommandHandler.silentLogger,
         metricsFactory: (any MetricsFactory)? = nil
     ) {
         self.store = store
+        self.model = model
         self.maximumAttempts = maximumAttempts
         self.metrics = CommandMetrics(factory: metricsFactory ?? MetricsSystem.factory, logger: logger)
     }
 
     /// The model as last caught up.
     public var currentModel: WriteModel { model }
+
+    /// Loads the write model from the log's checkpoint, unless the handler's model is already further on.
+    ///
+    /// A checkpoint of another code version or with damaged bytes is ignored (the model is then folded from
+    /// position 0 on the next catch-up); the outcome says which, so that the caller can log why.
+    /// - Throws: ``CommandError/storage(_:)`` when the checkpoint cannot be read.
+    @discardableResult
+    public func restoreCheckpoint() async throws(CommandError) -> WriteModel.Restore {
+        let checkpoint: Checkpoint?
+        do {
+            checkpoint = try await store.checkpoint(named: WriteModel.checkpointName)
+        } catch {
+            // The store found the checkpoint's bytes damaged (its own checksum): fold from 0 instead of failing.
+            guard case .integrityViolation = error else { throw .storage(error) }
+            return .damaged(reason: error.description)
+        }
+        let (restored, outcome) = WriteModel.restoring(checkpoint)
+        if restored.position > model.position { model = restored }
+        return outcome
+    }
+
+    /// Catches the model up with the log and saves it as the log's write-model checkpoint.
+    /// - Returns: the position saved.
+    /// - Throws: ``CommandError/storage(_:)``, and ``CommandError/undecodableEvent(position:type:reason:)`` from
+    ///   the catch-up.
+    @discardableResult
+    public func saveCheckpoint() async throws(CommandError) -> GlobalPosition {
+        try await catchUp()
+        let checkpoint = model.checkpoint()
+        do {
+            try await store.save(checkpoint)
+        } catch {
+            throw .storage(error)
+        }
+        return checkpoint.position
+    }
 
     /// Folds every event appended since the last catch-up.
     public func catchUp() async throws(CommandError) {

@@ -8,17 +8,21 @@ public import CumulusLog
 /// several processes can write at once: the log's expected-version check refuses a decision made on a
 /// stale view, and the handler catches up and decides again. Copying it is cheap (copy-on-write
 /// dictionaries), which the importer uses to decide a batch speculatively.
-public struct WriteModel: Sendable {
+///
+/// It is kept like a projection: ``checkpoint()`` saves it with ``codeVersion`` in the log's checkpoints table
+/// under ``checkpointName``, and ``restore(_:)`` loads it back so that a handler catches up only with what came
+/// after (see `WriteModel+Checkpoint.swift`). Equal models encode to equal bytes.
+public struct WriteModel: Hashable, Sendable {
     /// The last log position folded in.
-    public private(set) var position = GlobalPosition.start
+    public internal(set) var position = GlobalPosition.start
     /// Live tenants' names, domains and Azure ids (platform-wide).
-    public private(set) var registry = TenantRegistry()
+    public internal(set) var registry = TenantRegistry()
     /// Per tenant: its aggregates, as the domain's decisions read them.
-    public private(set) var tenants: [TenantID: DecisionContext] = [:]
-    private var ouTenant: [OUID: TenantID] = [:]
-    private var serviceTenant: [ServiceID: TenantID] = [:]
-    private var userTenant: [UserID: TenantID] = [:]
-    private var versions: [String: UInt64] = [:]
+    public internal(set) var tenants: [TenantID: DecisionContext] = [:]
+    var ouTenant: [OUID: TenantID] = [:]
+    var serviceTenant: [ServiceID: TenantID] = [:]
+    var userTenant: [UserID: TenantID] = [:]
+    var versions: [String: UInt64] = [:]
 
     /// An empty model, before the first event.
     public init() {}

@@ -58,6 +58,7 @@ final class Environment: @unchecked Sendable {
         self.pointer = environment
         self.mapSizeState = Mutex(options.initialMapSize)
         var flags = MDB_NOTLS
+        if options.readOnly { flags |= MDB_RDONLY }
         switch options.durability {
         case .full: break
         case .noMetaSync: flags |= MDB_NOMETASYNC

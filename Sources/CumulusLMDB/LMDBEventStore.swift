@@ -51,18 +51,24 @@ public final class LMDBEventStore: EventScanning {
         public var initialMapSize: UInt64
         /// Reader slots shared by all processes using the directory; 510 by default.
         public var maximumReaders: UInt32
+        /// Open for reading only (`MDB_RDONLY`): the data file is opened read-only and never written, no writer
+        /// thread is started, and appends and checkpoint saves fail with ``EventStoreError/readOnly(path:)``.
+        /// For queries, which must leave the log as they found it. Cannot be combined with `create`.
+        public var readOnly: Bool
 
         /// Options with the defaults above.
         public init(
             create: Bool = false,
             durability: Durability = .full,
             initialMapSize: UInt64 = 8 << 30,
-            maximumReaders: UInt32 = 510
+            maximumReaders: UInt32 = 510,
+            readOnly: Bool = false
         ) {
             self.create = create
             self.durability = durability
             self.initialMapSize = initialMapSize
             self.maximumReaders = maximumReaders
+            self.readOnly = readOnly
         }
     }
 
@@ -74,8 +80,11 @@ public final class LMDBEventStore: EventScanning {
     public let logger: Logger
     let shared: SharedEnvironment
     var environment: Environment { shared.environment }
-    private var committer: GroupCommitter { shared.committer }
+    /// The writer; nil when the log was opened read-only.
+    private var committer: GroupCommitter? { shared.committer }
     private var watcher: ChangeWatcher { shared.watcher }
+    /// True when the store was opened with ``Options/readOnly``: nothing can be written through it.
+    public var isReadOnly: Bool { options.readOnly }
     private let notifier = CommitNotifier()
     private let isClosed = Atomic<Bool>(false)
 
@@ -105,6 +114,9 @@ public final class LMDBEventStore: EventScanning {
         metricsFactory: (any MetricsFactory)? = nil
     ) throws(EventStoreError) -> LMDBEventStore {
         let path = Self.absolute(directory)
+        if options.readOnly && options.create {
+            throw .invalidField(field: "options", reason: "a log cannot be created read-only (\(path))")
+        }
         do {
             let shared = try SharedEnvironment.acquire(
                 path: path, options: options, logger: logger, metricsFactory: metricsFactory ?? MetricsSystem.factory)
@@ -162,13 +174,19 @@ public final class LMDBEventStore: EventScanning {
         if isClosed.load(ordering: .acquiring) { throw .closed }
     }
 
+    /// The writer, or ``EventStoreError/readOnly(path:)`` when the store was opened read-only.
+    private func writer() throws(EventStoreError) -> GroupCommitter {
+        guard let committer else { throw .readOnly(path: directory) }
+        return committer
+    }
+
     // MARK: Appending
 
     /// Appends to several streams atomically; see `EventStore.append(atomically:)`.
     public func append(atomically appends: [StreamAppend]) async throws(EventStoreError) -> [AppendResult] {
         try checkOpen()
         try Self.validate(appends)
-        let committer = self.committer
+        let committer = try writer()
         let result = await withCheckedContinuation { continuation in
             if !committer.submit(.atomic(appends, continuation)) { continuation.resume(returning: .failure(.closed)) }
         }
@@ -190,7 +208,7 @@ public final class LMDBEventStore: EventScanning {
                 return .failure(error)
             }
         }
-        let committer = self.committer
+        let committer = try writer()
         let result = await withCheckedContinuation { continuation in
             if !committer.submit(.units(items, continuation)) {
                 continuation.resume(returning: .failure(.closed))
@@ -206,7 +224,7 @@ public final class LMDBEventStore: EventScanning {
         guard length > 0 && length <= 255 else {
             throw .invalidField(field: "checkpoint name", reason: "must be 1 to 255 bytes, is \(length)")
         }
-        let committer = self.committer
+        let committer = try writer()
         let result = await withCheckedContinuation { continuation in
             if !committer.submit(.checkpoint(checkpoint, continuation)) {
                 continuation.resume(returning: .failure(.closed))

@@ -15,7 +15,8 @@ final class SharedEnvironment: Sendable {
     /// The options the environment was opened with; a later open must agree on the ones that cannot differ.
     let options: LMDBEventStore.Options
     let environment: Environment
-    let committer: GroupCommitter
+    /// The writer; nil when the environment was opened read-only.
+    let committer: GroupCommitter?
     let fanOut = CommitFanOut()
     let watcher: ChangeWatcher
     let logger: Logger
@@ -27,9 +28,12 @@ final class SharedEnvironment: Sendable {
         self.options = options
         self.logger = logger
         environment = try Environment(path: path, create: options.create, options: options)
-        committer = GroupCommitter(
-            environment: environment, notifier: fanOut, metrics: StoreMetrics(factory: metricsFactory),
-            logger: logger)
+        committer =
+            options.readOnly
+            ? nil
+            : GroupCommitter(
+                environment: environment, notifier: fanOut, metrics: StoreMetrics(factory: metricsFactory),
+                logger: logger)
         let environment = self.environment
         watcher = ChangeWatcher(dataFile: path + "/data.mdb", notifier: fanOut) {
             try? GlobalPosition(environment.read { (txn) throws(EventStoreError) in try txn.lastPosition() })
@@ -40,7 +44,7 @@ final class SharedEnvironment: Sendable {
     }
 
     private func shutDown() {
-        committer.stop()
+        committer?.stop()
         watcher.stop()
         try? environment.sync()
         environment.close()
@@ -103,6 +107,10 @@ extension LMDBEventStore.Options {
     ///
     /// `create` may differ: it only matters when nothing is open yet.
     func conflict(with other: Self) -> (option: String, inUse: String, requested: String)? {
+        if readOnly != other.readOnly {
+            // One environment per file and process: a read-only and a writable open cannot share it.
+            return ("readOnly", "\(readOnly)", "\(other.readOnly)")
+        }
         if durability != other.durability {
             return ("durability", durability.rawValue, other.durability.rawValue)
         }

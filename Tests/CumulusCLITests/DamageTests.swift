@@ -174,8 +174,9 @@ struct DamageTests {
                 // LMDB asserts on the zeroed page (SIGABRT before); the walk's child names where it was.
                 #expect(result.status == 1)
                 #expect(result.error.contains("near position") && result.error.contains("(page "), "\(result.error)")
-            case "read", "import":
-                // Both read the whole log: they stop at the damage with a sentence.
+            case "read":
+                // It reads the whole log: it stops at the damage with a sentence. (`import` decides against the
+                // kept write model and reads only the events after its checkpoint, so it never meets this page.)
                 #expect(result.status == 1 && result.error.contains("damaged"), "\(result.error)")
             default:
                 break

@@ -42,11 +42,13 @@ struct DataDirectoryOptions: ParsableArguments {
         dataDirectory ?? ProcessInfo.processInfo.environment["CUMULUS_DATA_DIR"] ?? "cumulus-data"
     }
 
-    func open(create: Bool = false, durability: LMDBEventStore.Durability = .full) throws -> LMDBEventStore {
+    func open(
+        create: Bool = false, durability: LMDBEventStore.Durability = .full, readOnly: Bool = false
+    ) throws -> LMDBEventStore {
         DamageHandling.install()
         do {
             return try LMDBEventStore.open(
-                directory: path, options: .init(create: create, durability: durability),
+                directory: path, options: .init(create: create, durability: durability, readOnly: readOnly),
                 logger: CommandLineLogging.logger(level: logLevel.flatMap(Logger.Level.init(rawValue:))))
         } catch {
             throw CommandFailure(error.description)

@@ -44,7 +44,8 @@ struct DemoCommand: AsyncParsableCommand {
             let known = Set(ProjectionSet.standard().projections.map(\.name))
             let rebuildStarted = clock.now
             let (set, rebuild) = try await ProjectionLoader.load(
-                store, rebuilding: known, label: "rebuilding projections")
+                store, rebuilding: known, save: true, label: "rebuilding projections")
+            _ = try await WriteModelKeeper.advance(store, fromZero: false)
             let rebuildSeconds = Self.seconds(clock.now - rebuildStarted)
             print(
                 "rebuilt 5 projections from \(rebuild.eventsApplied) events in \(String(format: "%.1f", rebuildSeconds)) s "
@@ -81,6 +82,7 @@ struct DemoCommand: AsyncParsableCommand {
         var counts = LineCounts()
         try await apply(setUp, with: handler, label: "setting up", counts: &counts)
         try await apply(feed, with: handler, label: "feeding presence", counts: &counts)
+        do throws(CommandError) { try await handler.saveCheckpoint() } catch { throw CommandFailure(error.description) }
         let seconds = Self.seconds(clock.now - started)
         let events = try await store.lastPosition().rawValue
         print(

@@ -64,12 +64,19 @@ struct ReportCommand: AsyncParsableCommand {
             let end = try to.map(Self.instant) ?? read.instant()
             let start = try from.map(Self.instant)
             if let start, start >= end { throw CommandFailure("--from must be before --to") }
-            let store = try data.open()
+            // Only what this report reads: the tenant (current state) when one is named, and the report's own view.
+            var projections: [any Projection] = tenantID == nil ? [] : [CurrentStateProjection()]
+            switch kind {
+            case .licences: projections.append(LicenceCountersProjection())
+            case .userStates: projections.append(UserStateReportProjection())
+            case .timeInState, .currentStates: projections.append(TimeInStateProjection())
+            }
+            let (store, set) = try await read.load(data, projections)
             defer { store.close() }
-            let (set, _) = try await ProjectionLoader.load(store, asOf: try read.point())
-            guard let current = set.projection(CurrentStateProjection.self) else { throw CommandFailure("no state") }
             let tenantState = try tenantID.map { id -> Tenant in
-                guard let found = current.tenants[id] else { throw CommandFailure("no tenant with id '\(id)'") }
+                guard let found = set.projection(CurrentStateProjection.self)?.tenants[id] else {
+                    throw CommandFailure("no tenant with id '\(id)'")
+                }
                 return found
             }
             switch kind {

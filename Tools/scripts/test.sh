@@ -10,5 +10,6 @@ swift build --build-tests
 echo "== benchmark smoke"
 .build/debug/cumulus-bench --smoke
 .build/debug/cumulus-bench rebuild --smoke
+.build/debug/cumulus-bench cli --smoke
 echo "== tests"
 swift test --skip-build "$@"

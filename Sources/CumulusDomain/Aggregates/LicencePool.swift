@@ -70,3 +70,17 @@ public struct LicencePool: Hashable, Sendable {
         }
     }
 }
+
+extension LicencePool {
+    /// A pool with every field given, as a stored state restores it (``LicencePool/init(from:)``).
+    init(
+        tenant: TenantID, contingents: [LicenceKind: Int], serviceLicences: [ServiceID: Set<LicenceKind>],
+        userLicences: [UserID: Set<LicenceKind>], usage: [LicenceKind: Int]
+    ) {
+        self.tenant = tenant
+        self.contingents = contingents
+        self.serviceLicences = serviceLicences
+        self.userLicences = userLicences
+        self.usage = usage
+    }
+}

@@ -83,3 +83,21 @@ public struct TenantRegistry: Hashable, Sendable {
         azureIDs[old.azureTenantID] = nil
     }
 }
+
+extension TenantRegistry {
+    /// The lookup tables by (lower-cased) name, domain and Azure id, as a stored state keeps them.
+    var indexes: (names: [String: TenantID], domains: [String: TenantID], azureIDs: [UUID: TenantID]) {
+        (names, domains, azureIDs)
+    }
+
+    /// A registry with every table given, as a stored state restores it (``TenantRegistry/init(from:)``).
+    init(
+        reservations: [TenantID: Reservation], names: [String: TenantID], domains: [String: TenantID],
+        azureIDs: [UUID: TenantID]
+    ) {
+        self.reservations = reservations
+        self.names = names
+        self.domains = domains
+        self.azureIDs = azureIDs
+    }
+}

@@ -34,6 +34,8 @@ public enum EventStoreError: Error, Hashable, Sendable, CustomStringConvertible 
     case storage(operation: String, code: Int32, message: String)
     /// An operating-system call failed.
     case system(operation: String, path: String, errno: Int32, message: String)
+    /// The log was opened read-only and cannot be written through this handle.
+    case readOnly(path: String)
     /// The log was closed.
     case closed
     /// The waiting task was cancelled.
@@ -79,6 +81,8 @@ public enum EventStoreError: Error, Hashable, Sendable, CustomStringConvertible 
             return "storage error in \(operation): \(message) (code \(code))"
         case .system(let operation, let path, let errno, let message):
             return "\(operation) failed for \(path): \(message) (errno \(errno))"
+        case .readOnly(let path):
+            return "the log at \(path) is open read-only: nothing was written"
         case .closed:
             return "the log is closed"
         case .cancelled:
