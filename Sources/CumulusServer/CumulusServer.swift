@@ -7,6 +7,7 @@ public import Hummingbird
 public import Logging
 import NIOCore
 import ServiceLifecycle
+import UnixSignals
 
 /// The Cumulus backend: live state over HTTP with Azure AD sign-in and the permission matrix on every
 /// request (docs/serve.md).

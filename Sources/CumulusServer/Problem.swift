@@ -1,4 +1,5 @@
 import CumulusLog
+import Logging
 public import Foundation
 public import HTTPTypes
 public import Hummingbird

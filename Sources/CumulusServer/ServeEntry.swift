@@ -31,16 +31,18 @@ extension CumulusServer {
             configuration.port = port
         }
         let json = isatty(2) != 1
-        LoggingSystem.bootstrap { label in
-            json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
+        LoggingSystem.bootstrap { label -> any LogHandler in
+            if json { return JSONLogHandler(label: label) }
+            return StreamLogHandler.standardError(label: label)
         }
         let metrics = ServerMetrics()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
         let logger = Logger(label: "cumulus")
         let server = try await CumulusServer.open(
             directory: directory, configuration: configuration, logger: logger, metrics: metrics)
+        let host = configuration.host
         try await server.run { port in
-            logger.info("listening", metadata: ["address": "http://\(configuration.host):\(port)"])
+            logger.info("listening", metadata: ["address": "http://\(host):\(port)"])
             await onRunning(port)
         }
     }

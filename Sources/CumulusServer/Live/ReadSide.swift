@@ -1,6 +1,6 @@
 public import CumulusLog
 public import CumulusProjections
-import Logging
+public import Logging
 
 /// The server's live read side: every projection in memory, caught up with the log as it grows (from this
 /// process or any other), shared by all request handlers and by route groups other modules add.

@@ -1,4 +1,5 @@
 import CumulusDomain
+import CumulusLMDB
 import CumulusLog
 import CumulusProjections
 import Foundation
@@ -23,7 +24,7 @@ extension CumulusServer {
             if let streamText = parameters.get("stream") {
                 let stream: StreamName
                 do { stream = try StreamName(streamText) } catch {
-                    throw Problem.badParameter("stream", "stream: \(error.description)")
+                    throw Problem.badParameter("stream", "stream: \(error)")
                 }
                 let events: [RecordedEvent]
                 do {
@@ -59,33 +60,44 @@ extension CumulusServer {
             let resume =
                 request.headers.first(where: { $0.name.canonicalName == "last-event-id" }).flatMap { UInt64($0.value) }
                 ?? request.uri.queryParameters.get("after").flatMap(UInt64.init)
-            let start = try await resume.map(GlobalPosition.init) ?? store.lastPosition()
+            var start = GlobalPosition.start
+            if let resume {
+                start = GlobalPosition(resume)
+            } else {
+                do { start = try await store.lastPosition() } catch { throw Self.storageProblem() }
+            }
             let store = self.store
-            var headers = HTTPFields()
-            headers[.contentType] = "text/event-stream"
-            headers[.cacheControl] = "no-cache"
-            return Response(
-                status: .ok, headers: headers,
-                body: ResponseBody { writer in
-                    var position = start
-                    try await writer.write(ByteBuffer(string: ": cumulus live events after \(start.rawValue)\n\n"))
-                    // Ends when the server shuts down gracefully, the client goes away or the log closes.
-                    try await cancelWhenGracefulShutdown {
-                        while !Task.isCancelled {
+            let origin = start
+            let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+            // Ends when the server shuts down gracefully, the client goes away (the stream terminates) or the
+            // log closes.
+            let producer = Task {
+                await cancelWhenGracefulShutdown {
+                    var position = origin
+                    continuation.yield(ByteBuffer(string: ": cumulus live events after \(origin.rawValue)\n\n"))
+                    while !Task.isCancelled {
+                        do {
                             try await store.waitForEvents(after: position)
                             let batch = try await store.readAll(after: position, maximumCount: 1024)
                             var chunk = ""
                             for event in batch where filter(event.stream.rawValue) {
-                                chunk +=
-                                    "id: \(event.position.rawValue)\nevent: \(event.type)\ndata: "
+                                chunk += "id: \(event.position.rawValue)\nevent: \(event.type)\ndata: "
                                     + Self.render(event) + "\n\n"
                             }
                             position = batch.last?.position ?? position
-                            if !chunk.isEmpty { try await writer.write(ByteBuffer(string: chunk)) }
+                            if !chunk.isEmpty { continuation.yield(ByteBuffer(string: chunk)) }
+                        } catch {
+                            break
                         }
                     }
-                    try await writer.finish(nil)
-                })
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in producer.cancel() }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream))
         }
     }
 

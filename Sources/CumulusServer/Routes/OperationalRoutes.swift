@@ -1,3 +1,4 @@
+import CumulusLMDB
 import CumulusLog
 import Foundation
 import Hummingbird

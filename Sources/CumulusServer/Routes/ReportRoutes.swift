@@ -2,6 +2,7 @@ import CumulusDomain
 import CumulusLog
 import CumulusProjections
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// The report kinds of `GET /v1/reports/{kind}` (the CLI's `cumulus report`).
@@ -89,7 +90,7 @@ extension CumulusServer {
                 guard let tenant else { throw Problem.badParameter("tenant", "tenant is required for this report") }
                 let view = try Self.userStateView(caller, tenant: tenant)
                 guard let times = set.projection(TimeInStateProjection.self) else { throw Self.storageProblem() }
-                do {
+                do throws(TimeInStateNotShown) {
                     try times.checkShown(for: tenant.id)
                 } catch {
                     throw Problem(

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import JWTKit
 
 /// Verifies bearer tokens against the configured keys, issuer and audience, and issues tokens for tests

@@ -1,6 +1,6 @@
 public import CumulusDomain
-import CumulusProjections
-import Foundation
+public import CumulusProjections
+public import Foundation
 
 /// Who is calling: the actors a verified token maps to (docs/domain.md, "Sign-in"), the union of whose
 /// rights the caller has.
