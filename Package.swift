@@ -102,6 +102,7 @@ let package = Package(
             name: "CumulusServerTests",
             dependencies: [
                 "CumulusServer", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusCommands", "CumulusTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]

@@ -270,6 +270,8 @@ extension DomainEvent {
         case .tenantDeletionCompleted(let e): e.tenant
         case .provisioningScriptPushRequired(let e): e.tenant
         case .provisioningScriptRunRecorded(let e): e.tenant
+        case .roleAssigned(let e): e.tenant
+        case .roleRevoked(let e): e.tenant
         default: nil
         }
     }

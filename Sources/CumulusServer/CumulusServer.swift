@@ -51,10 +51,29 @@ public struct CumulusServer: Sendable {
         } catch {
             throw .configuration(error.description)
         }
-        let lock = try DirectoryLock.acquire(directory: directory)
+        // The log refuses a new directory that holds other files, so a new log is created before the lock file.
+        var created: LMDBEventStore?
+        if !FileManager.default.fileExists(atPath: directory + "/data.mdb") {
+            do throws(EventStoreError) {
+                created = try LMDBEventStore.open(directory: directory, options: .init(create: true))
+            } catch {
+                throw .storage(error.description)
+            }
+        }
+        let lock: DirectoryLock
+        do throws(ServerStartFailure) {
+            lock = try DirectoryLock.acquire(directory: directory)
+        } catch {
+            created?.close()
+            throw error
+        }
         let store: LMDBEventStore
-        do {
-            store = try LMDBEventStore.open(directory: directory, options: .init(create: true))
+        do throws(EventStoreError) {
+            if let created {
+                store = created
+            } else {
+                store = try LMDBEventStore.open(directory: directory)
+            }
         } catch {
             lock.release()
             throw .storage(error.description)

@@ -1,8 +1,8 @@
 import CumulusLog
-import Logging
 public import Foundation
 public import HTTPTypes
 public import Hummingbird
+import Logging
 
 /// An RFC 9457 problem: every error the server answers is one, as `application/problem+json`.
 ///

@@ -83,7 +83,7 @@ struct LoopbackClient: Sendable {
         guard connected == 0 else { return [] }
         var offset = 0
         while offset < bytes.count {
-            let written = bytes[offset...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) }
+            let written = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }
             if written <= 0 { break }
             offset += written
         }

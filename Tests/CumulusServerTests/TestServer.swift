@@ -1,5 +1,6 @@
 import CumulusCommands
 import CumulusDomain
+import CumulusLMDB
 import CumulusLog
 import CumulusServer
 import CumulusTesting

@@ -61,7 +61,7 @@ enum DemoServing {
                   curl -s '\(url)/v1/users?tenant=\(tenant)&limit=3' -H "Authorization: Bearer $ADMIN"
                   curl -s '\(url)/v1/users/\(user)' -H "Authorization: Bearer $ADMIN"
                 """)
-            fflush(stdout)
+            fflush(nil)
         }
     }
 

@@ -24,9 +24,9 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             try await CumulusServer.serve(directory: data.path, configurationPath: config, listen: listen) { port in
                 print("cumulus: serving \(data.path) on port \(port)")
-                fflush(stdout)
+                fflush(nil)
             }
-        } catch let error as CustomStringConvertible & Error {
+        } catch let error as any CustomStringConvertible & Error {
             StandardError.write("cumulus: \(error.description)\n")
             throw ExitCode.failure
         }
@@ -67,7 +67,7 @@ struct TokenCommand: AsyncParsableCommand {
             do {
                 configuration = try ServerConfiguration.load(path: config)
             } catch {
-                throw CommandFailure(error.description)
+                throw CommandFailure("\(error)")
             }
             let now = Date().timeIntervalSince1970.rounded(.down)
             let claims = AzureClaims(

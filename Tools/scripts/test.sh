@@ -12,3 +12,5 @@ echo "== benchmark smoke"
 .build/debug/cumulus-bench rebuild --smoke
 echo "== tests"
 swift test --skip-build "$@"
+echo "== schemathesis against cumulus serve"
+bash Tools/scripts/schemathesis.sh

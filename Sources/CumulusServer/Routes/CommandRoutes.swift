@@ -43,26 +43,17 @@ extension CumulusServer {
         }
     }
 
-    /// Refuses text that is not one JSON object (400 with the line and column where the parser stopped).
+    /// Refuses text that is not one JSON object (400 with the line and column where it stops being JSON).
+    /// - Parameter line: the line of a batch the text is (its own line numbers are then all 1).
     static func checkJSON(_ text: String, line: Int?) throws(Problem) {
-        do {
-            let value = try JSONSerialization.jsonObject(with: Data(text.utf8))
-            guard value is [String: Any] else {
-                throw Problem.malformedJSON(line: line, column: 1, detail: "a command must be a JSON object")
-            }
-        } catch let problem as Problem {
-            throw problem
-        } catch {
-            let message = "\(error)"
-            var column: Int?
-            var reportedLine: Int?
-            if let match = message.firstMatch(of: /line (\d+), column (\d+)/) {
-                reportedLine = Int(match.1)
-                column = Int(match.2)
-            }
+        if let failure = JSONSyntax.firstError(in: text) {
             throw Problem.malformedJSON(
-                line: line ?? reportedLine, column: column,
-                detail: "the body is not valid JSON" + (column.map { " (stopped at column \($0))" } ?? ""))
+                line: line ?? failure.line, column: failure.column,
+                detail: "the body is not valid JSON: \(failure.reason) (line \(line ?? failure.line), column "
+                    + "\(failure.column))")
+        }
+        guard text.utf8.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }) == UInt8(ascii: "{") else {
+            throw Problem.malformedJSON(line: line ?? 1, column: 1, detail: "a command must be a JSON object")
         }
     }
 
@@ -86,7 +77,8 @@ extension CumulusServer {
             request.actor = actor
             do {
                 let outcome = try await handler.handle(request)
-                if case .alreadyStored(let position) = outcome, let conflict = await conflicting(request, at: position)
+                if case .alreadyStored(let position) = outcome,
+                    let conflict = await conflicting(request, at: position, caller: caller)
                 {
                     return .problem(conflict, line: line)
                 }
@@ -100,12 +92,12 @@ extension CumulusServer {
         return .problem(Self.forbidden(denial, caller: caller), line: line)
     }
 
-    /// A stored event with the request's id but other content (another instant or another actor): 409.
-    private func conflicting(_ request: CommandRequest, at position: GlobalPosition) async -> Problem? {
+    /// A stored event with the request's id but other content (another instant, or an actor the caller does not
+    /// hold): 409.
+    private func conflicting(_ request: CommandRequest, at position: GlobalPosition, caller: Caller) async -> Problem? {
         guard let id = request.eventID, let stored = try? await store.event(id: EventID(id)) else { return nil }
-        guard
-            stored.occurredAt.microsecondsSinceEpoch != request.occurredAt || stored.actor != request.actor.description
-        else { return nil }
+        let sameActor = caller.actors.contains { $0.description == stored.actor }
+        guard stored.occurredAt.microsecondsSinceEpoch != request.occurredAt || !sameActor else { return nil }
         return Problem(
             .conflict, kind: "event-id-conflict", title: "Event id already used",
             detail: "event id \(id) is stored at position \(stored.position) with other content; use a new eventId",

@@ -81,7 +81,8 @@ extension CumulusServer {
                             let batch = try await store.readAll(after: position, maximumCount: 1024)
                             var chunk = ""
                             for event in batch where filter(event.stream.rawValue) {
-                                chunk += "id: \(event.position.rawValue)\nevent: \(event.type)\ndata: "
+                                chunk +=
+                                    "id: \(event.position.rawValue)\nevent: \(event.type)\ndata: "
                                     + Self.render(event) + "\n\n"
                             }
                             position = batch.last?.position ?? position
