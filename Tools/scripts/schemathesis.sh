@@ -26,7 +26,7 @@ for _ in $(seq 1 200); do grep -q 'on port ' "$work/out" 2>/dev/null && break; s
 port=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' "$work/out" | head -1)
 [ -n "$port" ] || { cat "$work/err"; exit 1; }
 token=$("$cumulus" token --config "$work/serve.json" --tid "$(python3 -c 'import uuid; print(uuid.uuid4())')" --groups "$group")
-"$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
+PYTHONPATH=Tools/scripts SCHEMATHESIS_HOOKS=schemathesis_hooks "$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     -H "Authorization: Bearer $token" --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --request-timeout 10 \
     --exclude-path /v1/events/live --suppress-health-check all
