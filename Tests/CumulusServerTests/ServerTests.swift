@@ -24,7 +24,18 @@ struct ServerTests {
         let openAPI = await server.client.get("/openapi.json")
         #expect(openAPI.status == 200 && openAPI.json["openapi"] as? String == "3.1.0")
         _ = await server.client.get("/v1/tenants", token: try await server.systemAdmin)
+        let createOU =
+            "{\"command\":\"createOU\",\"occurredAt\":\"\(Self.at)\",\"tenant\":\"\(server.world.tenant)\","
+            + "\"parent\":\"\(server.world.root)\",\"name\":\"Metrics\"}"
+        #expect(
+            await server.client.post("/v1/commands", token: try await server.tenantAdmin, body: createOU).status == 201)
+        #expect(
+            await server.client.post("/v1/commands", token: try await server.teamMember, body: createOU).status == 403)
         let metrics = await server.client.get("/metrics")
+        #expect(metrics.body.contains("cumulus_commands_total{outcome=\"accepted\",reason=\"\"} 1"), "\(metrics.body)")
+        #expect(metrics.body.contains("cumulus_commands_total{outcome=\"refused\",reason=\"permission-denied\"} 1"))
+        #expect(metrics.body.contains("cumulus_appended_events_total 2"))
+        #expect(metrics.body.contains("cumulus_projection_lag_events 0"))
         #expect(metrics.status == 200)
         #expect(
             metrics.body.contains("cumulus_http_requests_total{route=\"/v1/tenants\",method=\"GET\",status=\"200\"}"))

@@ -35,8 +35,11 @@ extension CumulusServer {
     }
 
     /// The OpenAPI 3.1 document of the API (`Sources/CumulusServer/openapi.json`).
+    ///
+    /// Looked up beside the executable (where SwiftPM puts the target's resource bundle) rather than through
+    /// `Bundle.module`, whose accessor stops the process when the bundle was not installed with the binary.
     public static let openAPIDocument: String? = {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json") else { return nil }
+        let url = Bundle.main.bundleURL.appendingPathComponent("Cumulus_CumulusServer.resources/openapi.json")
         return try? String(contentsOf: url, encoding: .utf8)
     }()
 
