@@ -114,7 +114,8 @@ public struct CumulusServer: Sendable {
     }
 
     /// The caller of a request, from its bearer token and the current state.
-    /// - Throws: a 401 ``Problem`` for a bad or missing token (never quoting it).
+    /// - Throws: a 401 ``Problem`` for a bad or missing token (never quoting it); a 403 for a guest (a valid
+    ///   token that maps to no role): guests may do nothing.
     public func authenticate(_ request: Request) async throws(Problem) -> Caller {
         let claims: AzureClaims
         do {
@@ -123,11 +124,17 @@ public struct CumulusServer: Sendable {
             throw Problem.unauthorized(error.description)
         }
         let groups = configuration.platformAdminGroups
-        return await readSide.read { set in
+        let caller = await readSide.read { set in
             Caller.resolve(
                 claims, platformAdminGroups: groups,
                 state: set.projection(CurrentStateProjection.self) ?? CurrentStateProjection())
         }
+        if caller.isGuest {
+            throw Problem.forbidden(
+                action: "any", rule: "guests have no access",
+                detail: "permission denied: the token maps to no Cumulus role (guest), so nothing may be done with it")
+        }
+        return caller
     }
 
     /// The router: the server's own routes, then the added route groups.

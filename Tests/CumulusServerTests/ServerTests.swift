@@ -288,6 +288,15 @@ struct ServerTests {
         let tooMany = await server.client.post(
             "/v1/commands/batch", token: admin, body: manyLines, contentType: "application/x-ndjson")
         #expect(tooMany.status == 413)
+        let wrongBatchType = await server.client.post("/v1/commands/batch", token: admin, body: "{}")
+        #expect(wrongBatchType.status == 415)
+        let longLine = "{\"pad\":\"" + String(repeating: "y", count: 70_000) + "\"}"
+        let withLongLine = await server.client.post(
+            "/v1/commands/batch", token: admin,
+            body: "{\"command\":\"nope\",\"occurredAt\":\"\(Self.at)\"}\n" + longLine,
+            contentType: "application/x-ndjson")
+        #expect(withLongLine.status == 200 && withLongLine.lines.map { $0["status"] as? Int } == [422, 413])
+        #expect(withLongLine.lines.last?["line"] as? Int == 2)
         #expect(try await server.lastPosition() == before)
         await server.stop()
     }
@@ -353,6 +362,12 @@ struct ServerTests {
         #expect(await server.client.get("/v1/users?limit=0", token: admin).status == 400)
         let tenants = await server.client.get("/v1/tenants", token: try await server.systemAdmin)
         #expect(tenants.json["total"] as? Int == 2)
+        let ous = await server.client.get("/v1/ous?tenant=\(world.tenant)&name=sal", token: admin)
+        #expect((ous.json["items"] as? [[String: Any]])?.map { $0["id"] as? String } == [world.sales.description])
+        let services = await server.client.get("/v1/services", token: admin)
+        #expect((services.json["items"] as? [[String: Any]])?.first?["name"] as? String == "Hotline")
+        let guest = await server.client.get("/v1/services", token: try await server.guest)
+        #expect(guest.status == 403 && guest.json["rule"] as? String == "guests have no access")
         let audit = await server.client.get("/v1/users/\(world.agent)/audit", token: admin)
         #expect(audit.status == 200 && audit.body.contains("MembershipAssigned"), "\(audit.body)")
         let auditorRead = await server.client.get("/v1/users/\(world.agent)/audit", token: try await server.auditor)
