@@ -192,7 +192,12 @@ public struct CumulusServer: Sendable {
     /// without ``run(onRunning:)``).
     public func shutDown() async {
         do {
-            try await readSide.catchUp()
+            // Until the log stops moving (an append queued by a request that ended with the server lands first).
+            for _ in 0..<50 {
+                try await readSide.catchUp()
+                let end = (try? await store.lastPosition()) ?? .start
+                if await readSide.position >= end { break }
+            }
             try await readSide.saveCheckpoints()
         } catch {
             logger.error("saving checkpoints at shutdown failed", metadata: ["error": "\(error)"])

@@ -13,6 +13,9 @@ public actor ReadSide {
     private var projections: ProjectionSet
     private let logger: Logger
     private var lastSaved = GlobalPosition.start
+    /// The last save started: each save waits for the one before, so an older state never lands after a newer one
+    /// (the actor is re-entered while a save awaits the store).
+    private var saveChain: Task<Void, Never>?
 
     /// A read side over `store`, caught up from the checkpoints the store holds (see ``load(store:logger:)``).
     init(store: any EventStore, set: ProjectionSet, logger: Logger) {
@@ -80,9 +83,22 @@ public actor ReadSide {
     /// Saves a checkpoint of every projection, if anything changed since the last save.
     public func saveCheckpoints() async throws(ProjectionCatchUp.Failure) {
         guard projections.position > lastSaved || lastSaved == .start else { return }
-        try await ProjectionCatchUp.save(projections, to: store)
-        lastSaved = projections.position
-        logger.debug("checkpoints saved", metadata: ["position": "\(projections.position)"])
+        let snapshot = projections
+        let previous = saveChain
+        let store = self.store
+        let save = Task<ProjectionCatchUp.Failure?, Never> {
+            await previous?.value
+            do throws(ProjectionCatchUp.Failure) {
+                try await ProjectionCatchUp.save(snapshot, to: store)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        saveChain = Task { _ = await save.value }
+        lastSaved = snapshot.position
+        if let failure = await save.value { throw failure }
+        logger.debug("checkpoints saved", metadata: ["position": "\(snapshot.position)"])
     }
 
     /// Follows the log until cancelled or the store closes: waits for new events and applies them.
