@@ -38,6 +38,7 @@ struct ServeProcessTests {
     @Test func sigtermDuringBatchesLosesNoAcknowledgedCommand() async throws {
         let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-process")
         let (child, client, configuration) = try await Self.start(directory)
+        defer { if child.process.isRunning { child.kill() } }  // a failed expectation must not leave a server behind
         let token = try await Self.token(configuration)
         let tenant = UUID().uuidString.lowercased()
         let root = UUID().uuidString.lowercased()
@@ -100,6 +101,7 @@ struct ServeProcessTests {
     @Test func eventsAppendedByImportShowUpInTheServer() async throws {
         let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-follow")
         let (child, client, configuration) = try await Self.start(directory)
+        defer { if child.process.isRunning { child.kill() } }  // a failed expectation must not leave a server behind
         let token = try await Self.token(configuration)
         let tenant = UUID().uuidString.lowercased()
         let line =
