@@ -28,16 +28,24 @@ let package = Package(
         .library(name: "CumulusProjections", targets: ["CumulusProjections"]),
         /// Temporary logs and the backend conformance suite, for the tests of services that embed Cumulus.
         .library(name: "CumulusTesting", targets: ["CumulusTesting"]),
+        /// The HTTP backend (`cumulus serve`): live state over Hummingbird, Azure AD sign-in, the permission matrix.
+        .library(name: "CumulusServer", targets: ["CumulusServer"]),
         .executable(name: "cumulus", targets: ["cumulus"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // 3.x or 4.x: jwt-kit 5 (the server's sign-in) needs swift-crypto 4.
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         // Logging and metrics hooks: silent unless the embedder bootstraps a backend.
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         // `swift package generate-documentation` (Tools/scripts/docs.sh); a plugin, nothing is linked.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin.git", from: "1.5.0"),
+        // The server (`CumulusServer`): HTTP, lifecycle, Prometheus metrics, JWT sign-in.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -70,10 +78,24 @@ let package = Package(
             path: "Projections",
             exclude: ["README.md"]
         ),
+        .target(
+            name: "CumulusServer",
+            dependencies: [
+                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+            ],
+            resources: [.copy("openapi.json")]
+        ),
         .executableTarget(
             name: "cumulus",
             dependencies: [
-                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections",
+                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections", "CumulusServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -115,6 +137,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(
+            name: "CumulusServerTests",
+            dependencies: [
+                "CumulusServer", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusCommands", "CumulusTesting",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),

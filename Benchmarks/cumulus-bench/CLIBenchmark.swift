@@ -151,7 +151,7 @@ enum CLIBenchmark {
             settings.cumulus,
             [
                 "demo", "--data-dir", data, "--tenants", "\(settings.tenants)", "--users-per-tenant",
-                "\(settings.usersPerTenant)", "--days", "\(settings.days)",
+                "\(settings.usersPerTenant)", "--days", "\(settings.days)", "--no-serve",
             ], scratch: scratch)
         guard demo.status == 0 else { throw BenchError("cumulus demo failed: \(demo.error)") }
         guard

@@ -11,7 +11,7 @@ public struct AuditProjection: Projection {
     /// `audit`.
     public static let name = "audit"
     /// Bumped when the derivation changes.
-    public static let codeVersion: UInt32 = 2
+    public static let codeVersion: UInt32 = 3
 
     var model = CurrentStateProjection()
     var entries: [AuditedEntity: [AuditEntry]] = [:]

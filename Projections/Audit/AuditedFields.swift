@@ -84,6 +84,13 @@ enum AuditedFields {
             ("externalTask.maxConcurrentPerService", String(t.externalTask.maxConcurrentPerService)),
             ("email.maxConcurrent", String(t.email.maxConcurrent)),
             ("pendingScriptItems", t.pendingScriptItems.map(\.description).joined(separator: ", ")),
+            (
+                "roleAssignments",
+                t.roleAssignments.map { assignment in
+                    "\(assignment.principal.uuidString.lowercased()) \(assignment.role)"
+                        + (assignment.ou.map { " of \($0)" } ?? "")
+                }.joined(separator: ", ")
+            ),
         ]
     }
 

@@ -169,6 +169,7 @@ extension PayloadWriter {
         write(tenant.externalTask)
         write(tenant.email)
         write(tenant.pendingScriptItems)
+        write(tenant.roleAssignments)
     }
 }
 
@@ -196,6 +197,7 @@ extension PayloadReader {
         tenant.externalTask = try read()
         tenant.email = try read()
         tenant.pendingScriptItems = try read()
+        tenant.roleAssignments = try read()
         return tenant
     }
 }

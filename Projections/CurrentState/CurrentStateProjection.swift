@@ -11,7 +11,7 @@ public struct CurrentStateProjection: Projection {
     /// `current-state`.
     public static let name = "current-state"
     /// Bumped when the derivation changes.
-    public static let codeVersion: UInt32 = 1
+    public static let codeVersion: UInt32 = 2
 
     /// Tenants by id, including pending-deletion and deleted ones.
     public internal(set) var tenants: [TenantID: Tenant] = [:]
@@ -270,6 +270,8 @@ extension DomainEvent {
         case .tenantDeletionCompleted(let e): e.tenant
         case .provisioningScriptPushRequired(let e): e.tenant
         case .provisioningScriptRunRecorded(let e): e.tenant
+        case .roleAssigned(let e): e.tenant
+        case .roleRevoked(let e): e.tenant
         default: nil
         }
     }

@@ -8,7 +8,7 @@ extension WriteModel {
     /// Bumped whenever what the model derives from the log, or its stored form, changes: a checkpoint of
     /// another version is not decoded but folded again from position 0. The fingerprint test
     /// (`Tests/CumulusCommandsTests/FingerprintTests.swift`) fails when the state changes and this does not.
-    public static let codeVersion: UInt32 = 1
+    public static let codeVersion: UInt32 = 2
 
     /// The model's state as bytes: the registry, every tenant's aggregates, the entity-to-tenant tables and the
     /// stream versions, each sorted by key, so equal models encode to equal bytes. The position is not part of

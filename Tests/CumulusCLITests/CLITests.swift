@@ -123,7 +123,9 @@ struct CLITests {
     }
 
     @Test func demoBuildsAWorldAndReusesItOnASecondRun() async throws {
-        let small = ["--data-dir", directory, "--tenants", "2", "--users-per-tenant", "30", "--days", "2"]
+        let small = [
+            "--data-dir", directory, "--tenants", "2", "--users-per-tenant", "30", "--days", "2", "--no-serve",
+        ]
         let first = try await ChildProcess.run("cumulus", ["demo"] + small)
         #expect(first.status == 0, "\(first.error)")
         #expect(first.output.contains("building the demo world: 2 tenants, 20 services, 60 users"))

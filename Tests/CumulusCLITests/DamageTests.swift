@@ -21,7 +21,11 @@ struct DamageTests {
     static let world = Task<World, any Error> {
         let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-damage-world")
         let demo = try await ChildProcess.run(
-            "cumulus", ["demo", "--data-dir", directory, "--tenants", "1", "--users-per-tenant", "30", "--days", "2"])
+            "cumulus",
+            [
+                "demo", "--data-dir", directory, "--tenants", "1", "--users-per-tenant", "30", "--days", "2",
+                "--no-serve",
+            ])
         guard demo.status == 0 else { throw WorldError(text: demo.error) }
         let read = try await ChildProcess.run("cumulus", ["read", "--data-dir", directory])
         let streams = read.output.split(separator: "\n").compactMap { line -> String? in

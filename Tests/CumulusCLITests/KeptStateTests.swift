@@ -12,7 +12,8 @@ struct KeptStateTests {
     /// A small demo world (its checkpoints saved by `demo`), one of its tenants and one of its users.
     func world() async throws -> (path: String, tenant: String, user: String) {
         let path = TemporaryEventLog.makeDirectory(prefix: "cumulus-kept")
-        let demo = try await cumulus(["demo", "--tenants", "1", "--users-per-tenant", "6", "--days", "1"], path)
+        let demo = try await cumulus(
+            ["demo", "--tenants", "1", "--users-per-tenant", "6", "--days", "1", "--no-serve"], path)
         try #require(demo.status == 0, "\(demo.error)")
         let tenant = try #require(
             demo.output.split(separator: "\n").compactMap { line -> String? in

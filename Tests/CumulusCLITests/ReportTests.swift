@@ -19,7 +19,8 @@ struct ReportTests {
             if let world { return world }
             let path = TemporaryEventLog.makeDirectory(prefix: "cumulus-report")
             let result = try await ChildProcess.run(
-                "cumulus", ["demo", "--data-dir", path, "--tenants", "2", "--users-per-tenant", "25", "--days", "2"])
+                "cumulus",
+                ["demo", "--data-dir", path, "--tenants", "2", "--users-per-tenant", "25", "--days", "2", "--no-serve"])
             let tenants = result.output.split(separator: "\n").compactMap { line -> String? in
                 guard let range = line.range(of: ", id ") else { return nil }
                 return String(line[range.upperBound...].dropLast())

@@ -128,6 +128,8 @@ enum EventSamples {
             .userRemoved(UserRemoved(user: u)),
             .membershipAssigned(MembershipAssigned(user: u, service: s, role: .teamOwnerLimited)),
             .membershipRemoved(MembershipRemoved(user: u, service: s)),
+            .roleAssigned(RoleAssigned(tenant: t, principal: UUID(), role: .ouAdministrator, ou: o)),
+            .roleRevoked(RoleRevoked(tenant: t, principal: UUID(), role: .userSupervisor, ou: nil)),
         ]
     }
 }

@@ -82,6 +82,7 @@ import Testing
         .changeUserState: admins.union([.user, .teamOwner]),
         .appendPresence: [.presenceFeed],
         .readUserStateReport: [.userSupervisor, .partnerAdmin],
+        .manageRoles: admins.union([.ouAdmin]),
     ]
 
     @Test func everyActionHasARuleAndAnExpectation() {

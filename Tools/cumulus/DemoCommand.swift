@@ -31,7 +31,21 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Days of presence and user-state feed (a week by default).")
     var days: Int = 7
 
+    @Flag(help: "End after the summary instead of serving the world (also: CUMULUS_DEMO_FINITE=1).")
+    var noServe = false
+
+    @Option(help: "HOST:PORT the demo serves on.")
+    var listen: String = "127.0.0.1:8080"
+
     func run() async throws {
+        try await summarise()
+        let finite = noServe || ProcessInfo.processInfo.environment["CUMULUS_DEMO_FINITE"] == "1"
+        if !finite {
+            try await reporting { try await DemoServing.serve(directory: data.path, listen: listen) }
+        }
+    }
+
+    private func summarise() async throws {
         try await reporting {
             let store = try data.open(create: true)
             defer { store.close() }

@@ -138,6 +138,12 @@ EVENTS = [
       ("role", "MembershipRole", "The role.")], [], None),
     ("user", "MembershipRemoved", "A user left a service.",
      [("user", "UserID", "The user."), ("service", "ServiceID", "The service.")], [], None),
+    ("tenant", "RoleAssigned", "A principal (Azure AD object id) was given a role in the tenant (docs/domain.md, Sign-in).",
+     [T, ("principal", "UUID", "The principal's Azure AD object id (`oid`)."),
+      ("role", "AssignableRole", "The role."), ("ou", "OUID?", "The OU, for an OU administrator.")], [], None),
+    ("tenant", "RoleRevoked", "A principal's role in the tenant was withdrawn.",
+     [T, ("principal", "UUID", "The principal's Azure AD object id (`oid`)."),
+      ("role", "AssignableRole", "The role."), ("ou", "OUID?", "The OU, for an OU administrator.")], [], None),
 ]
 
 VERSIONS = {"UserStateChanged": 2}

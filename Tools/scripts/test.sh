@@ -13,3 +13,5 @@ echo "== benchmark smoke"
 .build/debug/cumulus-bench cli --smoke
 echo "== tests"
 swift test --skip-build "$@"
+echo "== schemathesis against cumulus serve"
+bash Tools/scripts/schemathesis.sh

@@ -52,6 +52,8 @@ public struct Tenant: Hashable, Sendable {
     public var email: EmailSettings
     /// Technical changes waiting for the next provisioning-script run.
     public var pendingScriptItems: [PendingScriptItem]
+    /// Roles held in the tenant by Azure AD principals (OU administrators, user supervisors), sorted.
+    public var roleAssignments: [RoleAssignment]
 
     /// A tenant as ``TenantCreated`` describes it, every setting at its default.
     public init(created event: TenantCreated) {
@@ -80,6 +82,7 @@ public struct Tenant: Hashable, Sendable {
         externalTask = ExternalTaskSettings()
         email = EmailSettings()
         pendingScriptItems = []
+        roleAssignments = []
     }
 
     /// Whether commands by anyone but a systemAdmin, and presence events, are accepted.
@@ -117,6 +120,14 @@ public struct Tenant: Hashable, Sendable {
             if !tenant.pendingScriptItems.contains(e.item) { tenant.pendingScriptItems.append(e.item) }
         case .provisioningScriptRunRecorded(let e):
             if e.succeeded { tenant.pendingScriptItems = [] }
+        case .roleAssigned(let e):
+            let assignment = RoleAssignment(principal: e.principal, role: e.role, ou: e.ou)
+            if !tenant.roleAssignments.contains(assignment) {
+                tenant.roleAssignments.append(assignment)
+                tenant.roleAssignments.sort()
+            }
+        case .roleRevoked(let e):
+            tenant.roleAssignments.removeAll { $0 == RoleAssignment(principal: e.principal, role: e.role, ou: e.ou) }
         default: break
         }
         return tenant

@@ -104,6 +104,10 @@ public enum Command: Hashable, Sendable {
     case changeUserState(user: UserID, state: String, responsibilityProfile: String?)
     /// Record a Teams presence change (activity `nil` = unknown, without presence tracking).
     case recordPresence(user: UserID, availability: Availability, activity: Activity?)
+    /// Give an Azure AD principal (`oid`) a role in the tenant: OU administrator of `ou`, or user supervisor.
+    case assignRole(tenant: TenantID, principal: UUID, role: AssignableRole, ou: OUID?)
+    /// Withdraw a role given by ``assignRole(tenant:principal:role:ou:)``.
+    case revokeRole(tenant: TenantID, principal: UUID, role: AssignableRole, ou: OUID?)
 
     /// The action the permission matrix checks.
     public var action: Action {
@@ -137,6 +141,7 @@ public enum Command: Hashable, Sendable {
         case .assignUserLicence, .releaseUserLicence: .assignUserLicence
         case .changeUserState: .changeUserState
         case .recordPresence: .appendPresence
+        case .assignRole, .revokeRole: .manageRoles
         }
     }
 }

@@ -18,7 +18,7 @@ extension CommandRequest {
             .refreshWidgetKey, .changeAssistantSettings, .changeAttendantConsoleSettings,
             .changePresenceTrackingSettings, .setPresenceTrackingPermission, .changeInstantMessagingSettings,
             .changeExternalTaskSettings, .changeEmailSettings, .changeTenantState, .setLicenceContingent,
-            .requestTenantDeletion, .recordProvisioningScriptRun:
+            .requestTenantDeletion, .recordProvisioningScriptRun, .assignRole, .revokeRole:
             try Tenant.decide(command, by: actor, in: context)
         case .createOU, .renameOU, .moveOU, .deleteOU:
             try OrganisationUnit.decide(command, by: actor, in: context)

@@ -47,6 +47,14 @@ extension Tenant {
 
         guard let id = command.tenantID else { return Decision([]) }
         let tenant = try DecisionGuards.tenant(id, in: context)
+        if case .assignRole(_, let principal, let role, let ou) = command {
+            return try decideRole(
+                tenant, principal: principal, role: role, ou: ou, assign: true, by: actor, in: context)
+        }
+        if case .revokeRole(_, let principal, let role, let ou) = command {
+            return try decideRole(
+                tenant, principal: principal, role: role, ou: ou, assign: false, by: actor, in: context)
+        }
         try PermissionTable.check(actor, command.action, in: DecisionGuards.scope(of: tenant))
         if case .recordProvisioningScriptRun(_, let succeeded) = command {
             return try recordScriptRun(tenant, succeeded: succeeded, by: actor, in: context)
@@ -302,7 +310,8 @@ extension Command {
             .changeEmailSettings(let tenant, _), .changeTenantState(let tenant, _),
             .setLicenceContingent(let tenant, _, _), .requestTenantDeletion(let tenant, _),
             .recordProvisioningScriptRun(let tenant, _), .createOU(let tenant, _, _, _),
-            .provisionService(let tenant, _, _, _, _, _, _), .createUser(let tenant, _, _, _, _):
+            .provisionService(let tenant, _, _, _, _, _, _), .createUser(let tenant, _, _, _, _),
+            .assignRole(let tenant, _, _, _), .revokeRole(let tenant, _, _, _):
             tenant
         default:
             nil

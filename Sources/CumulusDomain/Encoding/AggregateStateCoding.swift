@@ -126,6 +126,7 @@ extension Tenant: PayloadCodable {
         externalTask.encode(to: &writer)
         email.encode(to: &writer)
         pendingScriptItems.encode(to: &writer)
+        roleAssignments.encode(to: &writer)
     }
 
     /// Reads what ``encode(to:)`` wrote.
@@ -160,6 +161,7 @@ extension Tenant: PayloadCodable {
         externalTask = try ExternalTaskSettings(from: &reader)
         email = try EmailSettings(from: &reader)
         pendingScriptItems = try [PendingScriptItem](from: &reader)
+        roleAssignments = try [RoleAssignment](from: &reader)
     }
 }
 

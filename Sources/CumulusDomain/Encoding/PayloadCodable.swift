@@ -112,6 +112,7 @@ extension ServiceProvisioningPolicy: PayloadCodable {}
 extension DefaultTeamOwnerRole: PayloadCodable {}
 extension InteractAuthorization: PayloadCodable {}
 extension TeamVisibility: PayloadCodable {}
+extension AssignableRole: PayloadCodable {}
 
 extension UserStateName: PayloadCodable {
     /// One byte (0 = custom, then its name; 1 = ACW; 2 = RONA).

@@ -108,6 +108,10 @@ public enum DomainEvent: Hashable, Sendable {
     case membershipAssigned(MembershipAssigned)
     /// A user left a service.
     case membershipRemoved(MembershipRemoved)
+    /// A principal (Azure AD object id) was given a role in the tenant (docs/domain.md, Sign-in).
+    case roleAssigned(RoleAssigned)
+    /// A principal's role in the tenant was withdrawn.
+    case roleRevoked(RoleRevoked)
 
     /// Every event type name, in decode-dispatch order.
     public static let typeNames: [String] = [
@@ -163,6 +167,8 @@ public enum DomainEvent: Hashable, Sendable {
         UserRemoved.typeName,
         MembershipAssigned.typeName,
         MembershipRemoved.typeName,
+        RoleAssigned.typeName,
+        RoleRevoked.typeName,
     ]
 
     /// The stable type name stored in the envelope.
@@ -220,6 +226,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): type(of: event).typeName
         case .membershipAssigned(let event): type(of: event).typeName
         case .membershipRemoved(let event): type(of: event).typeName
+        case .roleAssigned(let event): type(of: event).typeName
+        case .roleRevoked(let event): type(of: event).typeName
         }
     }
 
@@ -278,6 +286,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): type(of: event).schemaVersion
         case .membershipAssigned(let event): type(of: event).schemaVersion
         case .membershipRemoved(let event): type(of: event).schemaVersion
+        case .roleAssigned(let event): type(of: event).schemaVersion
+        case .roleRevoked(let event): type(of: event).schemaVersion
         }
     }
 
@@ -336,6 +346,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): event.stream
         case .membershipAssigned(let event): event.stream
         case .membershipRemoved(let event): event.stream
+        case .roleAssigned(let event): event.stream
+        case .roleRevoked(let event): event.stream
         }
     }
 
@@ -394,6 +406,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): event.dataSubject
         case .membershipAssigned(let event): event.dataSubject
         case .membershipRemoved(let event): event.dataSubject
+        case .roleAssigned(let event): event.dataSubject
+        case .roleRevoked(let event): event.dataSubject
         }
     }
 
@@ -452,6 +466,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): type(of: event).personalDataFields
         case .membershipAssigned(let event): type(of: event).personalDataFields
         case .membershipRemoved(let event): type(of: event).personalDataFields
+        case .roleAssigned(let event): type(of: event).personalDataFields
+        case .roleRevoked(let event): type(of: event).personalDataFields
         }
     }
 
@@ -510,6 +526,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): event
         case .membershipAssigned(let event): event
         case .membershipRemoved(let event): event
+        case .roleAssigned(let event): event
+        case .roleRevoked(let event): event
         }
     }
 
@@ -569,6 +587,8 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): event.encode(to: &writer)
         case .membershipAssigned(let event): event.encode(to: &writer)
         case .membershipRemoved(let event): event.encode(to: &writer)
+        case .roleAssigned(let event): event.encode(to: &writer)
+        case .roleRevoked(let event): event.encode(to: &writer)
         }
         return writer.bytes
     }
@@ -708,6 +728,10 @@ public enum DomainEvent: Hashable, Sendable {
             event = .membershipAssigned(try MembershipAssigned.decode(schemaVersion: schemaVersion, from: &reader))
         case MembershipRemoved.typeName:
             event = .membershipRemoved(try MembershipRemoved.decode(schemaVersion: schemaVersion, from: &reader))
+        case RoleAssigned.typeName:
+            event = .roleAssigned(try RoleAssigned.decode(schemaVersion: schemaVersion, from: &reader))
+        case RoleRevoked.typeName:
+            event = .roleRevoked(try RoleRevoked.decode(schemaVersion: schemaVersion, from: &reader))
         default: throw .unknownEventType(type)
         }
         guard reader.isAtEnd else { throw .trailingBytes(count: reader.bytes.count - reader.offset) }

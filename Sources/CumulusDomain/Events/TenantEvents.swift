@@ -886,3 +886,89 @@ public struct ProvisioningScriptRunRecorded: EventPayload {
         succeeded = try reader.read()
     }
 }
+
+/// A principal (Azure AD object id) was given a role in the tenant (docs/domain.md, Sign-in).
+public struct RoleAssigned: EventPayload {
+    /// Stable type name stored in the log envelope.
+    public static let typeName = "RoleAssigned"
+    /// Current schema version; older versions are read through upcasters.
+    public static let schemaVersion: UInt16 = 1
+    /// The tenant.
+    public var tenant: TenantID
+    /// The principal's Azure AD object id (`oid`).
+    public var principal: UUID
+    /// The role.
+    public var role: AssignableRole
+    /// The OU, for an OU administrator.
+    public var ou: OUID?
+
+    /// Creates the event.
+    public init(tenant: TenantID, principal: UUID, role: AssignableRole, ou: OUID?) {
+        self.tenant = tenant
+        self.principal = principal
+        self.role = role
+        self.ou = ou
+    }
+
+    /// The stream this fact belongs to.
+    public var stream: AggregateStream { .tenant(tenant) }
+
+    /// Appends the fields in declaration order.
+    public func encode(to writer: inout PayloadWriter) {
+        writer.write(tenant)
+        writer.write(principal)
+        writer.write(role)
+        writer.write(ou)
+    }
+
+    /// Reads the fields in declaration order.
+    public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
+        tenant = try reader.read()
+        principal = try reader.read()
+        role = try reader.read()
+        ou = try reader.read()
+    }
+}
+
+/// A principal's role in the tenant was withdrawn.
+public struct RoleRevoked: EventPayload {
+    /// Stable type name stored in the log envelope.
+    public static let typeName = "RoleRevoked"
+    /// Current schema version; older versions are read through upcasters.
+    public static let schemaVersion: UInt16 = 1
+    /// The tenant.
+    public var tenant: TenantID
+    /// The principal's Azure AD object id (`oid`).
+    public var principal: UUID
+    /// The role.
+    public var role: AssignableRole
+    /// The OU, for an OU administrator.
+    public var ou: OUID?
+
+    /// Creates the event.
+    public init(tenant: TenantID, principal: UUID, role: AssignableRole, ou: OUID?) {
+        self.tenant = tenant
+        self.principal = principal
+        self.role = role
+        self.ou = ou
+    }
+
+    /// The stream this fact belongs to.
+    public var stream: AggregateStream { .tenant(tenant) }
+
+    /// Appends the fields in declaration order.
+    public func encode(to writer: inout PayloadWriter) {
+        writer.write(tenant)
+        writer.write(principal)
+        writer.write(role)
+        writer.write(ou)
+    }
+
+    /// Reads the fields in declaration order.
+    public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
+        tenant = try reader.read()
+        principal = try reader.read()
+        role = try reader.read()
+        ou = try reader.read()
+    }
+}

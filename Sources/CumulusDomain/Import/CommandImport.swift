@@ -55,6 +55,21 @@ public enum CommandImport {
     ///   missing field, field of the wrong type or value).
     public static func parse(
         line: String, number: Int, occurrence: Int = 1
+    ) throws(ImportLineRefusal) -> CommandRequest {
+        try parse(line: line, number: number, occurrence: occurrence, actor: nil)
+    }
+
+    /// Parses one line whose actor is given by the caller (the server's signed-in caller), not by the line;
+    /// a line that names an `actor` is refused.
+    /// - Throws: ``ImportLineRefusal`` as ``parse(line:number:occurrence:)`` does.
+    public static func parse(
+        line: String, number: Int, occurrence: Int = 1, actor: Actor
+    ) throws(ImportLineRefusal) -> CommandRequest {
+        try parse(line: line, number: number, occurrence: occurrence, actor: .some(actor))
+    }
+
+    private static func parse(
+        line: String, number: Int, occurrence: Int, actor given: Actor?
     ) throws(ImportLineRefusal)
         -> CommandRequest
     {
@@ -73,10 +88,19 @@ public enum CommandImport {
         }
         let fields = ImportFields(fields: object, line: number, prefix: "")
         let name = try fields.string("command")
-        let actorText = try fields.string("actor")
-        guard let actor = Actor(canonical: actorText) else {
-            throw refusal(
-                "field `actor` is not an actor (e.g. `systemAdmin`, `tenantAdmin:<uuid>`, `ouAdmin:<tenant>/<ou>`)")
+        let actor: Actor
+        if let given {
+            guard object["actor"] == nil else {
+                throw refusal("field `actor` is not allowed: the actor is the signed-in caller")
+            }
+            actor = given
+        } else {
+            let actorText = try fields.string("actor")
+            guard let parsed = Actor(canonical: actorText) else {
+                throw refusal(
+                    "field `actor` is not an actor (e.g. `systemAdmin`, `tenantAdmin:<uuid>`, `ouAdmin:<tenant>/<ou>`)")
+            }
+            actor = parsed
         }
         let occurredText = try fields.string("occurredAt")
         let occurredAt: Int64
@@ -107,7 +131,7 @@ public enum CommandImport {
         "provisionService", "renameService", "moveService", "changeServiceType", "changeDistributionSettings",
         "assignServiceLicence", "releaseServiceLicence", "requestServiceDeletion", "createUser", "removeUser",
         "assignMembership", "removeMembership", "assignUserLicence", "releaseUserLicence", "changeUserState",
-        "recordPresence",
+        "recordPresence", "assignRole", "revokeRole",
     ]
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
@@ -265,6 +289,14 @@ public enum CommandImport {
             return .recordPresence(
                 user: try f.id("user"), availability: try f.enumeration("availability"),
                 activity: try f.optionalEnumeration("activity"))
+        case "assignRole", "revokeRole":
+            let tenant: TenantID = try f.id("tenant")
+            let principal = try f.uuid("principal")
+            let role: AssignableRole = try f.enumeration("role")
+            let ou: OUID? = try f.optionalID("ou")
+            return name == "assignRole"
+                ? .assignRole(tenant: tenant, principal: principal, role: role, ou: ou)
+                : .revokeRole(tenant: tenant, principal: principal, role: role, ou: ou)
         default:
             return nil
         }

@@ -53,6 +53,8 @@ public enum Action: String, CaseIterable, Hashable, Sendable, CustomStringConver
     case appendPresence
     /// Read the user-state report.
     case readUserStateReport
+    /// Assign or revoke a role held in the domain (OU administrator, user supervisor).
+    case manageRoles
 
     /// The action's name.
     public var description: String { rawValue }

@@ -140,6 +140,10 @@ public enum PermissionTable {
             PermissionRule(
                 action: .readUserStateReport, grants: [.userSupervisorOfTenant, .partnerAdminOfTenant],
                 rule: "user-state report: userSupervisor; partnerAdmin (anonymised)"),
+            PermissionRule(
+                action: .manageRoles, grants: admins + [.ouAdminAboveTarget],
+                rule: "roles: admins; an ouAdmin may make OU administrators of OUs below its own; user "
+                    + "supervisors: admins"),
         ]
         return Dictionary(uniqueKeysWithValues: rows.map { ($0.action, $0) })
     }()

@@ -1,0 +1,138 @@
+import CumulusDomain
+import CumulusLMDB
+import CumulusLog
+import CumulusProjections
+import Foundation
+import Hummingbird
+import NIOCore
+import ServiceLifecycle
+
+extension CumulusServer {
+    /// `GET /v1/events` (JSON Lines) and `GET /v1/events/live` (Server-Sent Events), rendered as `cumulus read`
+    /// renders them: payloads holding secrets withheld. For a systemAdmin (the whole log) and an `Auditor`
+    /// (the events of its tenant's streams).
+    func addEventRoutes(to router: Router<ServerContext>) {
+        router.get("v1/events") { request, _ in
+            let caller = try await authenticate(request)
+            let filter = try await eventFilter(caller)
+            let parameters = request.uri.queryParameters
+            let after = try Self.integer(parameters.get("after"), name: "after", default: 0, range: 0...Int.max)
+            let limit = try Self.integer(
+                parameters.get("limit"), name: "limit", default: 1000,
+                range: 1...configuration.limits.maximumEventsPerPage)
+            var text = ""
+            if let streamText = parameters.get("stream") {
+                let stream: StreamName
+                do { stream = try StreamName(streamText) } catch {
+                    throw Problem.badParameter("stream", "stream: \(error)")
+                }
+                let events: [RecordedEvent]
+                do {
+                    events = try await store.read(stream: stream, from: StreamVersion(1), maximumCount: Int.max)
+                } catch {
+                    throw Self.storageProblem()
+                }
+                let selected = events.filter { $0.position.rawValue > after && filter($0.stream.rawValue) }
+                for event in selected.prefix(limit) { text += Self.render(event) + "\n" }
+            } else {
+                var position = GlobalPosition(UInt64(after))
+                var count = 0
+                while count < limit {
+                    let batch: [RecordedEvent]
+                    do {
+                        batch = try await store.readAll(after: position, maximumCount: min(4096, limit))
+                    } catch {
+                        throw Self.storageProblem()
+                    }
+                    guard let last = batch.last else { break }
+                    for event in batch where count < limit && filter(event.stream.rawValue) {
+                        text += Self.render(event) + "\n"
+                        count += 1
+                    }
+                    position = last.position
+                }
+            }
+            return Self.json(.ok, text, contentType: "application/x-ndjson")
+        }
+        router.get("v1/events/live") { request, _ in
+            let caller = try await authenticate(request)
+            let filter = try await eventFilter(caller)
+            let resume =
+                request.headers.first(where: { $0.name.canonicalName == "last-event-id" }).flatMap { UInt64($0.value) }
+                ?? request.uri.queryParameters.get("after").flatMap(UInt64.init)
+            var start = GlobalPosition.start
+            if let resume {
+                start = GlobalPosition(resume)
+            } else {
+                do { start = try await store.lastPosition() } catch { throw Self.storageProblem() }
+            }
+            let store = self.store
+            let origin = start
+            let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+            // Ends when the server shuts down gracefully, the client goes away (the stream terminates) or the
+            // log closes.
+            let producer = Task {
+                await cancelWhenGracefulShutdown {
+                    var position = origin
+                    continuation.yield(ByteBuffer(string: ": cumulus live events after \(origin.rawValue)\n\n"))
+                    while !Task.isCancelled {
+                        do {
+                            try await store.waitForEvents(after: position)
+                            let batch = try await store.readAll(after: position, maximumCount: 1024)
+                            var chunk = ""
+                            for event in batch where filter(event.stream.rawValue) {
+                                chunk +=
+                                    "id: \(event.position.rawValue)\nevent: \(event.type)\ndata: "
+                                    + Self.render(event) + "\n\n"
+                            }
+                            position = batch.last?.position ?? position
+                            if !chunk.isEmpty { continuation.yield(ByteBuffer(string: chunk)) }
+                        } catch {
+                            break
+                        }
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in producer.cancel() }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/event-stream"
+            headers[.cacheControl] = "no-cache"
+            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream))
+        }
+    }
+
+    static func storageProblem() -> Problem {
+        Problem(.serviceUnavailable, kind: "storage", title: "Storage unavailable", detail: "the log could not be read")
+    }
+
+    /// Which streams the caller may read: all for a systemAdmin, its tenant's for an Auditor; else 403.
+    func eventFilter(_ caller: Caller) async throws(Problem) -> @Sendable (String) -> Bool {
+        if caller.actors.contains(.systemAdmin) { return { _ in true } }
+        guard caller.isAuditor, let tenant = caller.tenant else {
+            let rule = "the log: systemAdmin (all of it) or the Auditor app role (its tenant's streams)"
+            throw Problem.forbidden(
+                action: "readLog", rule: rule,
+                detail: "permission denied: \(caller.actorList) may not read the log "
+                    + "(rule: \(rule))")
+        }
+        let streams: Set<String> = await readSide.read { set in
+            guard let current = set.projection(CurrentStateProjection.self) else { return [] }
+            var streams: Set<String> = ["tenant-\(tenant)", "licences-\(tenant)"]
+            for ou in current.organisationUnits(in: tenant) { streams.insert("ou-\(ou.id)") }
+            for service in current.services(in: tenant) { streams.insert("service-\(service.id)") }
+            for user in current.users(in: tenant) { streams.insert("user-\(user.id)") }
+            return streams
+        }
+        return { streams.contains($0) }
+    }
+
+    /// An event as `cumulus read` prints it (payloads with secrets withheld).
+    static func render(_ event: RecordedEvent) -> String {
+        let decoded = try? DomainEvent.decode(
+            type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+        let withhold = decoded?.carriesSecrets ?? DomainEvent.typesCarryingSecrets.contains(event.type)
+        return EnvelopeJSON.line(
+            for: event, withholdPayload: withhold, rendering: decoded.map { String(describing: $0) })
+    }
+}

@@ -1,0 +1,172 @@
+/// A JSON syntax check that says where the text stops being JSON (line and column, 1-based, columns in
+/// bytes), which Foundation's parser does not report on every platform.
+enum JSONSyntax {
+    /// Where and why the text is not JSON.
+    struct Failure: Error, Hashable {
+        var line: Int
+        var column: Int
+        var reason: String
+    }
+
+    /// The first syntax error of `text` as one JSON value, or nil when it is well-formed.
+    static func firstError(in text: String) -> Failure? {
+        var parser = Parser(bytes: Array(text.utf8))
+        do throws(Failure) {
+            parser.skipWhitespace()
+            try parser.value(depth: 0)
+            parser.skipWhitespace()
+            if parser.index < parser.bytes.count { throw parser.failure("unexpected text after the JSON value") }
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var index = 0
+
+        func failure(_ reason: String) -> Failure {
+            var line = 1
+            var column = 1
+            for byte in bytes[..<min(index, bytes.count)] {
+                if byte == UInt8(ascii: "\n") {
+                    line += 1
+                    column = 1
+                } else {
+                    column += 1
+                }
+            }
+            return Failure(line: line, column: column, reason: reason)
+        }
+
+        mutating func skipWhitespace() {
+            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        }
+
+        mutating func expect(_ byte: UInt8, _ what: String) throws(Failure) {
+            guard index < bytes.count, bytes[index] == byte else { throw failure("expected \(what)") }
+            index += 1
+        }
+
+        mutating func value(depth: Int) throws(Failure) {
+            guard depth < 512 else { throw failure("nested too deeply") }
+            guard index < bytes.count else { throw failure("unexpected end of the text") }
+            switch bytes[index] {
+            case UInt8(ascii: "{"):
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return
+                }
+                while true {
+                    skipWhitespace()
+                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                        throw failure("expected a member name in double quotes")
+                    }
+                    try string()
+                    skipWhitespace()
+                    try expect(UInt8(ascii: ":"), "`:` after a member name")
+                    skipWhitespace()
+                    try value(depth: depth + 1)
+                    skipWhitespace()
+                    if index < bytes.count, bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
+                    try expect(UInt8(ascii: "}"), "`,` or `}` in an object")
+                    return
+                }
+            case UInt8(ascii: "["):
+                index += 1
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return
+                }
+                while true {
+                    skipWhitespace()
+                    try value(depth: depth + 1)
+                    skipWhitespace()
+                    if index < bytes.count, bytes[index] == UInt8(ascii: ",") {
+                        index += 1
+                        continue
+                    }
+                    try expect(UInt8(ascii: "]"), "`,` or `]` in an array")
+                    return
+                }
+            case UInt8(ascii: "\""): try string()
+            case UInt8(ascii: "t"): try literal("true")
+            case UInt8(ascii: "f"): try literal("false")
+            case UInt8(ascii: "n"): try literal("null")
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
+            default: throw failure("expected a JSON value")
+            }
+        }
+
+        mutating func literal(_ word: String) throws(Failure) {
+            for byte in word.utf8 { try expect(byte, "`\(word)`") }
+        }
+
+        mutating func string() throws(Failure) {
+            index += 1
+            while index < bytes.count {
+                let byte = bytes[index]
+                if byte == UInt8(ascii: "\"") {
+                    index += 1
+                    return
+                }
+                if byte < 0x20 { throw failure("a control character inside a string") }
+                if byte == UInt8(ascii: "\\") {
+                    index += 1
+                    guard index < bytes.count else { break }
+                    switch bytes[index] {
+                    case UInt8(ascii: "u"):
+                        for _ in 0..<4 {
+                            index += 1
+                            guard index < bytes.count, Self.isHex(bytes[index]) else {
+                                throw failure("expected four hex digits after \\u")
+                            }
+                        }
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
+                        UInt8(ascii: "f"),
+                        UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        break
+                    default: throw failure("an unknown escape in a string")
+                    }
+                }
+                index += 1
+            }
+            throw failure("a string is not closed")
+        }
+
+        mutating func number() throws(Failure) {
+            if bytes[index] == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw failure("expected digits in a number") }
+            if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                index += 1
+                guard digits() > 0 else { throw failure("expected digits after a decimal point") }
+            }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
+                index += 1
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
+                guard digits() > 0 else { throw failure("expected digits in an exponent") }
+            }
+        }
+
+        mutating func digits() -> Int {
+            let start = index
+            while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
+            return index - start
+        }
+
+        static func isHex(_ byte: UInt8) -> Bool {
+            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+                || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
+                || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+        }
+    }
+}

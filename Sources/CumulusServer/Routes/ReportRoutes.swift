@@ -1,0 +1,172 @@
+import CumulusDomain
+import CumulusLog
+import CumulusProjections
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The report kinds of `GET /v1/reports/{kind}` (the CLI's `cumulus report`).
+enum ReportKind: String, CaseIterable, Sendable {
+    case licences
+    case userStates = "user-states"
+    case timeInState = "time-in-state"
+    case currentStates = "current-states"
+}
+
+extension CumulusServer {
+    /// `GET /v1/reports/licences|user-states|time-in-state|current-states?tenant=&user=&from=&to=&asOf=&limit=&offset=`,
+    /// JSON (default) or CSV (`Accept: text/csv`), paged by rows.
+    ///
+    /// Readers as the CLI's: licences — the administrative readers of the tenant (systemAdmin without a tenant:
+    /// all); the others — the matrix's "read user-state report" row (userSupervisor; partnerAdmin, names masked
+    /// unless allowed); time in state and current states are refused while the tenant's switch is off.
+    func addReportRoutes(to router: Router<ServerContext>) {
+        for kind in ReportKind.allCases {
+            router.get("v1/reports/\(kind.rawValue)") { request, _ in
+                let caller = try await authenticate(request)
+                return try await report(kind, request: request, caller: caller)
+            }
+        }
+    }
+
+    private func report(_ kind: ReportKind, request: Request, caller: Caller) async throws(Problem) -> Response {
+        let parameters = request.uri.queryParameters
+        let limit = try Self.integer(parameters.get("limit"), name: "limit", default: 1000, range: 1...100_000)
+        let offset = try Self.integer(parameters.get("offset"), name: "offset", default: 0, range: 0...Int.max)
+        var tenantID: TenantID?
+        if let text = parameters.get("tenant") {
+            guard let id = TenantID(string: text) else { throw Problem.badParameter("tenant", "tenant must be a UUID") }
+            tenantID = id
+        }
+        var userID: UserID?
+        if let text = parameters.get("user") {
+            guard let id = UserID(string: text) else { throw Problem.badParameter("user", "user must be a UUID") }
+            userID = id
+        }
+        let asOf = try Self.asOf(request)
+        func instant(_ name: String) throws(Problem) -> Timestamp? {
+            guard let text = parameters.get(name) else { return nil }
+            guard let time = Timestamp(iso8601: text) else {
+                throw Problem.badParameter(name, "\(name) must be an ISO 8601 time such as 2026-11-20T08:00:00Z")
+            }
+            return time
+        }
+        var defaultEnd = Timestamp.now
+        if case .recordedAt(let time) = asOf { defaultEnd = time }
+        let end = try instant("to") ?? defaultEnd
+        let start = try instant("from")
+        if let start, start >= end { throw Problem.badParameter("from", "from must be before to") }
+        let tenantFilter = tenantID
+        let user = userID
+        let table = try await withSet(asOf: asOf) { (set) throws(Problem) -> ReportTable in
+            guard let current = set.projection(CurrentStateProjection.self) else { throw Self.storageProblem() }
+            var tenant: Tenant?
+            if let tenantFilter {
+                guard let found = current.tenants[tenantFilter] else {
+                    throw Problem.notFound("no tenant with id '\(tenantFilter)'")
+                }
+                tenant = found
+            }
+            switch kind {
+            case .licences:
+                guard let counters = set.projection(LicenceCountersProjection.self) else { throw Self.storageProblem() }
+                guard let tenant else {
+                    guard caller.actors.contains(.systemAdmin) else {
+                        throw Problem.badParameter("tenant", "tenant is required unless the caller is a systemAdmin")
+                    }
+                    return ReportTable.licences(counters.allCounters())
+                }
+                guard Self.administrativeView(caller, tenant: tenant, audit: false) != nil else {
+                    throw Self.readForbidden(caller)
+                }
+                return ReportTable.licences(counters.counters(for: tenant.id))
+            case .userStates:
+                guard let tenant else { throw Problem.badParameter("tenant", "tenant is required for this report") }
+                let view = try Self.userStateView(caller, tenant: tenant)
+                guard let report = set.projection(UserStateReportProjection.self) else { throw Self.storageProblem() }
+                let rows = report.rows(tenant: tenant.id, user: user, from: start, to: end, openRowsUntil: end)
+                return ReportTable.userStates(rows.map(view.apply(to:)))
+            case .timeInState, .currentStates:
+                guard let tenant else { throw Problem.badParameter("tenant", "tenant is required for this report") }
+                let view = try Self.userStateView(caller, tenant: tenant)
+                guard let times = set.projection(TimeInStateProjection.self) else { throw Self.storageProblem() }
+                do throws(TimeInStateNotShown) {
+                    try times.checkShown(for: tenant.id)
+                } catch {
+                    throw Problem(
+                        .forbidden, kind: "time-in-state-hidden", title: "Time in state is not shown",
+                        detail: error.description)
+                }
+                if kind == .timeInState {
+                    let summaries = times.summaries(
+                        tenant: tenant.id, user: user, from: start ?? end.adding(seconds: -7 * 86_400), to: end)
+                    return ReportTable.timeInState(summaries.map(view.apply(to:)))
+                }
+                let users = user.map { [$0] } ?? times.users(in: tenant.id)
+                return Self.currentStates(users.compactMap { times.snapshot(of: $0, at: end) }, view: view)
+            }
+        }
+        let page = ReportTable(columns: table.columns, rows: Array(table.rows.dropFirst(offset).prefix(limit)))
+        let next = offset + page.rows.count < table.rows.count ? String(offset + page.rows.count) : "null"
+        if (request.headers[.accept] ?? "").contains("text/csv") {
+            var response = Self.json(.ok, page.csv(), contentType: "text/csv; charset=utf-8")
+            response.headers[HTTPField.Name("X-Total-Count") ?? .contentLocation] = String(table.rows.count)
+            return response
+        }
+        return Self.json(
+            .ok,
+            "{\"rows\":" + page.json().trimmingCharacters(in: .whitespacesAndNewlines)
+                + ",\"total\":\(table.rows.count),"
+                + "\"offset\":\(offset),\"limit\":\(limit),\"nextOffset\":\(next)}\n")
+    }
+
+    /// The matrix's "read user-state report" row, over the caller's actors; the partner view to apply.
+    static func userStateView(_ caller: Caller, tenant: Tenant) throws(Problem) -> PartnerView {
+        let scope = PermissionScope(tenant: tenant.id, tenantPartner: tenant.partner)
+        for actor in caller.actors where PermissionTable.allows(actor, .readUserStateReport, in: scope) {
+            return PartnerView(reader: actor, privacy: tenant.dataPrivacy)
+        }
+        let rule = PermissionTable.rule(for: .readUserStateReport).rule
+        throw Problem.forbidden(
+            action: Action.readUserStateReport.rawValue, rule: rule,
+            detail: "permission denied: \(caller.actorList) may not readUserStateReport (rule: \(rule))")
+    }
+
+    /// Runs `body` on the live projections, or on all of them built as of `asOf`.
+    func withSet<T: Sendable>(
+        asOf: AsOf?, _ body: @Sendable (ProjectionSet) throws(Problem) -> T
+    )
+        async throws(Problem) -> T
+    {
+        guard let asOf else { return try await readSide.read { (set) throws(Problem) -> T in try body(set) } }
+        var set = ProjectionSet.standard()
+        do {
+            _ = try await ProjectionCatchUp.run(&set, from: store, asOf: asOf)
+        } catch {
+            throw Self.storageProblem()
+        }
+        return try body(set)
+    }
+
+    /// Per user: state and presence at the instant, since when, and seconds elapsed (as `cumulus report current-states`).
+    static func currentStates(_ snapshots: [TimeInStateSnapshot], view: PartnerView) -> ReportTable {
+        func text(_ value: String?) -> ReportCell { value.map { .text($0) } ?? .empty }
+        func seconds(_ value: Double?) -> ReportCell { value.map { .decimal($0) } ?? .empty }
+        let rows = snapshots.sorted { $0.userName < $1.userName }.map { snapshot -> [ReportCell] in
+            [
+                .text(snapshot.user.description), .text(view.userIdentifier(snapshot.userName)),
+                text(snapshot.state.userState?.description), text(snapshot.state.responsibilityProfile),
+                text(snapshot.userStateSince?.iso8601), seconds(snapshot.userStateElapsedSeconds),
+                text(snapshot.state.availability?.rawValue), text(snapshot.state.activity?.rawValue),
+                text(snapshot.presenceSince?.iso8601), seconds(snapshot.presenceElapsedSeconds),
+                .text(snapshot.instant.iso8601),
+            ]
+        }
+        return ReportTable(
+            columns: [
+                "userId", "userName", "userState", "responsibilityProfile", "userStateSince", "userStateSeconds",
+                "presenceAvailability", "presenceActivity", "presenceSince", "presenceSeconds", "at",
+            ],
+            rows: rows)
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+public import Logging
+import Metrics
+import Prometheus
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension CumulusServer {
+    /// What `cumulus serve` runs: bootstraps logging (JSON lines when standard error is not a terminal)
+    /// and swift-metrics (onto the server's Prometheus registry), opens the directory and serves until
+    /// SIGTERM/SIGINT.
+    /// - Parameters:
+    ///   - directory: the data directory.
+    ///   - configurationPath: the configuration file.
+    ///   - listen: `HOST:PORT`, overriding the file's `listen`.
+    ///   - onRunning: called with the port once the server listens.
+    public static func serve(
+        directory: String, configurationPath: String, listen: String?,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        var configuration = try ServerConfiguration.load(path: configurationPath)
+        if let listen {
+            guard let (host, port) = ServerConfiguration.address(listen) else {
+                throw ServerConfigurationError(path: "--listen", reason: "must be HOST:PORT, e.g. 127.0.0.1:8080")
+            }
+            configuration.host = host
+            configuration.port = port
+        }
+        let json = isatty(2) != 1
+        LoggingSystem.bootstrap { label -> any LogHandler in
+            if json { return JSONLogHandler(label: label) }
+            return StreamLogHandler.standardError(label: label)
+        }
+        let metrics = ServerMetrics()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
+        let logger = Logger(label: "cumulus")
+        let server = try await CumulusServer.open(
+            directory: directory, configuration: configuration, logger: logger, metrics: metrics)
+        let host = configuration.host
+        try await server.run { port in
+            logger.info("listening", metadata: ["address": "http://\(host):\(port)"])
+            await onRunning(port)
+        }
+    }
+}

@@ -1,0 +1,213 @@
+public import Foundation
+
+/// The settings of `cumulus serve`, read from a JSON configuration file (docs/serve.md describes it).
+///
+/// ```json
+/// {"issuer": "https://login.microsoftonline.com/<tid>/v2.0", "audience": "api://cumulus",
+///  "platformAdminGroups": ["<group object id>"],
+///  "keys": [{"kid": "dev", "alg": "HS256", "secret": "…"}, {"kid": "aad", "alg": "RS256", "publicKeyPEM": "…"}]}
+/// ```
+public struct ServerConfiguration: Sendable {
+    /// One key tokens may be signed with.
+    public struct Key: Sendable {
+        /// The key id tokens name in their `kid` header.
+        public var id: String
+        /// `HS256` or `RS256`.
+        public var algorithm: Algorithm
+        /// The HMAC secret (HS256).
+        public var secret: String?
+        /// The PEM public key (RS256).
+        public var publicKeyPEM: String?
+        /// The PEM private key (RS256; only `cumulus token` needs it).
+        public var privateKeyPEM: String?
+
+        /// Creates a key.
+        public init(
+            id: String, algorithm: Algorithm, secret: String? = nil, publicKeyPEM: String? = nil,
+            privateKeyPEM: String? = nil
+        ) {
+            self.id = id
+            self.algorithm = algorithm
+            self.secret = secret
+            self.publicKeyPEM = publicKeyPEM
+            self.privateKeyPEM = privateKeyPEM
+        }
+    }
+
+    /// The signature algorithms the server accepts.
+    public enum Algorithm: String, Sendable, CaseIterable {
+        /// HMAC with SHA-256 (a shared secret).
+        case hs256 = "HS256"
+        /// RSA PKCS#1 v1.5 with SHA-256 (Azure AD's algorithm).
+        case rs256 = "RS256"
+    }
+
+    /// Size and time limits of requests.
+    public struct Limits: Sendable {
+        /// Largest request body in bytes (413 above).
+        public var maximumBodyBytes: Int = 4 << 20
+        /// Largest line of a batch in bytes (the line is refused above).
+        public var maximumLineBytes: Int = 64 << 10
+        /// Most lines in one batch (413 above).
+        public var maximumBatchLines: Int = 10_000
+        /// Most events one `GET /v1/events` returns.
+        public var maximumEventsPerPage: Int = 10_000
+        /// Seconds a connection may stay idle (no bytes read or written) before it is closed.
+        public var idleTimeoutSeconds: Double = 30
+
+        /// The defaults above.
+        public init() {}
+    }
+
+    /// Host to listen on.
+    public var host: String = "127.0.0.1"
+    /// Port to listen on (0: any free port).
+    public var port: Int = 8080
+    /// The accepted `iss` values.
+    public var issuers: [String] = []
+    /// The accepted `aud` values.
+    public var audiences: [String] = []
+    /// Security-group object ids whose members are `systemAdmin`.
+    public var platformAdminGroups: Set<String> = []
+    /// The keys tokens may be signed with.
+    public var keys: [Key] = []
+    /// Clock skew allowed on `exp` and `nbf`, in seconds.
+    public var leewaySeconds: Double = 60
+    /// Seconds between checkpoint saves while serving.
+    public var checkpointIntervalSeconds: Double = 60
+    /// Request limits.
+    public var limits = Limits()
+
+    /// An empty configuration (no keys: every token is refused).
+    public init() {}
+
+    /// Reads a configuration file.
+    /// - Throws: ``ServerConfigurationError`` naming the file and the field.
+    public static func load(path: String) throws(ServerConfigurationError) -> ServerConfiguration {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ServerConfigurationError(path: path, reason: "cannot read the file")
+        }
+        return try parse(data, path: path)
+    }
+
+    /// Parses a configuration from JSON.
+    /// - Throws: ``ServerConfigurationError`` naming the field.
+    public static func parse(
+        _ data: Data, path: String = "configuration"
+    ) throws(ServerConfigurationError)
+        -> ServerConfiguration
+    {
+        let fail = { (reason: String) in ServerConfigurationError(path: path, reason: reason) }
+        let object: [String: Any]
+        do {
+            guard let root = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw fail("the configuration must be a JSON object")
+            }
+            object = root
+        } catch let error as ServerConfigurationError {
+            throw error
+        } catch {
+            throw fail("malformed JSON")
+        }
+        var configuration = ServerConfiguration()
+        if let listen = object["listen"] {
+            guard let text = listen as? String, let (host, port) = Self.address(text) else {
+                throw fail("`listen` must be HOST:PORT, e.g. 127.0.0.1:8080")
+            }
+            configuration.host = host
+            configuration.port = port
+        }
+        configuration.issuers = try strings(object, "issuer", fail)
+        configuration.audiences = try strings(object, "audience", fail)
+        configuration.platformAdminGroups = Set(
+            try strings(object, "platformAdminGroups", fail).map { $0.lowercased() })
+        guard let keys = object["keys"] as? [[String: Any]] else {
+            throw fail("`keys` must be an array of {kid, alg, secret | publicKeyPEM}")
+        }
+        for (index, key) in keys.enumerated() {
+            let field = "keys[\(index)]"
+            guard let id = key["kid"] as? String, !id.isEmpty else { throw fail("\(field).kid must be a string") }
+            guard let name = key["alg"] as? String, let algorithm = Algorithm(rawValue: name) else {
+                throw fail("\(field).alg must be HS256 or RS256")
+            }
+            let entry = Key(
+                id: id, algorithm: algorithm, secret: key["secret"] as? String,
+                publicKeyPEM: key["publicKeyPEM"] as? String, privateKeyPEM: key["privateKeyPEM"] as? String)
+            switch algorithm {
+            case .hs256:
+                guard let secret = entry.secret, secret.utf8.count >= 32 else {
+                    throw fail("\(field).secret must be a string of at least 32 bytes for HS256")
+                }
+            case .rs256:
+                guard entry.publicKeyPEM != nil else { throw fail("\(field).publicKeyPEM is required for RS256") }
+            }
+            configuration.keys.append(entry)
+        }
+        if configuration.issuers.isEmpty { throw fail("`issuer` is required (a string or an array of strings)") }
+        if configuration.audiences.isEmpty { throw fail("`audience` is required (a string or an array of strings)") }
+        if let leeway = object["leewaySeconds"] {
+            guard let value = leeway as? Double, value >= 0, value <= 600 else {
+                throw fail("`leewaySeconds` must be a number from 0 to 600")
+            }
+            configuration.leewaySeconds = value
+        }
+        if let interval = object["checkpointIntervalSeconds"] {
+            guard let value = interval as? Double, value >= 1 else {
+                throw fail("`checkpointIntervalSeconds` must be a number ≥ 1")
+            }
+            configuration.checkpointIntervalSeconds = value
+        }
+        if let limits = object["limits"] {
+            guard let limits = limits as? [String: Any] else { throw fail("`limits` must be an object") }
+            func integer(_ name: String, _ keyPath: WritableKeyPath<Limits, Int>) throws(ServerConfigurationError) {
+                guard let value = limits[name] else { return }
+                guard let number = value as? Int, number > 0 else {
+                    throw fail("`limits.\(name)` must be a positive integer")
+                }
+                configuration.limits[keyPath: keyPath] = number
+            }
+            try integer("maximumBodyBytes", \.maximumBodyBytes)
+            try integer("maximumLineBytes", \.maximumLineBytes)
+            try integer("maximumBatchLines", \.maximumBatchLines)
+            try integer("maximumEventsPerPage", \.maximumEventsPerPage)
+            if let value = limits["idleTimeoutSeconds"] {
+                guard let seconds = value as? Double, seconds > 0 else {
+                    throw fail("`limits.idleTimeoutSeconds` must be a positive number")
+                }
+                configuration.limits.idleTimeoutSeconds = seconds
+            }
+        }
+        return configuration
+    }
+
+    /// Splits `HOST:PORT`.
+    public static func address(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        let host = String(text[..<colon])
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    private static func strings(
+        _ object: [String: Any], _ name: String, _ fail: (String) -> ServerConfigurationError
+    ) throws(ServerConfigurationError) -> [String] {
+        switch object[name] {
+        case nil: return []
+        case let single as String: return [single]
+        case let many as [String]: return many
+        default: throw fail("`\(name)` must be a string or an array of strings")
+        }
+    }
+}
+
+/// A configuration file that cannot be used: which file and what is wrong (never a secret's value).
+public struct ServerConfigurationError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The file.
+    public let path: String
+    /// What is wrong, naming the field.
+    public let reason: String
+
+    /// e.g. "serve.json: keys[0].alg must be HS256 or RS256".
+    public var description: String { "\(path): \(reason)" }
+}

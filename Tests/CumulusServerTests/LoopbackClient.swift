@@ -1,0 +1,129 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A minimal HTTP/1.1 client over a loopback socket (one request per connection), so the tests talk to a
+/// real listening server without another HTTP stack. Blocking socket calls run on a Dispatch queue, never
+/// on the cooperative pool.
+struct LoopbackClient: Sendable {
+    let port: Int
+
+    struct Response: Sendable {
+        var status: Int
+        var headers: [String: String]
+        var body: String
+
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]) ?? [:]
+        }
+
+        var lines: [[String: Any]] {
+            body.split(separator: "\n").compactMap {
+                try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+            }
+        }
+    }
+
+    func get(_ path: String, token: String? = nil, headers: [String: String] = [:]) async -> Response {
+        await send("GET", path, token: token, headers: headers, body: nil)
+    }
+
+    func post(
+        _ path: String, token: String?, body: String, contentType: String = "application/json",
+        headers: [String: String] = [:]
+    ) async -> Response {
+        var headers = headers
+        headers["Content-Type"] = contentType
+        return await send("POST", path, token: token, headers: headers, body: body)
+    }
+
+    func send(
+        _ method: String, _ path: String, token: String?, headers: [String: String], body: String?
+    ) async
+        -> Response
+    {
+        var request = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        if let token { request += "Authorization: Bearer \(token)\r\n" }
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        if let body { request += "Content-Length: \(body.utf8.count)\r\n" }
+        request += "\r\n" + (body ?? "")
+        let raw = await Self.exchange(port: port, Array(request.utf8))
+        return Self.parse(raw)
+    }
+
+    /// Sends `bytes`, reads until the server closes; returns what was read.
+    static func exchange(port: Int, _ bytes: [UInt8], readTimeout: Int = 30) async -> [UInt8] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: blockingExchange(port: port, bytes, readTimeout: readTimeout))
+            }
+        }
+    }
+
+    /// Opens a connection, sends `bytes` and reads until EOF; returns what was read and the seconds it took.
+    static func blockingExchange(port: Int, _ bytes: [UInt8], readTimeout: Int) -> [UInt8] {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return [] }
+        defer { close(descriptor) }
+        var timeout = timeval(tv_sec: readTimeout, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return [] }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }
+            if written <= 0 { break }
+            offset += written
+        }
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            received.append(contentsOf: chunk[0..<count])
+        }
+        return received
+    }
+
+    static func parse(_ raw: [UInt8]) -> Response {
+        let text = String(decoding: raw, as: UTF8.self)
+        guard let split = text.range(of: "\r\n\r\n") else { return Response(status: 0, headers: [:], body: text) }
+        let head = text[..<split.lowerBound].split(separator: "\r\n")
+        let status = head.first.flatMap { Int($0.split(separator: " ").dropFirst().first ?? "") } ?? 0
+        var headers: [String: String] = [:]
+        for line in head.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(
+                in: .whitespaces)
+        }
+        var body = String(text[split.upperBound...])
+        if headers["transfer-encoding"] == "chunked" { body = dechunk(body) }
+        return Response(status: status, headers: headers, body: body)
+    }
+
+    static func dechunk(_ text: String) -> String {
+        var bytes = Substring(text)
+        var body = ""
+        while let end = bytes.range(of: "\r\n") {
+            guard let size = Int(bytes[..<end.lowerBound], radix: 16), size > 0 else { break }
+            let start = end.upperBound
+            let utf8 = bytes.utf8
+            guard let stop = utf8.index(start, offsetBy: size, limitedBy: utf8.endIndex) else { break }
+            body += String(bytes[start..<stop])
+            bytes = bytes[stop...].dropFirst(2)
+        }
+        return body
+    }
+}
