@@ -11,7 +11,7 @@ public struct AuditProjection: Projection {
     /// `audit`.
     public static let name = "audit"
     /// Bumped when the derivation changes.
-    public static let codeVersion: UInt32 = 2
+    public static let codeVersion: UInt32 = 3
 
     var model = CurrentStateProjection()
     var entries: [AuditedEntity: [AuditEntry]] = [:]
@@ -50,7 +50,9 @@ extension DomainEvent {
     var auditedEntities: [AuditedEntity] {
         if let tenant = tenantOfTenantStream { return [.tenant(tenant)] }
         switch self {
-        case .presenceChanged, .userStateChanged, .tenantIdentityReserved, .tenantIdentityReleased: return []
+        case .presenceChanged, .userStateChanged, .tenantIdentityReserved, .tenantIdentityReleased,
+            .userPrincipalNameReserved, .userPrincipalNameReleased, .ouTreeChanged:
+            return []
         case .licenceContingentSet(let e): return [.tenant(e.tenant)]
         case .serviceLicenceAssigned(let e): return [.service(e.service)]
         case .serviceLicenceReleased(let e): return [.service(e.service)]
@@ -73,6 +75,10 @@ extension DomainEvent {
         case .userRemoved(let e): return [.user(e.user)]
         case .membershipAssigned(let e): return [.user(e.user)]
         case .membershipRemoved(let e): return [.user(e.user)]
+        case .userRenamed(let e): return [.user(e.user)]
+        case .userPrincipalNameChanged(let e): return [.user(e.user)]
+        case .userMoved(let e): return [.user(e.user)]
+        case .responsibilityProfileChanged(let e): return [.user(e.user)]
         default: return []
         }
     }

@@ -1,3 +1,4 @@
+import CumulusDomain
 public import CumulusLog
 
 /// Brings a ``ProjectionSet`` up to date from a log: restore the saved checkpoints (a projection whose code
@@ -45,6 +46,8 @@ public enum ProjectionCatchUp {
     ///   - set: the projections; their names select the checkpoints.
     ///   - store: the log.
     ///   - asOf: build the views as of this point instead of the end of the log; checkpoints past it are ignored.
+    ///   - validAt: fold only the events that happened (`occurredAt`) at or before this instant: what was true
+    ///     then, by everything the log holds (as of `asOf`). Checkpoints are not used (they hold every event).
     ///   - rebuilding: names of projections to rebuild from position 0 even if a checkpoint exists.
     ///   - batchSize: events read per batch.
     ///   - progress: called after each batch with (events applied, events to apply in all).
@@ -52,6 +55,7 @@ public enum ProjectionCatchUp {
         _ set: inout ProjectionSet,
         from store: any EventStore,
         asOf: AsOf? = nil,
+        validAt: Timestamp? = nil,
         rebuilding: Set<String> = [],
         batchSize: Int = 16_384,
         progress: ((UInt64, UInt64) -> Void)? = nil
@@ -59,7 +63,7 @@ public enum ProjectionCatchUp {
         var report = Report()
         for projection in set.projections {
             let name = projection.name
-            guard !rebuilding.contains(name),
+            guard !rebuilding.contains(name), validAt == nil,
                 let checkpoint = try await storage({ () throws(EventStoreError) in
                     try await store.checkpoint(named: name)
                 })
@@ -101,6 +105,7 @@ public enum ProjectionCatchUp {
                 if case .position = asOf { stop = true }
                 return !stop
             }
+            if let validAt, event.occurredAt > validAt { return true }
             do throws(ProjectionStateError) {
                 pending.append(try DecodedEvent(decoding: event))
             } catch {
@@ -129,6 +134,20 @@ public enum ProjectionCatchUp {
             }
             flush()
             if let failure { throw .state(failure) }
+            // Late events that landed before a user's in-memory history horizon: rebuild that user from its stream.
+            for user in set.usersNeedingHistory {
+                let stream = try await storage({ () throws(EventStoreError) in
+                    try await store.read(stream: StreamName(unchecked: AggregateStream.user(user).rawValue))
+                })
+                do {
+                    let known = stream.filter { event in
+                        (asOf?.includes(event) ?? true) && (validAt.map { event.occurredAt <= $0 } ?? true)
+                    }
+                    try set.rebuildHistory(of: user, from: known)
+                } catch {
+                    throw .state(error)
+                }
+            }
             if position == before { break }
             progress?(min(position.rawValue - start.rawValue, total), total)
         }

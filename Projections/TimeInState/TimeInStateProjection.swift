@@ -11,8 +11,9 @@ public import CumulusLog
 public struct TimeInStateProjection: UserKeyedProjection {
     /// `time-in-state`.
     public static let name = "time-in-state"
-    /// Bumped when the derivation changes (2: names interned, users in dense slots; the views are unchanged).
-    public static let codeVersion: UInt32 = 2
+    /// Bumped when the derivation changes (2: names interned, users in dense slots; 3: profile changes alone are
+    /// recorded, "user state since" follows the state's name only).
+    public static let codeVersion: UInt32 = 3
 
     /// Each user's slot in ``users``: one hash lookup per event, then the timeline is changed in place.
     var userIndex: [UserID: Int] = [:]
@@ -23,6 +24,8 @@ public struct TimeInStateProjection: UserKeyedProjection {
     var sink = 0
     /// The user-state names and profiles the timelines refer to by code.
     var names = NameTable()
+    /// Users whose late facts landed before their history's horizon, with the earliest such fact.
+    var historyRequests: [UserID: ChangeKey] = [:]
 
     /// No users yet.
     public init() {}
@@ -38,6 +41,10 @@ public struct TimeInStateProjection: UserKeyedProjection {
             place(user, as: e.user, index: &userIndex, users: &users)
         case .dataPrivacySettingsChanged(let e):
             shown[e.tenant] = e.settings.showTimeInState
+        case .userRenamed(let e):
+            if let slot = userIndex[e.user] { users[slot].name = e.displayName.value }
+        case .userPrincipalNameChanged(let e):
+            if let slot = userIndex[e.user] { users[slot].userPrincipalName = e.upn.value }
         default: break
         }
     }
@@ -53,7 +60,15 @@ public struct TimeInStateProjection: UserKeyedProjection {
 
     /// Places a feed fact of the user in `slot`.
     mutating func record(_ entry: TimelineEntry, slot: Int) {
+        requestHistoryIfNeeded(entry, of: users[slot].id, in: users[slot].timeline)
         users[slot].timeline.insert(entry)
+    }
+
+    /// Replaces the user's timeline with the complete one from its stream, then drops old repeats again.
+    public mutating func rebuildHistory(of user: UserID, from stream: [DecodedEvent]) {
+        guard historyRequests.removeValue(forKey: user) != nil, let slot = userIndex[user] else { return }
+        users[slot].timeline = Self.completeTimeline(stream, names: &names)
+        users[slot].timeline.compact()
     }
 
     /// The user's timeline, if the user is known.
@@ -94,8 +109,9 @@ public struct TimeInStateProjection: UserKeyedProjection {
         while index >= 0 && !(userStateDone && presenceDone) {
             let entry = timeline.entries[index]
             switch entry.change {
-            case .userState(let name, let profile) where !userStateDone:
-                if name == state.userState && profile == state.profile {
+            case .userState(let name, _) where !userStateDone:
+                // "User state since" follows the state's name: a profile change alone does not reset it (§9).
+                if name == state.userState {
                     userStateSince = entry.key
                 } else {
                     userStateDone = true
@@ -181,6 +197,7 @@ extension TimeInStateProjection {
             writer.writeTimeline(user.timeline, names)
         }
         writer.writeDictionary(shown) { writer, isShown in writer.write(isShown) }
+        writer.writeDictionary(historyRequests) { writer, key in writer.write(key) }
         return writer.bytes
     }
 
@@ -199,6 +216,8 @@ extension TimeInStateProjection {
                 place(user, as: id, index: &state.userIndex, users: &state.users)
             }
             state.shown = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.readBool() }
+            state.historyRequests = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.read()
+            }
             return state
         }
     }

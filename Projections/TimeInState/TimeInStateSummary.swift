@@ -46,7 +46,7 @@ public struct TimeInStateSnapshot: Hashable, Sendable {
     public var instant: Timestamp
     /// User state, profile and presence at `instant`.
     public var state: AgentState
-    /// Since when the user state (with its profile) has been unchanged, if one is set.
+    /// Since when the user state's name has been unchanged (a profile change alone does not reset it), if one is set.
     public var userStateSince: Timestamp?
     /// Since when the presence (availability and activity) has been unchanged, if presence was received.
     public var presenceSince: Timestamp?

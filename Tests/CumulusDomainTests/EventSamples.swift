@@ -128,6 +128,14 @@ enum EventSamples {
             .userRemoved(UserRemoved(user: u)),
             .membershipAssigned(MembershipAssigned(user: u, service: s, role: .teamOwnerLimited)),
             .membershipRemoved(MembershipRemoved(user: u, service: s)),
+            .userRenamed(UserRenamed(user: u, displayName: PersonalData("Anna Muster-Meier"))),
+            .userPrincipalNameChanged(UserPrincipalNameChanged(user: u, upn: PersonalData("anna.m@contoso.com"))),
+            .userMoved(UserMoved(user: u, from: o, to: o2)),
+            .responsibilityProfileChanged(ResponsibilityProfileChanged(user: u, responsibilityProfile: "Support")),
+            .userPrincipalNameReserved(
+                UserPrincipalNameReserved(tenant: t, user: u, upn: PersonalData("anna.m@contoso.com"))),
+            .userPrincipalNameReleased(UserPrincipalNameReleased(tenant: t, user: u)),
+            .ouTreeChanged(OUTreeChanged(tenant: t, ou: o2, to: o)),
         ]
     }
 }

@@ -16,6 +16,14 @@ struct ReadOptions: ParsableArguments {
     )
     var asOf: String?
 
+    @Option(
+        name: .customLong("valid-at"),
+        help: ArgumentHelp(
+            "What was true at this time (ISO 8601, occurredAt: when things happened at the source), by everything "
+                + "the log holds (or held --as-of).")
+    )
+    var validAt: String?
+
     func reader() throws -> Actor {
         guard let actor = Actor(canonical: actor) else {
             throw CommandFailure("unknown actor '\(actor)': use systemAdmin, partnerAdmin:<id>, tenantAdmin:<id>, …")
@@ -28,6 +36,15 @@ struct ReadOptions: ParsableArguments {
         if let position = UInt64(asOf) { return .position(GlobalPosition(position)) }
         if let time = Timestamp(iso8601: asOf) { return .recordedAt(time) }
         throw CommandFailure("--as-of '\(asOf)' is neither a log position nor an ISO 8601 time")
+    }
+
+    /// The `--valid-at` instant, if given.
+    func validInstant() throws -> Timestamp? {
+        guard let validAt else { return nil }
+        guard let time = Timestamp(iso8601: validAt) else {
+            throw CommandFailure("--valid-at '\(validAt)' is not an ISO 8601 time")
+        }
+        return time
     }
 
     /// The instant open rows and elapsed times are measured to: the as-of time, or now.
@@ -43,6 +60,7 @@ enum ProjectionLoader {
     static func load(
         _ store: LMDBEventStore,
         asOf: AsOf? = nil,
+        validAt: Timestamp? = nil,
         rebuilding: Set<String> = [],
         label: String = "catching up projections"
     ) async throws -> (ProjectionSet, ProjectionCatchUp.Report) {
@@ -50,12 +68,16 @@ enum ProjectionLoader {
         let progress = ProgressLine(label, total: nil)
         let report: ProjectionCatchUp.Report
         do throws(ProjectionCatchUp.Failure) {
-            report = try await ProjectionCatchUp.run(&set, from: store, asOf: asOf, rebuilding: rebuilding) {
+            report = try await ProjectionCatchUp.run(
+                &set, from: store, asOf: asOf, validAt: validAt, rebuilding: rebuilding
+            ) {
                 done, total in
                 progress.setTotal(total)
                 progress.update(done)
             }
-            if asOf == nil && report.eventsApplied > 0 { try await ProjectionCatchUp.save(set, to: store) }
+            if asOf == nil && validAt == nil && report.eventsApplied > 0 {
+                try await ProjectionCatchUp.save(set, to: store)
+            }
         } catch {
             throw CommandFailure(error.description)
         }
@@ -118,7 +140,9 @@ enum EntityKind: String, ExpressibleByArgument, CaseIterable {
 struct StateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state",
-        abstract: "Show the current state of a tenant, OU, service or user (as JSON), or as of a position or time."
+        abstract:
+            "Show the state of a tenant, OU, service or user (as JSON): now, as the log stood at a position or time "
+            + "(--as-of), or as it was at a time of the source (--valid-at); the two combine."
     )
 
     @OptionGroup var data: DataDirectoryOptions
@@ -135,7 +159,8 @@ struct StateCommand: AsyncParsableCommand {
             let store = try data.open()
             defer { store.close() }
             let reader = try read.reader()
-            let (set, _) = try await ProjectionLoader.load(store, asOf: try read.point())
+            let (set, _) = try await ProjectionLoader.load(
+                store, asOf: try read.point(), validAt: try read.validInstant())
             guard let current = set.projection(CurrentStateProjection.self) else {
                 throw CommandFailure("no current state")
             }
@@ -168,7 +193,9 @@ struct StateCommand: AsyncParsableCommand {
     }
 
     private func notFound() -> CommandFailure {
-        CommandFailure("no \(kind.rawValue) with id '\(id)'" + (read.asOf.map { " as of \($0)" } ?? ""))
+        CommandFailure(
+            "no \(kind.rawValue) with id '\(id)'" + (read.asOf.map { " as of \($0)" } ?? "")
+                + (read.validAt.map { " valid at \($0)" } ?? ""))
     }
 }
 

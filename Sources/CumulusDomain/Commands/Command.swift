@@ -104,6 +104,14 @@ public enum Command: Hashable, Sendable {
     case changeUserState(user: UserID, state: String, responsibilityProfile: String?)
     /// Record a Teams presence change (activity `nil` = unknown, without presence tracking).
     case recordPresence(user: UserID, availability: Availability, activity: Activity?)
+    /// Change a user's display name (1–256 characters).
+    case renameUser(user: UserID, displayName: String)
+    /// Change a user's UPN (unique among the tenant's live users, compared case-insensitively).
+    case changeUserPrincipalName(user: UserID, upn: String)
+    /// Move a user to another OU of its tenant.
+    case moveUser(user: UserID, ou: OUID)
+    /// Change a user's responsibility profile alone, keeping its user state (`nil` clears it).
+    case changeResponsibilityProfile(user: UserID, responsibilityProfile: String?)
 
     /// The action the permission matrix checks.
     public var action: Action {
@@ -135,7 +143,9 @@ public enum Command: Hashable, Sendable {
         case .removeUser: .removeUser
         case .assignMembership, .removeMembership: .manageMembership
         case .assignUserLicence, .releaseUserLicence: .assignUserLicence
-        case .changeUserState: .changeUserState
+        case .changeUserState, .changeResponsibilityProfile: .changeUserState
+        case .renameUser, .changeUserPrincipalName: .changeUser
+        case .moveUser: .moveUser
         case .recordPresence: .appendPresence
         }
     }

@@ -108,6 +108,20 @@ public enum DomainEvent: Hashable, Sendable {
     case membershipAssigned(MembershipAssigned)
     /// A user left a service.
     case membershipRemoved(MembershipRemoved)
+    /// A user's display name changed.
+    case userRenamed(UserRenamed)
+    /// A user's UPN changed (unique among the tenant's live users).
+    case userPrincipalNameChanged(UserPrincipalNameChanged)
+    /// A user moved to another organisation unit of its tenant.
+    case userMoved(UserMoved)
+    /// An agent's responsibility profile changed, its user state unchanged.
+    case responsibilityProfileChanged(ResponsibilityProfileChanged)
+    /// A live user of the tenant holds this UPN (compared case-insensitively).
+    case userPrincipalNameReserved(UserPrincipalNameReserved)
+    /// The user no longer holds a UPN (removed, or changed to another).
+    case userPrincipalNameReleased(UserPrincipalNameReleased)
+    /// An OU moved: recorded on the tenant-wide tree stream so that racing moves conflict.
+    case ouTreeChanged(OUTreeChanged)
 
     /// Every event type name, in decode-dispatch order.
     public static let typeNames: [String] = [
@@ -163,6 +177,13 @@ public enum DomainEvent: Hashable, Sendable {
         UserRemoved.typeName,
         MembershipAssigned.typeName,
         MembershipRemoved.typeName,
+        UserRenamed.typeName,
+        UserPrincipalNameChanged.typeName,
+        UserMoved.typeName,
+        ResponsibilityProfileChanged.typeName,
+        UserPrincipalNameReserved.typeName,
+        UserPrincipalNameReleased.typeName,
+        OUTreeChanged.typeName,
     ]
 
     /// The stable type name stored in the envelope.
@@ -220,6 +241,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): type(of: event).typeName
         case .membershipAssigned(let event): type(of: event).typeName
         case .membershipRemoved(let event): type(of: event).typeName
+        case .userRenamed(let event): type(of: event).typeName
+        case .userPrincipalNameChanged(let event): type(of: event).typeName
+        case .userMoved(let event): type(of: event).typeName
+        case .responsibilityProfileChanged(let event): type(of: event).typeName
+        case .userPrincipalNameReserved(let event): type(of: event).typeName
+        case .userPrincipalNameReleased(let event): type(of: event).typeName
+        case .ouTreeChanged(let event): type(of: event).typeName
         }
     }
 
@@ -278,6 +306,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): type(of: event).schemaVersion
         case .membershipAssigned(let event): type(of: event).schemaVersion
         case .membershipRemoved(let event): type(of: event).schemaVersion
+        case .userRenamed(let event): type(of: event).schemaVersion
+        case .userPrincipalNameChanged(let event): type(of: event).schemaVersion
+        case .userMoved(let event): type(of: event).schemaVersion
+        case .responsibilityProfileChanged(let event): type(of: event).schemaVersion
+        case .userPrincipalNameReserved(let event): type(of: event).schemaVersion
+        case .userPrincipalNameReleased(let event): type(of: event).schemaVersion
+        case .ouTreeChanged(let event): type(of: event).schemaVersion
         }
     }
 
@@ -336,6 +371,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): event.stream
         case .membershipAssigned(let event): event.stream
         case .membershipRemoved(let event): event.stream
+        case .userRenamed(let event): event.stream
+        case .userPrincipalNameChanged(let event): event.stream
+        case .userMoved(let event): event.stream
+        case .responsibilityProfileChanged(let event): event.stream
+        case .userPrincipalNameReserved(let event): event.stream
+        case .userPrincipalNameReleased(let event): event.stream
+        case .ouTreeChanged(let event): event.stream
         }
     }
 
@@ -394,6 +436,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): event.dataSubject
         case .membershipAssigned(let event): event.dataSubject
         case .membershipRemoved(let event): event.dataSubject
+        case .userRenamed(let event): event.dataSubject
+        case .userPrincipalNameChanged(let event): event.dataSubject
+        case .userMoved(let event): event.dataSubject
+        case .responsibilityProfileChanged(let event): event.dataSubject
+        case .userPrincipalNameReserved(let event): event.dataSubject
+        case .userPrincipalNameReleased(let event): event.dataSubject
+        case .ouTreeChanged(let event): event.dataSubject
         }
     }
 
@@ -452,6 +501,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): type(of: event).personalDataFields
         case .membershipAssigned(let event): type(of: event).personalDataFields
         case .membershipRemoved(let event): type(of: event).personalDataFields
+        case .userRenamed(let event): type(of: event).personalDataFields
+        case .userPrincipalNameChanged(let event): type(of: event).personalDataFields
+        case .userMoved(let event): type(of: event).personalDataFields
+        case .responsibilityProfileChanged(let event): type(of: event).personalDataFields
+        case .userPrincipalNameReserved(let event): type(of: event).personalDataFields
+        case .userPrincipalNameReleased(let event): type(of: event).personalDataFields
+        case .ouTreeChanged(let event): type(of: event).personalDataFields
         }
     }
 
@@ -510,6 +566,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): event
         case .membershipAssigned(let event): event
         case .membershipRemoved(let event): event
+        case .userRenamed(let event): event
+        case .userPrincipalNameChanged(let event): event
+        case .userMoved(let event): event
+        case .responsibilityProfileChanged(let event): event
+        case .userPrincipalNameReserved(let event): event
+        case .userPrincipalNameReleased(let event): event
+        case .ouTreeChanged(let event): event
         }
     }
 
@@ -569,6 +632,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .userRemoved(let event): event.encode(to: &writer)
         case .membershipAssigned(let event): event.encode(to: &writer)
         case .membershipRemoved(let event): event.encode(to: &writer)
+        case .userRenamed(let event): event.encode(to: &writer)
+        case .userPrincipalNameChanged(let event): event.encode(to: &writer)
+        case .userMoved(let event): event.encode(to: &writer)
+        case .responsibilityProfileChanged(let event): event.encode(to: &writer)
+        case .userPrincipalNameReserved(let event): event.encode(to: &writer)
+        case .userPrincipalNameReleased(let event): event.encode(to: &writer)
+        case .ouTreeChanged(let event): event.encode(to: &writer)
         }
         return writer.bytes
     }
@@ -708,6 +778,23 @@ public enum DomainEvent: Hashable, Sendable {
             event = .membershipAssigned(try MembershipAssigned.decode(schemaVersion: schemaVersion, from: &reader))
         case MembershipRemoved.typeName:
             event = .membershipRemoved(try MembershipRemoved.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserRenamed.typeName:
+            event = .userRenamed(try UserRenamed.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserPrincipalNameChanged.typeName:
+            event = .userPrincipalNameChanged(
+                try UserPrincipalNameChanged.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserMoved.typeName: event = .userMoved(try UserMoved.decode(schemaVersion: schemaVersion, from: &reader))
+        case ResponsibilityProfileChanged.typeName:
+            event = .responsibilityProfileChanged(
+                try ResponsibilityProfileChanged.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserPrincipalNameReserved.typeName:
+            event = .userPrincipalNameReserved(
+                try UserPrincipalNameReserved.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserPrincipalNameReleased.typeName:
+            event = .userPrincipalNameReleased(
+                try UserPrincipalNameReleased.decode(schemaVersion: schemaVersion, from: &reader))
+        case OUTreeChanged.typeName:
+            event = .ouTreeChanged(try OUTreeChanged.decode(schemaVersion: schemaVersion, from: &reader))
         default: throw .unknownEventType(type)
         }
         guard reader.isAtEnd else { throw .trailingBytes(count: reader.bytes.count - reader.offset) }

@@ -67,7 +67,7 @@ public enum CommandImport {
         "provisionService", "renameService", "moveService", "changeServiceType", "changeDistributionSettings",
         "assignServiceLicence", "releaseServiceLicence", "requestServiceDeletion", "createUser", "removeUser",
         "assignMembership", "removeMembership", "assignUserLicence", "releaseUserLicence", "changeUserState",
-        "recordPresence",
+        "recordPresence", "renameUser", "changeUserPrincipalName", "moveUser", "changeResponsibilityProfile",
     ]
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
@@ -222,6 +222,13 @@ public enum CommandImport {
             return .recordPresence(
                 user: try f.id("user"), availability: try f.enumeration("availability"),
                 activity: try f.optionalEnumeration("activity"))
+        case "renameUser": return .renameUser(user: try f.id("user"), displayName: try f.string("displayName"))
+        case "changeUserPrincipalName":
+            return .changeUserPrincipalName(user: try f.id("user"), upn: try f.string("upn"))
+        case "moveUser": return .moveUser(user: try f.id("user"), ou: try f.id("ou"))
+        case "changeResponsibilityProfile":
+            return .changeResponsibilityProfile(
+                user: try f.id("user"), responsibilityProfile: try f.optionalString("responsibilityProfile"))
         default:
             return nil
         }
