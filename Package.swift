@@ -33,6 +33,8 @@ let package = Package(
         .target(name: "CumulusDomain", dependencies: ["CumulusLog"]),
         .target(name: "CumulusCommands", dependencies: ["CumulusDomain", "CumulusLog"]),
         .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
+        /// The demo world's generator, shared by `cumulus demo` and `cumulus-bench rebuild` (the real mix).
+        .target(name: "CumulusDemo", dependencies: ["CumulusDomain", "CumulusLog"]),
         .target(
             name: "CumulusProjections",
             dependencies: ["CumulusLog", "CumulusDomain"],
@@ -42,7 +44,7 @@ let package = Package(
         .executableTarget(
             name: "cumulus",
             dependencies: [
-                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections",
+                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections", "CumulusDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/cumulus"
@@ -58,7 +60,7 @@ let package = Package(
             name: "cumulus-bench",
             dependencies: [
                 "CLMDB", "CSQLite", "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands",
-                "CumulusProjections",
+                "CumulusProjections", "CumulusDemo",
             ],
             path: "Benchmarks/cumulus-bench"
         ),
