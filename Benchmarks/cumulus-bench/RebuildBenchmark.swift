@@ -101,9 +101,18 @@ enum RebuildBenchmark {
         }
         if settings.workload != "presence" {
             let directory = settings.directory + "/demo"
-            let built = try await buildDemoLog(at: directory, settings: settings)
-            importLine = built.importLine
-            rows.append(try await compare(directory, events: built.events, workload: "demo world", settings: settings))
+            if settings.keep && FileManager.default.fileExists(atPath: directory + "/peer.sqlite") {
+                // A demo log kept by an earlier run (--keep): rebuilt again, not imported again.
+                let store = try LMDBEventStore.open(directory: directory + "/log")
+                let events = Int(try await store.lastPosition().rawValue)
+                store.close()
+                rows.append(try await compare(directory, events: events, workload: "demo world", settings: settings))
+            } else {
+                let built = try await buildDemoLog(at: directory, settings: settings)
+                importLine = built.importLine
+                rows.append(
+                    try await compare(directory, events: built.events, workload: "demo world", settings: settings))
+            }
         }
         print(
             "| workload | events | limit: minimal-decode scan, events/s | Cumulus rebuild, events/s "

@@ -165,6 +165,43 @@ public struct TimeInStateProjection: UserKeyedProjection {
             secondsPerAvailability: perAvailability.mapValues { Double($0) / 1_000_000 })
     }
 
+    /// The user's stretches of unchanged state within `[from, to)`, in time order: each with its start, end and the
+    /// state in force (values not known yet are nil; removal ends the last one). Identical repeats do not split a
+    /// stretch; a change of anything the state holds (user state, profile, availability, activity) does.
+    ///
+    /// The state in force at the end of the history lasts until `to`: pass an instant no later than the as-of
+    /// time or now. `nil` for an unknown user.
+    public func segments(of userID: UserID, from: Timestamp, to: Timestamp) -> [TimeInStateSegment]? {
+        guard let user = trackedUser(userID) else { return nil }
+        let windowStart = from.microsecondsSinceEpoch
+        let windowEnd = to.microsecondsSinceEpoch
+        let entries = user.timeline.entries
+        var index = user.timeline.firstIndex(after: windowStart)
+        var state = user.timeline.state(before: index)
+        var segmentStart = windowStart
+        var result: [TimeInStateSegment] = []
+        func close(at instant: Int64) {
+            let end = min(instant, windowEnd)
+            guard end > segmentStart, !state.isRemoved else { return }
+            result.append(
+                TimeInStateSegment(
+                    start: Timestamp(microsecondsSinceEpoch: segmentStart), end: Timestamp(microsecondsSinceEpoch: end),
+                    state: names.agentState(state)))
+        }
+        while index < entries.count && entries[index].key.occurredAt < windowEnd {
+            var next = state
+            next.apply(entries[index].change)
+            if next != state {
+                close(at: entries[index].key.occurredAt)
+                segmentStart = max(entries[index].key.occurredAt, windowStart)
+                state = next
+            }
+            index += 1
+        }
+        close(at: windowEnd)
+        return result
+    }
+
     /// The summaries of every user of `tenant` (or only `user`), ordered by user name.
     public func summaries(tenant: TenantID, user: UserID? = nil, from: Timestamp, to: Timestamp) -> [TimeInStateSummary]
     {

@@ -81,3 +81,23 @@ public struct TimeInStateNotShown: Error, Hashable, Sendable, CustomStringConver
             + "a tenant admin can turn it on with changeDataPrivacySettings"
     }
 }
+
+/// A stretch of time during which a user's state did not change, clipped to the window it was read for.
+public struct TimeInStateSegment: Hashable, Sendable {
+    /// When it starts (inclusive).
+    public var start: Timestamp
+    /// When it ends (exclusive).
+    public var end: Timestamp
+    /// The user state, profile and presence in force (nil where nothing is known yet).
+    public var state: AgentState
+
+    /// Assembles a segment.
+    public init(start: Timestamp, end: Timestamp, state: AgentState) {
+        self.start = start
+        self.end = end
+        self.state = state
+    }
+
+    /// Its length in seconds.
+    public var seconds: Double { end.seconds(since: start) }
+}

@@ -120,6 +120,24 @@ struct FarLateFeed {
             #expect(lhs == rhs, "seed \(seed) view \(index)")
         }
         #expect(late.usersNeedingHistory.isEmpty)
+        // The segments API (one user's stretches in a window) adds up to the summary's seconds.
+        let from = timestamp(60 * 24 * 2)
+        let to = timestamp(60 * 24 * 30)
+        let lateTimes = try #require(late.projection(TimeInStateProjection.self))
+        for user in feed.users {
+            let segments = try #require(lateTimes.segments(of: user, from: from, to: to))
+            let summary = try #require(lateTimes.summary(of: user, from: from, to: to))
+            var perAvailability: [String: Int64] = [:]
+            for segment in segments {
+                if let availability = segment.state.availability?.rawValue {
+                    perAvailability[availability, default: 0] +=
+                        segment.end.microsecondsSinceEpoch - segment.start.microsecondsSinceEpoch
+                }
+            }
+            #expect(
+                perAvailability.mapValues { Double($0) / 1_000_000 } == summary.secondsPerAvailability, "seed \(seed)")
+            #expect(zip(segments, segments.dropFirst()).allSatisfy { $0.end == $1.start && $0.state != $1.state })
+        }
         // The history stays bounded: identical repeats older than the horizon were dropped again.
         let times = try #require(late.projection(TimeInStateProjection.self))
         let kept = feed.users.compactMap { times.timeline(of: $0)?.entries.count }.reduce(0, +)
