@@ -262,6 +262,9 @@ struct ReportedUser: Hashable, Sendable {
     private(set) var identities: [IdentityChange]
     /// The identity after every change (cached: every feed fact reads it).
     private(set) var identity: RowIdentity?
+    /// The key of the last identity change, kept inline: the in-order check of every feed fact reads it, and
+    /// reading it from `identities` would be a cache miss per event.
+    private(set) var lastIdentityKey: ChangeKey
     var timeline = UserTimeline()
     var rows: [StoredRow] = []
 
@@ -272,12 +275,14 @@ struct ReportedUser: Hashable, Sendable {
         self.userPrincipalName = userPrincipalName
         self.identities = [created]
         self.identity = created.applied(to: nil)
+        self.lastIdentityKey = created.key
     }
 
     /// Restores the identity changes of a stored state (sorted, the creation first).
     mutating func restoreIdentities(_ changes: [IdentityChange]) {
         identities = changes
         identity = identity(before: changes.count)
+        lastIdentityKey = changes.last?.key ?? lastIdentityKey
     }
 
     /// The identity after the changes before `index`.
@@ -288,7 +293,7 @@ struct ReportedUser: Hashable, Sendable {
     /// The newest key of anything the rows depend on of this user.
     func isAfterEverything(_ key: ChangeKey, switches: [ReportingSwitch]) -> Bool {
         (timeline.lastKey.map { $0 < key } ?? true) && (switches.last.map { $0.key < key } ?? true)
-            && (identities.last.map { $0.key < key } ?? true)
+            && lastIdentityKey < key
     }
 
     /// Places `entry`: O(1) when it comes after everything known, otherwise regenerates from its instant.
@@ -310,6 +315,7 @@ struct ReportedUser: Hashable, Sendable {
             let index = identities.firstIndex { !($0.key < change.key) } ?? identities.count
             identities.insert(change, at: index)
             identity = self.identity(before: identities.count)
+            lastIdentityKey = identities.last?.key ?? lastIdentityKey
             regenerate(from: change.key, switches: switches)
             return
         }
@@ -317,6 +323,7 @@ struct ReportedUser: Hashable, Sendable {
         let before = RowSituation(isOn: isOn, identity: identity, state: timeline.current)
         identities.append(change)
         identity = change.applied(to: identity)
+        lastIdentityKey = change.key
         step(at: change.key, from: before, to: RowSituation(isOn: isOn, identity: identity, state: timeline.current))
     }
 
@@ -324,7 +331,7 @@ struct ReportedUser: Hashable, Sendable {
     mutating func apply(_ change: ReportingSwitch, appended: Bool, wasOn: Bool, switches: [ReportingSwitch]) {
         guard
             appended && (timeline.lastKey.map { $0 < change.key } ?? true)
-                && (identities.last.map { $0.key < change.key } ?? true)
+                && lastIdentityKey < change.key
         else {
             regenerate(from: change.key, switches: switches)
             return
