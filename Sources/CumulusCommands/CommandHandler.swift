@@ -80,6 +80,22 @@ public actor CommandHandler {
         throw .tooMuchContention(attempts: maximumAttempts)
     }
 
+    /// Where the batch's event ids are already stored, looked up in one read when the log can (`nil` when it
+    /// cannot: the batch then asks per request).
+    private func storedPositions(of requests: [CommandRequest]) throws(CommandError) -> [UUID: GlobalPosition]? {
+        guard let scanning = store as? any EventScanning else { return nil }
+        let ids = requests.compactMap(\.eventID)
+        let positions: [GlobalPosition?]
+        do {
+            positions = try scanning.positions(ofEventIDs: ids.map(EventID.init))
+        } catch {
+            throw .storage(error)
+        }
+        var stored: [UUID: GlobalPosition] = [:]
+        for (id, position) in zip(ids, positions) { if let position { stored[id] = position } }
+        return stored
+    }
+
     private func storedPosition(of request: CommandRequest) async throws(CommandError) -> GlobalPosition? {
         guard let id = request.eventID else { return nil }
         do {
@@ -135,14 +151,17 @@ public actor CommandHandler {
         var units: [[StreamAppend]] = []
         var unitIndex: [Int] = []
         var seen = Set<UUID>()
+        let stored = try storedPositions(of: requests)
         for (index, request) in requests.enumerated() {
             if let id = request.eventID {
                 if !seen.insert(id).inserted {
                     results[index] = .success(.alreadyStored(.start))
                     continue
                 }
-                if let stored = try await storedPosition(of: request) {
-                    results[index] = .success(.alreadyStored(stored))
+                let position: GlobalPosition?
+                if let stored { position = stored[id] } else { position = try await storedPosition(of: request) }
+                if let position {
+                    results[index] = .success(.alreadyStored(position))
                     continue
                 }
             }

@@ -9,4 +9,9 @@ public protocol EventScanning: EventStore {
         maximumCount: Int,
         _ body: (RecordedEvent) throws(EventStoreError) -> Void
     ) throws(EventStoreError) -> GlobalPosition
+
+    /// The positions of the events with these ids, `nil` where none is stored, found in one read: what a batch
+    /// of commands with event ids checks before deciding (one lookup each through ``EventStore/event(id:)`` costs
+    /// two executor hops and a full decode per command).
+    func positions(ofEventIDs ids: [EventID]) throws(EventStoreError) -> [GlobalPosition?]
 }
