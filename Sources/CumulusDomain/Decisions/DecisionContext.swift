@@ -41,6 +41,17 @@ public struct DecisionContext: Hashable, Sendable {
     /// The context describes one tenant: a `TenantCreated` makes that tenant current, and tenant or
     /// licence events of other tenants are ignored (registry events always apply).
     public mutating func apply(_ event: DomainEvent) {
+        // The feed's facts change one user and nothing else: no stream names are built for them (the import folds
+        // every event twice, speculating and catching up, and building names was a visible part of it).
+        switch event {
+        case .presenceChanged(let e):
+            users[e.user] = User.evolve(users.removeValue(forKey: e.user), event)
+            return
+        case .userStateChanged(let e):
+            users[e.user] = User.evolve(users.removeValue(forKey: e.user), event)
+            return
+        default: break
+        }
         registry = TenantRegistry.evolve(registry, event)
         // The context holds one tenant: events of another tenant's streams leave it unchanged.
         let stream = event.stream
