@@ -69,6 +69,8 @@ let package = Package(
             ]
         ),
         .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
+        /// The demo world's generator, shared by `cumulus demo` and `cumulus-bench rebuild` (the real mix).
+        .target(name: "CumulusDemo", dependencies: ["CumulusDomain", "CumulusLog"]),
         .target(
             name: "CumulusProjections",
             dependencies: [
@@ -96,6 +98,7 @@ let package = Package(
             name: "cumulus",
             dependencies: [
                 "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections", "CumulusServer",
+                "CumulusDemo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -112,7 +115,7 @@ let package = Package(
             name: "cumulus-bench",
             dependencies: [
                 "CLMDB", "CSQLite", "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands",
-                "CumulusProjections",
+                "CumulusProjections", "CumulusDemo",
             ],
             path: "Benchmarks/cumulus-bench"
         ),

@@ -1,6 +1,7 @@
 import CLMDB
 import CSQLite
 import CumulusCommands
+import CumulusDemo
 import CumulusDomain
 import CumulusLMDB
 import CumulusLog
@@ -12,7 +13,13 @@ import Foundation
 /// from the peer (SQLite, one SELECT in position order); then the rebuild's memory in a process of its own,
 /// at every size, to show it stays flat as the log grows.
 ///
-/// `cumulus-bench rebuild [--sizes 1000000,3000000] [--users 10000] [--passes 3]`
+/// `cumulus-bench rebuild [--sizes 1000000,3000000] [--users 10000] [--passes 3] [--workload both|presence|demo]
+/// [--demo-tenants 4] [--demo-users 900] [--demo-days 7]`
+///
+/// Two workloads, each with the same three contenders on the same events: `presence`, one tenant's feed of
+/// presence and user-state changes; and `demo`, the real mix of `cumulus demo` (the same generator: tenants,
+/// OUs, services, licences, users, a week of noisy feed), built through the command handler — which also
+/// measures the import of the demo's commands against raw appends of the same events.
 ///
 /// `--steady-state` measures memory only, on a feed in which each user keeps sending the same presence (the
 /// Teams client's repeats): the projections' state then stays the same size however long the log, so the
@@ -29,6 +36,11 @@ enum RebuildBenchmark {
         var smoke = false
         /// Threads a batch is spread over (`--lanes`; default: the set's own choice, the active processors).
         var lanes: Int?
+        /// `--workload`: `presence` (one tenant's feed at each size), `demo` (the demo world) or `both`.
+        var workload = "both"
+        var demoTenants = 4
+        var demoUsers = 900
+        var demoDays = 7
         var directory = NSTemporaryDirectory() + "/cumulus-rebuild-\(getpid())"
 
         init(_ arguments: [String]) throws {
@@ -39,7 +51,10 @@ enum RebuildBenchmark {
                 case "--steady-state", "--keep", "--smoke":
                     if arguments[index] == "--keep" { keep = true }
                     if arguments[index] == "--steady-state" { steadyState = true }
-                    if arguments[index] == "--smoke" { (smoke, sizes, users, passes) = (true, [20_000], 200, 1) }
+                    if arguments[index] == "--smoke" {
+                        (smoke, sizes, users, passes) = (true, [20_000], 200, 1)
+                        (demoTenants, demoUsers, demoDays) = (2, 30, 1)
+                    }
                     index += 1
                     continue
                 default: break
@@ -49,6 +64,10 @@ enum RebuildBenchmark {
                 case "--users": users = Int(value) ?? users
                 case "--passes": passes = Int(value) ?? passes
                 case "--lanes": lanes = Int(value)
+                case "--workload": workload = value
+                case "--demo-tenants": demoTenants = Int(value) ?? demoTenants
+                case "--demo-users": demoUsers = Int(value) ?? demoUsers
+                case "--demo-days": demoDays = Int(value) ?? demoDays
                 case "--dir": directory = value
                 default: throw BenchError("unknown rebuild option \(arguments[index])")
                 }
@@ -61,17 +80,65 @@ enum RebuildBenchmark {
         let settings = try Settings(arguments)
         defer { if !settings.keep { try? FileManager.default.removeItem(atPath: settings.directory) } }
         print("P5/P6: full rebuild of current-state, licence-counters, user-state-report, time-in-state and audit")
-        print(
-            "| events | limit: minimal-decode scan, events/s | Cumulus rebuild, events/s | peer-fed rebuild, events/s "
-                + "| Cumulus/limit | Cumulus/peer | rebuild heap MiB | projection state MiB | peak RSS MiB |")
-        print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        if settings.steadyState { return try await runSteadyState(settings) }
-        for size in settings.sizes {
-            let directory = settings.directory + "/\(size)"
-            // With --keep, a log kept by an earlier run of the same size and directory is reused.
-            if !(settings.keep && FileManager.default.fileExists(atPath: directory + "/peer.sqlite")) {
-                try await buildLog(events: size, users: settings.users, at: directory)
+        if settings.steadyState {
+            print(
+                "| events | limit: minimal-decode scan, events/s | Cumulus rebuild, events/s | peer-fed rebuild, events/s "
+                    + "| Cumulus/limit | Cumulus/peer | rebuild heap MiB | projection state MiB | peak RSS MiB |")
+            print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+            return try await runSteadyState(settings)
+        }
+        var rows: [String] = []
+        var importLine: String?
+        if settings.workload != "demo" {
+            for size in settings.sizes {
+                let directory = settings.directory + "/\(size)"
+                // With --keep, a log kept by an earlier run of the same size and directory is reused.
+                if !(settings.keep && FileManager.default.fileExists(atPath: directory + "/peer.sqlite")) {
+                    try await buildLog(events: size, users: settings.users, at: directory)
+                }
+                rows.append(try await compare(directory, events: size, workload: "presence", settings: settings))
             }
+        }
+        if settings.workload != "presence" {
+            let directory = settings.directory + "/demo"
+            if settings.keep && FileManager.default.fileExists(atPath: directory + "/peer.sqlite") {
+                // A demo log kept by an earlier run (--keep): rebuilt again, not imported again.
+                let store = try LMDBEventStore.open(directory: directory + "/log")
+                let events = Int(try await store.lastPosition().rawValue)
+                store.close()
+                rows.append(try await compare(directory, events: events, workload: "demo world", settings: settings))
+            } else {
+                let built = try await buildDemoLog(at: directory, settings: settings)
+                importLine = built.importLine
+                rows.append(
+                    try await compare(directory, events: built.events, workload: "demo world", settings: settings))
+            }
+        }
+        print(
+            "| workload | events | limit: minimal-decode scan, events/s | Cumulus rebuild, events/s "
+                + "| peer-fed rebuild, events/s | Cumulus/limit | Cumulus/peer | rebuild heap MiB "
+                + "| projection state MiB | heap − state MiB | peak RSS MiB |")
+        print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for row in rows { print(row) }
+        if let importLine { print(importLine) }
+        if settings.smoke {
+            print("rebuild smoke: every contender saw every event; Cumulus-fed and peer-fed projections are identical")
+            return
+        }
+        print(
+            "Goals: Cumulus/limit ≥ 0.15 (≈ 2M events/s here); Cumulus/peer ≥ 3; rebuild heap ≤ projection state + 128 MiB, "
+                + "flat as the log grows; import of the demo's commands ≥ 0.5 × raw appends. 'rebuild heap' is the "
+                + "rebuilding process's anonymous memory after the rebuild (RssAnon); 'peak RSS' (VmHWM) also counts the "
+                + "log's pages read through LMDB's memory map.")
+    }
+
+    /// The three contenders on one log, side by side, `passes` times in rotating order; one table row.
+    static func compare(
+        _ directory: String, events size: Int, workload: String, settings: Settings
+    ) async throws
+        -> String
+    {
+        do {
             var limit = 0.0
             var cumulus = 0.0
             var peer = 0.0
@@ -94,20 +161,86 @@ enum RebuildBenchmark {
             try crossCheck(events: size, limit: built.limit, cumulus: built.cumulus, peer: built.peer)
             let memory = try measureInChild(directory)
             let rates = [limit, cumulus, peer].map { Double(size * settings.passes) / max($0, 1e-9) }
-            print(
-                "| \(size) | \(Int(rates[0])) | \(Int(rates[1])) | \(Int(rates[2])) | "
-                    + String(format: "%.3f | %.2f | ", rates[1] / rates[0], rates[1] / rates[2])
-                    + String(format: "%.0f | %.0f | %.0f |", memory.heap, memory.state, memory.peak))
             if !settings.keep { try? FileManager.default.removeItem(atPath: directory) }
+            return "| \(workload) | \(size) | \(Int(rates[0])) | \(Int(rates[1])) | \(Int(rates[2])) | "
+                + String(format: "%.3f | %.2f | ", rates[1] / rates[0], rates[1] / rates[2])
+                + String(
+                    format: "%.0f | %.0f | %.0f | %.0f |", memory.heap, memory.state, memory.heap - memory.state,
+                    memory.peak)
         }
-        if settings.smoke {
-            print("rebuild smoke: every contender saw every event; Cumulus-fed and peer-fed projections are identical")
-            return
+    }
+
+    /// The demo world (`cumulus demo`'s generator) imported through the command handler, timed; then the same
+    /// events appended raw (grouped as the commands grouped them, in group commits of the same size) to a second
+    /// log, timed; then copied into SQLite for the peer.
+    static func buildDemoLog(
+        at directory: String, settings: Settings
+    ) async throws -> (
+        events: Int, importLine: String
+    ) {
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var world = DemoWorld(tenants: settings.demoTenants, usersPerTenant: settings.demoUsers)
+        var requests = world.setUp()
+        for day in 0..<settings.demoDays { requests += world.feed(day: day) }
+        let store = try LMDBEventStore.open(
+            directory: directory + "/log", options: .init(create: true, durability: .deferred))
+        let handler = CommandHandler(store: store)
+        let clock = ContinuousClock()
+        var began = clock.now
+        for chunk in stride(from: 0, to: requests.count, by: 5000) {
+            _ = try await handler.handle(batch: Array(requests[chunk..<min(chunk + 5000, requests.count)]))
         }
-        print(
-            "Goals: Cumulus/limit ≥ 0.15 (≈ 2M events/s here); Cumulus/peer ≥ 3; rebuild heap ≤ projection state + 128 MiB, "
-                + "flat as the log grows. 'rebuild heap' is the rebuilding process's anonymous memory after the rebuild "
-                + "(RssAnon); 'peak RSS' (VmHWM) also counts the log's pages read through LMDB's memory map.")
+        let importSeconds = seconds(clock.now - began)
+        let events = Int(try await store.lastPosition().rawValue)
+        // The same events, grouped by command (one correlation id per decision), appended raw to another log.
+        var units: [[StreamAppend]] = []
+        var current: [StreamAppend] = []
+        var correlation: UUID?
+        var position = GlobalPosition.start
+        while true {
+            let batch = try await store.readAll(after: position, maximumCount: 50_000)
+            guard let last = batch.last else { break }
+            for event in batch {
+                if event.correlationID != correlation || correlation == nil {
+                    if !current.isEmpty { units.append(current) }
+                    current = []
+                    correlation = event.correlationID
+                }
+                let proposed = ProposedEvent(
+                    id: event.id, type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
+                    actor: event.actor, correlationID: event.correlationID, payload: event.payload)
+                if let index = current.firstIndex(where: { $0.stream == event.stream }) {
+                    current[index].events.append(proposed)
+                } else {
+                    current.append(StreamAppend(stream: event.stream, expectedVersion: .any, events: [proposed]))
+                }
+            }
+            position = last.position
+        }
+        if !current.isEmpty { units.append(current) }
+        let raw = try LMDBEventStore.open(
+            directory: directory + "/raw", options: .init(create: true, durability: .deferred))
+        began = clock.now
+        for chunk in stride(from: 0, to: units.count, by: 5000) {
+            _ = try await raw.append(units: Array(units[chunk..<min(chunk + 5000, units.count)]))
+        }
+        let rawSeconds = seconds(clock.now - began)
+        let rawEvents = Int(try await raw.lastPosition().rawValue)
+        raw.close()
+        try? FileManager.default.removeItem(atPath: directory + "/raw")
+        guard rawEvents == events else { throw BenchError("raw appends stored \(rawEvents) of \(events) events") }
+        try store.flush()
+        try copyToPeer(store, at: directory)
+        store.close()
+        let importRate = Double(events) / max(importSeconds, 1e-9)
+        let rawRate = Double(events) / max(rawSeconds, 1e-9)
+        return (
+            events,
+            "Import of the demo's \(requests.count) commands (\(events) events) through the command handler: "
+                + "\(Int(importRate)) events/s; raw appends of the same events in the same group commits: "
+                + "\(Int(rawRate)) events/s; import/raw \(String(format: "%.2f", importRate / rawRate)) (goal ≥ 0.5)"
+        )
     }
 
     /// A tenant with reporting and time in state on, `users` users, and a feed of presence and user-state
@@ -194,7 +327,13 @@ enum RebuildBenchmark {
             store.close()
             return
         }
-        // The peer: the same events, with the columns the projections need.
+        try copyToPeer(store, at: directory)
+        store.close()
+        _ = written
+    }
+
+    /// The peer: the events of `store`, with the columns the projections need, in `directory/peer.sqlite`.
+    static func copyToPeer(_ store: LMDBEventStore, at directory: String) throws {
         let peer = try SQLiteConnection(path: directory + "/peer.sqlite")
         try peer.execute("PRAGMA synchronous=OFF")
         try peer.execute(
@@ -230,8 +369,6 @@ enum RebuildBenchmark {
             if position == before { break }
         }
         try peer.execute("COMMIT")
-        store.close()
-        _ = written
     }
 
     /// P6 on a steady state: memory of a rebuild at every size, when the projections' state cannot grow.

@@ -50,7 +50,9 @@ extension DomainEvent {
     var auditedEntities: [AuditedEntity] {
         if let tenant = tenantOfTenantStream { return [.tenant(tenant)] }
         switch self {
-        case .presenceChanged, .userStateChanged, .tenantIdentityReserved, .tenantIdentityReleased: return []
+        case .presenceChanged, .userStateChanged, .tenantIdentityReserved, .tenantIdentityReleased,
+            .userPrincipalNameReserved, .userPrincipalNameReleased, .ouTreeChanged:
+            return []
         case .licenceContingentSet(let e): return [.tenant(e.tenant)]
         case .serviceLicenceAssigned(let e): return [.service(e.service)]
         case .serviceLicenceReleased(let e): return [.service(e.service)]
@@ -73,6 +75,10 @@ extension DomainEvent {
         case .userRemoved(let e): return [.user(e.user)]
         case .membershipAssigned(let e): return [.user(e.user)]
         case .membershipRemoved(let e): return [.user(e.user)]
+        case .userRenamed(let e): return [.user(e.user)]
+        case .userPrincipalNameChanged(let e): return [.user(e.user)]
+        case .userMoved(let e): return [.user(e.user)]
+        case .responsibilityProfileChanged(let e): return [.user(e.user)]
         default: return []
         }
     }

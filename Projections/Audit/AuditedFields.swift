@@ -106,6 +106,10 @@ enum AuditedFields {
         switch event {
         case .ouContentAdded(let e): FieldChange(field: "contents", old: nil, new: contentText(e.content))
         case .ouContentRemoved(let e): FieldChange(field: "contents", old: contentText(e.content), new: nil)
+        // The profile also changes with every user-state change of the feed, which the audit does not fold (it
+        // would make the audit proportional to the feed): the entry names the new profile, the report the old.
+        case .responsibilityProfileChanged(let e):
+            FieldChange(field: "responsibilityProfile", old: nil, new: e.responsibilityProfile ?? "")
         default: nil
         }
     }

@@ -44,6 +44,7 @@ extension CurrentStateProjection {
         writer.writeDictionary(latestKeys) { writer, keys in
             writer.write(keys.presence)
             writer.write(keys.userState)
+            writer.write(keys.profile)
         }
         return writer.bytes
     }
@@ -132,7 +133,7 @@ extension CurrentStateProjection {
                 state.licencePools[tenant] = pool
             }
             state.latestKeys = try reader.readDictionary { reader throws(PayloadDecodingError) in
-                LatestKeys(presence: try reader.read(), userState: try reader.read())
+                LatestKeys(presence: try reader.read(), userState: try reader.read(), profile: try reader.read())
             }
             return state
         }

@@ -36,6 +36,14 @@ public struct CurrentStateProjection: Projection {
         case .userStateChanged(let e): show(e, ChangeKey(event))
         case .userCreated(let e):
             users[e.user] = User.evolve(nil, decoded)
+        case .responsibilityProfileChanged(let e):
+            guard latestKeys[e.user, default: LatestKeys()].acceptProfile(ChangeKey(event)),
+                let index = users.index(forKey: e.user)
+            else { return }
+            users.values[index].responsibilityProfile = e.responsibilityProfile
+        case .userRenamed(let e): users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
+        case .userPrincipalNameChanged(let e): users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
+        case .userMoved(let e): users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
         case .userRemoved(let e):
             if let user = users[e.user] {
                 for service in user.memberships.keys { members[service]?.remove(e.user) }
@@ -111,8 +119,11 @@ public struct CurrentStateProjection: Projection {
                     }
                 case .userStateChanged(let e):
                     if placesValid, let place = keyPlaces[index] {
-                        guard latestKeys.values[place].acceptUserState(key) else { continue }
-                        if let user = userPlaces[index] { Self.show(e, in: &users.values[user]) }
+                        let accepted = latestKeys.values[place].acceptUserState(key)
+                        guard accepted.state else { continue }
+                        if let user = userPlaces[index] {
+                            Self.show(e, withProfile: accepted.profile, in: &users.values[user])
+                        }
                     } else {
                         placesValid = false
                         show(e, key)
@@ -139,15 +150,15 @@ public struct CurrentStateProjection: Projection {
         user.activity = e.activity
     }
 
-    private static func show(_ e: UserStateChanged, in user: inout User) {
+    private static func show(_ e: UserStateChanged, withProfile: Bool, in user: inout User) {
         user.userState = e.state
-        user.responsibilityProfile = e.responsibilityProfile
+        if withProfile { user.responsibilityProfile = e.responsibilityProfile }
     }
 
     private mutating func show(_ e: UserStateChanged, _ key: ChangeKey) {
-        guard latestKeys[e.user, default: LatestKeys()].acceptUserState(key), let index = users.index(forKey: e.user)
-        else { return }
-        Self.show(e, in: &users.values[index])
+        let accepted = latestKeys[e.user, default: LatestKeys()].acceptUserState(key)
+        guard accepted.state, let index = users.index(forKey: e.user) else { return }
+        Self.show(e, withProfile: accepted.profile, in: &users.values[index])
     }
 
     // Each value is taken out of its dictionary before it is evolved, so that it is changed in place: an OU's
@@ -224,6 +235,9 @@ public struct CurrentStateProjection: Projection {
 struct LatestKeys: Hashable, Sendable {
     var presence: ChangeKey?
     var userState: ChangeKey?
+    /// The key of the responsibility profile shown: a user-state change carries one, and a profile change alone
+    /// (``ResponsibilityProfileChanged``) may be later than the user state's.
+    var profile: ChangeKey?
 
     /// Takes `key` as the presence shown unless a later one is; whether it was taken.
     mutating func acceptPresence(_ key: ChangeKey) -> Bool {
@@ -232,10 +246,18 @@ struct LatestKeys: Hashable, Sendable {
         return true
     }
 
-    /// Takes `key` as the user state shown unless a later one is; whether it was taken.
-    mutating func acceptUserState(_ key: ChangeKey) -> Bool {
-        guard userState.map({ $0 < key }) ?? true else { return false }
+    /// Takes `key` as the user state shown unless a later one is, and its profile unless a later profile is;
+    /// whether each was taken.
+    mutating func acceptUserState(_ key: ChangeKey) -> (state: Bool, profile: Bool) {
+        guard userState.map({ $0 < key }) ?? true else { return (false, false) }
         userState = key
+        return (true, acceptProfile(key))
+    }
+
+    /// Takes `key` as the profile shown unless a later one is; whether it was taken.
+    mutating func acceptProfile(_ key: ChangeKey) -> Bool {
+        guard profile.map({ $0 < key }) ?? true else { return false }
+        profile = key
         return true
     }
 }

@@ -3,7 +3,7 @@ import CumulusLog
 /// A report as columns and rows of cells, ready for CSV, JSON or an aligned text table.
 ///
 /// ```swift
-/// let table = ReportTable.userStates(report.rows(tenant: tenant, openRowsUntil: now))
+/// let table = ReportTable.userStates(report.rows(tenant: tenant))
 /// print(table.csv())
 /// ```
 public struct ReportTable: Hashable, Sendable {

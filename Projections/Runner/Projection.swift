@@ -41,6 +41,12 @@ public protocol Projection: Sendable {
     /// Restores a state written by ``encodeState()`` of the same ``codeVersion``.
     /// - Throws: ``ProjectionStateError`` when the bytes are truncated or corrupt.
     init(decodingState bytes: [UInt8]) throws(ProjectionStateError)
+    /// Users whose bounded in-memory history could not place a late event exactly (it landed before the
+    /// history's horizon): the runner reads each one's stream and hands it to ``rebuildHistory(of:from:)``.
+    var usersNeedingHistory: [UserID] { get }
+    /// Rebuilds one user's history from its whole stream (events up to this projection's position) and
+    /// regenerates what depends on it from the earliest late event on.
+    mutating func rebuildHistory(of user: UserID, from stream: [DecodedEvent])
 }
 
 extension Projection {
@@ -51,6 +57,12 @@ extension Projection {
             for index in events.indices { apply(events[index].event, decoded: events[index].decoded) }
         }
     }
+
+    /// None: a projection that keeps no per-user history never needs one.
+    public var usersNeedingHistory: [UserID] { [] }
+
+    /// Nothing to rebuild.
+    public mutating func rebuildHistory(of user: UserID, from stream: [DecodedEvent]) {}
 
     /// The projection's name, reachable through an existential.
     public var name: String { Self.name }

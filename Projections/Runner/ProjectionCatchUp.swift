@@ -62,6 +62,8 @@ public enum ProjectionCatchUp {
     ///   - set: the projections; their names select the checkpoints.
     ///   - store: the log.
     ///   - asOf: build the views as of this point instead of the end of the log; checkpoints past it are ignored.
+    ///   - validAt: fold only the events that happened (`occurredAt`) at or before this instant: what was true
+    ///     then, by everything the log holds (as of `asOf`). Checkpoints are not used (they hold every event).
     ///   - rebuilding: names of projections to rebuild from position 0 even if a checkpoint exists.
     ///   - batchSize: events read per batch.
     ///   - logger: where to log; silent by default.
@@ -71,6 +73,7 @@ public enum ProjectionCatchUp {
         _ set: inout ProjectionSet,
         from store: any EventStore,
         asOf: AsOf? = nil,
+        validAt: Timestamp? = nil,
         rebuilding: Set<String> = [],
         batchSize: Int = 16_384,
         logger: Logger = ProjectionCatchUp.silentLogger,
@@ -94,7 +97,7 @@ public enum ProjectionCatchUp {
             let name = projection.name
             let stored: Checkpoint?
             do {
-                stored = rebuilding.contains(name) ? nil : try await store.checkpoint(named: name)
+                stored = rebuilding.contains(name) || validAt != nil ? nil : try await store.checkpoint(named: name)
             } catch {
                 // The store found the checkpoint's bytes damaged (its own checksum): rebuild, don't fail.
                 guard case .integrityViolation = error else { throw .storage(error) }
@@ -105,7 +108,9 @@ public enum ProjectionCatchUp {
                 rebuild(
                     name,
                     because: rebuilding.contains(name)
-                        ? "asked" : report.discarded[name] == nil ? "no checkpoint" : "checkpoint damaged")
+                        ? "asked"
+                        : validAt != nil
+                            ? "valid-at query" : report.discarded[name] == nil ? "no checkpoint" : "checkpoint damaged")
                 continue
             }
             if let asOf, try await !includes(asOf, checkpoint.position, store) {
@@ -157,6 +162,7 @@ public enum ProjectionCatchUp {
                 if case .position = asOf { stop = true }
                 return !stop
             }
+            if let validAt, event.occurredAt > validAt { return true }
             do throws(ProjectionStateError) {
                 pending.append(try DecodedEvent(decoding: event))
             } catch {
@@ -187,6 +193,16 @@ public enum ProjectionCatchUp {
                 position = batch.last?.position ?? position
             }
             flush()
+            // Late events that landed before a user's in-memory history horizon: rebuild that user from its stream.
+            for user in set.usersNeedingHistory {
+                let stream = try await storage({ () throws(EventStoreError) in
+                    try await store.read(stream: StreamName(unchecked: AggregateStream.user(user).rawValue))
+                })
+                let known = stream.filter { event in
+                    (asOf?.includes(event) ?? true) && (validAt.map { event.occurredAt <= $0 } ?? true)
+                }
+                set.rebuildHistory(of: user, from: known)
+            }
             if position == before { break }
             progress?(min(position.rawValue - start.rawValue, total), total)
         }

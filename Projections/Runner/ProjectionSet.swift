@@ -150,24 +150,57 @@ public struct ProjectionSet: Sendable {
 
     /// Applies every event of `events` that `asOf` includes (all of them when `asOf` is nil); events the domain
     /// cannot decode are passed over and counted in ``skipped``.
-    public mutating func apply(contentsOf events: some Sequence<RecordedEvent>, asOf: AsOf? = nil) {
+    ///
+    /// - Parameter history: reads one user's stream (`user-<id>`, in stream order) from the log, for the users
+    ///   whose late events landed before the in-memory history's horizon (``usersNeedingHistory``); without it
+    ///   such events are placed from memory only, which can miss repeats dropped long ago.
+    public mutating func apply(
+        contentsOf events: some Sequence<RecordedEvent>, asOf: AsOf? = nil,
+        history: ((UserID) -> [RecordedEvent])? = nil
+    ) {
         var batch: [DecodedEvent] = []
         batch.reserveCapacity(Self.batchSize)
+        func flush() {
+            apply(batch: batch)
+            batch.removeAll(keepingCapacity: true)
+            guard let history else { return }
+            for user in usersNeedingHistory {
+                rebuildHistory(of: user, from: history(user).filter { asOf?.includes($0) ?? true })
+            }
+        }
         for event in events where asOf?.includes(event) ?? true {
             let item: DecodedEvent
             do { item = try DecodedEvent(decoding: event) } catch {
-                apply(batch: batch)
-                batch.removeAll(keepingCapacity: true)
+                flush()
                 skip(event)
                 continue
             }
             batch.append(item)
-            if batch.count == Self.batchSize {
-                apply(batch: batch)
-                batch.removeAll(keepingCapacity: true)
-            }
+            if batch.count == Self.batchSize { flush() }
         }
-        apply(batch: batch)
+        flush()
+    }
+
+    /// Users whose late events landed before a projection's in-memory history horizon: read each one's stream
+    /// (`user-<id>`) and pass it to ``rebuildHistory(of:from:)``, so that the views are exactly those of
+    /// in-order arrival however late the event was.
+    public var usersNeedingHistory: [UserID] {
+        Array(Set(projections.flatMap(\.usersNeedingHistory))).sorted()
+    }
+
+    /// Rebuilds `user`'s history in every projection that asked for it, from the user's stream as the log holds
+    /// it (events after a projection's position are left out for it: it has not seen them yet).
+    /// Events of the stream the domain cannot decode are passed over, as ``apply(contentsOf:asOf:history:)`` does.
+    public mutating func rebuildHistory(of user: UserID, from stream: [RecordedEvent]) {
+        var decoded: [DecodedEvent] = []
+        decoded.reserveCapacity(stream.count)
+        for event in stream {
+            if let item = try? DecodedEvent(decoding: event) { decoded.append(item) }
+        }
+        for index in projections.indices where projections[index].usersNeedingHistory.contains(user) {
+            let position = positions[index]
+            projections[index].rebuildHistory(of: user, from: decoded.filter { $0.event.position <= position })
+        }
     }
 
     /// The projection of type `type`, if the set holds one.

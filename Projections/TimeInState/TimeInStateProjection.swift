@@ -11,8 +11,9 @@ public import CumulusLog
 public struct TimeInStateProjection: UserKeyedProjection {
     /// `time-in-state`.
     public static let name = "time-in-state"
-    /// Bumped when the derivation changes (2: names interned, users in dense slots; the views are unchanged).
-    public static let codeVersion: UInt32 = 2
+    /// Bumped when the derivation changes (2: names interned, users in dense slots; 3: profile changes alone are
+    /// recorded, "user state since" follows the state's name only).
+    public static let codeVersion: UInt32 = 3
 
     /// Each user's slot in ``users``: one hash lookup per event, then the timeline is changed in place.
     var userIndex: [UserID: Int] = [:]
@@ -23,6 +24,8 @@ public struct TimeInStateProjection: UserKeyedProjection {
     var sink = 0
     /// The user-state names and profiles the timelines refer to by code.
     var names = NameTable()
+    /// Users whose late facts landed before their history's horizon, with the earliest such fact.
+    var historyRequests: [UserID: ChangeKey] = [:]
 
     /// No users yet.
     public init() {}
@@ -38,6 +41,10 @@ public struct TimeInStateProjection: UserKeyedProjection {
             place(user, as: e.user, index: &userIndex, users: &users)
         case .dataPrivacySettingsChanged(let e):
             shown[e.tenant] = e.settings.showTimeInState
+        case .userRenamed(let e):
+            if let slot = userIndex[e.user] { users[slot].name = e.displayName.value }
+        case .userPrincipalNameChanged(let e):
+            if let slot = userIndex[e.user] { users[slot].userPrincipalName = e.upn.value }
         default: break
         }
     }
@@ -53,7 +60,15 @@ public struct TimeInStateProjection: UserKeyedProjection {
 
     /// Places a feed fact of the user in `slot`.
     mutating func record(_ entry: TimelineEntry, slot: Int) {
+        requestHistoryIfNeeded(entry, of: users[slot].id, in: users[slot].timeline)
         users[slot].timeline.insert(entry)
+    }
+
+    /// Replaces the user's timeline with the complete one from its stream, then drops old repeats again.
+    public mutating func rebuildHistory(of user: UserID, from stream: [DecodedEvent]) {
+        guard historyRequests.removeValue(forKey: user) != nil, let slot = userIndex[user] else { return }
+        users[slot].timeline = Self.completeTimeline(stream, names: &names)
+        users[slot].timeline.compact()
     }
 
     /// The user's timeline, if the user is known.
@@ -94,8 +109,9 @@ public struct TimeInStateProjection: UserKeyedProjection {
         while index >= 0 && !(userStateDone && presenceDone) {
             let entry = timeline.entries[index]
             switch entry.change {
-            case .userState(let name, let profile) where !userStateDone:
-                if name == state.userState && profile == state.profile {
+            case .userState(let name, _) where !userStateDone:
+                // "User state since" follows the state's name: a profile change alone does not reset it (§9).
+                if name == state.userState {
                     userStateSince = entry.key
                 } else {
                     userStateDone = true
@@ -149,6 +165,43 @@ public struct TimeInStateProjection: UserKeyedProjection {
             secondsPerAvailability: perAvailability.mapValues { Double($0) / 1_000_000 })
     }
 
+    /// The user's stretches of unchanged state within `[from, to)`, in time order: each with its start, end and the
+    /// state in force (values not known yet are nil; removal ends the last one). Identical repeats do not split a
+    /// stretch; a change of anything the state holds (user state, profile, availability, activity) does.
+    ///
+    /// The state in force at the end of the history lasts until `to`: pass an instant no later than the as-of
+    /// time or now. `nil` for an unknown user.
+    public func segments(of userID: UserID, from: Timestamp, to: Timestamp) -> [TimeInStateSegment]? {
+        guard let user = trackedUser(userID) else { return nil }
+        let windowStart = from.microsecondsSinceEpoch
+        let windowEnd = to.microsecondsSinceEpoch
+        let entries = user.timeline.entries
+        var index = user.timeline.firstIndex(after: windowStart)
+        var state = user.timeline.state(before: index)
+        var segmentStart = windowStart
+        var result: [TimeInStateSegment] = []
+        func close(at instant: Int64) {
+            let end = min(instant, windowEnd)
+            guard end > segmentStart, !state.isRemoved else { return }
+            result.append(
+                TimeInStateSegment(
+                    start: Timestamp(microsecondsSinceEpoch: segmentStart), end: Timestamp(microsecondsSinceEpoch: end),
+                    state: names.agentState(state)))
+        }
+        while index < entries.count && entries[index].key.occurredAt < windowEnd {
+            var next = state
+            next.apply(entries[index].change)
+            if next != state {
+                close(at: entries[index].key.occurredAt)
+                segmentStart = max(entries[index].key.occurredAt, windowStart)
+                state = next
+            }
+            index += 1
+        }
+        close(at: windowEnd)
+        return result
+    }
+
     /// The summaries of every user of `tenant` (or only `user`), ordered by user name.
     public func summaries(tenant: TenantID, user: UserID? = nil, from: Timestamp, to: Timestamp) -> [TimeInStateSummary]
     {
@@ -181,6 +234,7 @@ extension TimeInStateProjection {
             writer.writeTimeline(user.timeline, names)
         }
         writer.writeDictionary(shown) { writer, isShown in writer.write(isShown) }
+        writer.writeDictionary(historyRequests) { writer, key in writer.write(key) }
         return writer.bytes
     }
 
@@ -199,6 +253,8 @@ extension TimeInStateProjection {
                 place(user, as: id, index: &state.userIndex, users: &state.users)
             }
             state.shown = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.readBool() }
+            state.historyRequests = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.read()
+            }
             return state
         }
     }

@@ -46,7 +46,7 @@ public struct TimeInStateSnapshot: Hashable, Sendable {
     public var instant: Timestamp
     /// User state, profile and presence at `instant`.
     public var state: AgentState
-    /// Since when the user state (with its profile) has been unchanged, if one is set.
+    /// Since when the user state's name has been unchanged (a profile change alone does not reset it), if one is set.
     public var userStateSince: Timestamp?
     /// Since when the presence (availability and activity) has been unchanged, if presence was received.
     public var presenceSince: Timestamp?
@@ -80,4 +80,24 @@ public struct TimeInStateNotShown: Error, Hashable, Sendable, CustomStringConver
         "time in state is not shown for tenant \(tenant): its data-privacy setting `showTimeInState` is off; "
             + "a tenant admin can turn it on with changeDataPrivacySettings"
     }
+}
+
+/// A stretch of time during which a user's state did not change, clipped to the window it was read for.
+public struct TimeInStateSegment: Hashable, Sendable {
+    /// When it starts (inclusive).
+    public var start: Timestamp
+    /// When it ends (exclusive).
+    public var end: Timestamp
+    /// The user state, profile and presence in force (nil where nothing is known yet).
+    public var state: AgentState
+
+    /// Assembles a segment.
+    public init(start: Timestamp, end: Timestamp, state: AgentState) {
+        self.start = start
+        self.end = end
+        self.state = state
+    }
+
+    /// Its length in seconds.
+    public var seconds: Double { end.seconds(since: start) }
 }

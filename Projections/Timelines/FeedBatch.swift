@@ -15,6 +15,45 @@ protocol UserKeyedProjection: Projection {
     func touch(_ slot: Int) -> Int
     /// Records a feed fact of the user in `slot`.
     mutating func record(_ entry: TimelineEntry, slot: Int)
+    /// Per user, the earliest late fact that landed before the in-memory history's horizon since the user's
+    /// history was last rebuilt from the log.
+    var historyRequests: [UserID: ChangeKey] { get set }
+}
+
+extension UserKeyedProjection {
+    /// Notes that `entry` of `user` landed before `timeline`'s horizon, where dropped repeats may be missing.
+    mutating func requestHistoryIfNeeded(_ entry: TimelineEntry, of user: UserID, in timeline: UserTimeline) {
+        guard !timeline.placesExactly(entry.key) else { return }
+        if let known = historyRequests[user], known < entry.key { return }
+        historyRequests[user] = entry.key
+    }
+
+    /// Users whose history must be rebuilt from the log, sorted.
+    public var usersNeedingHistory: [UserID] { historyRequests.keys.sorted() }
+
+    /// The complete timeline of a user from its stream: every feed fact since its (last) creation, sorted by key,
+    /// nothing dropped.
+    static func completeTimeline(_ stream: [DecodedEvent], names: inout NameTable) -> UserTimeline {
+        var start = 0
+        for (index, item) in stream.enumerated() {
+            if case .userCreated = item.decoded { start = index }
+        }
+        var entries: [TimelineEntry] = []
+        for item in stream[start...] {
+            let change: StateChange
+            switch item.decoded {
+            case .presenceChanged(let e): change = .presence(e.availability, e.activity)
+            case .userStateChanged(let e):
+                change = .userState(names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
+            case .responsibilityProfileChanged(let e): change = .profile(names.code(for: e.responsibilityProfile))
+            case .userRemoved: change = .removed
+            default: continue
+            }
+            entries.append(TimelineEntry(key: ChangeKey(item.event), change: change))
+        }
+        entries.sort { $0.key < $1.key }
+        return UserTimeline(restoring: entries, nextCompaction: max(UserTimeline.minimumCompaction, entries.count * 2))
+    }
 }
 
 extension UserKeyedProjection {
@@ -31,6 +70,7 @@ extension UserKeyedProjection {
                 case .presenceChanged(let e): user = e.user
                 case .userStateChanged(let e): user = e.user
                 case .userRemoved(let e): user = e.user
+                case .responsibilityProfileChanged(let e): user = e.user
                 default: continue
                 }
                 slots[index] = slot(of: user) ?? -1
@@ -51,6 +91,7 @@ extension UserKeyedProjection {
                 case .userStateChanged(let e):
                     change = .userState(
                         names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
+                case .responsibilityProfileChanged(let e): change = .profile(names.code(for: e.responsibilityProfile))
                 default: change = .removed
                 }
                 let key = ChangeKey(
@@ -72,6 +113,10 @@ extension UserKeyedProjection {
             guard slot(of: e.user) != nil else { return true }
             user = e.user
             change = .userState(names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
+        case .responsibilityProfileChanged(let e):
+            guard slot(of: e.user) != nil else { return true }
+            user = e.user
+            change = .profile(names.code(for: e.responsibilityProfile))
         default: return false
         }
         if let slot = slot(of: user) { record(TimelineEntry(key: ChangeKey(event), change: change), slot: slot) }

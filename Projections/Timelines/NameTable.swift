@@ -66,6 +66,8 @@ struct PackedState: Hashable, Sendable {
         case .userState(let state, let profile):
             userState = state
             self.profile = profile
+        case .profile(let profile):
+            self.profile = profile
         case .removed:
             self = PackedState(isRemoved: true)
         }

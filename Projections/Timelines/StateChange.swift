@@ -6,6 +6,8 @@ enum StateChange: Hashable, Sendable {
     case presence(Availability, Activity)
     /// The platform user state and responsibility profile changed (codes; profile 0 is none).
     case userState(UInt32, profile: UInt32)
+    /// The responsibility profile alone changed (code; 0 is none); the user state stays.
+    case profile(UInt32)
     /// The user was removed from the tenant: every view stops here.
     case removed
 
@@ -34,6 +36,9 @@ extension PayloadWriter {
             writeName(profile, names)
         case .removed:
             writeByte(2)
+        case .profile(let profile):
+            writeByte(3)
+            writeName(profile, names)
         }
     }
 }
@@ -48,6 +53,7 @@ extension PayloadReader {
             let state = names.code(for: try readString())
             return TimelineEntry(key: key, change: .userState(state, profile: try readName(&names)))
         case 2: return TimelineEntry(key: key, change: .removed)
+        case 3: return TimelineEntry(key: key, change: .profile(try readName(&names)))
         case let other: throw .unknownCode(other, type: "StateChange", at: offset - 1)
         }
     }

@@ -12,15 +12,22 @@ struct UserTimeline: Hashable, Sendable {
     private(set) var removedKey: ChangeKey?
     /// The entry count at which identical repeats older than the lateness horizon are next dropped.
     private(set) var nextCompaction = UserTimeline.minimumCompaction
+    /// Repeats that happened before this instant (microseconds) may have been dropped: a late fact before it
+    /// cannot be placed exactly from memory, and the user's history is rebuilt from the log instead.
+    private(set) var compactedBefore = Int64.min
 
-    /// How late an event may arrive and still land exactly: identical repeats older than this (relative to the
-    /// user's newest change) are dropped, because only an even older late event could make them significant.
+    /// How late an event may arrive and still be placed from memory: identical repeats older than this (relative
+    /// to the user's newest change) are dropped, because only an even older late event could make them
+    /// significant — and such an event makes the projection rebuild the user's history from the log.
     static let latenessHorizon: Int64 = 24 * 3_600 * 1_000_000
     static let minimumCompaction = 32
 
     /// The key of the last entry, kept beside the entries so that the in-order check of a new fact does not
     /// have to read the entries' storage (a cache miss per event when there are many users).
     private(set) var lastKey: ChangeKey?
+
+    /// Whether a fact with `key` lands where the in-memory history is complete (after every dropped repeat).
+    func placesExactly(_ key: ChangeKey) -> Bool { key.occurredAt >= compactedBefore }
 
     /// Inserts `entry` at its place and returns its index; `index == entries.count - 1` means it was appended.
     @discardableResult
@@ -46,20 +53,29 @@ struct UserTimeline: Hashable, Sendable {
         guard let newest = entries.last?.key.occurredAt else { return }
         let cutoff = newest - Self.latenessHorizon
         var lastPresence: StateChange?
-        var lastUserState: StateChange?
+        // The user state and profile in force: a profile change alone between two equal user states makes the
+        // second one significant again (it restores the profile).
+        var lastUserState: UInt32?
+        var lastProfile: UInt32?
         var kept: [TimelineEntry] = []
         for entry in entries {
             if entry.key.occurredAt < cutoff {
-                if entry.change.isPresence {
+                switch entry.change {
+                case .presence:
                     if entry.change == lastPresence { continue }
                     lastPresence = entry.change
-                } else if entry.change.isUserState {
-                    if entry.change == lastUserState { continue }
-                    lastUserState = entry.change
+                case .userState(let name, let profile):
+                    if name == lastUserState && profile == lastProfile { continue }
+                    (lastUserState, lastProfile) = (name, profile)
+                case .profile(let profile):
+                    if profile == lastProfile { continue }
+                    lastProfile = profile
+                case .removed: break
                 }
             }
             kept.append(entry)
         }
+        if kept.count < entries.count { compactedBefore = max(compactedBefore, cutoff) }
         entries = kept
         nextCompaction = max(Self.minimumCompaction, entries.count * 2)
     }
@@ -92,8 +108,9 @@ struct UserTimeline: Hashable, Sendable {
         var state = PackedState()
         var needPresence = true
         var needUserState = true
+        var needProfile = true
         var cursor = index - 1
-        while cursor >= 0 && (needPresence || needUserState) {
+        while cursor >= 0 && (needPresence || needUserState || needProfile) {
             switch entries[cursor].change {
             case .removed:
                 return PackedState(isRemoved: true)
@@ -103,8 +120,12 @@ struct UserTimeline: Hashable, Sendable {
                 needPresence = false
             case .userState(let name, let profile) where needUserState:
                 state.userState = name
-                state.profile = profile
+                if needProfile { state.profile = profile }
                 needUserState = false
+                needProfile = false
+            case .profile(let profile) where needProfile:
+                state.profile = profile
+                needProfile = false
             default:
                 break
             }
@@ -119,6 +140,7 @@ extension PayloadWriter {
     mutating func writeTimeline(_ timeline: UserTimeline, _ names: NameTable) {
         writeArray(timeline.entries) { writer, entry in writer.writeEntry(entry, names) }
         writeVarUInt(UInt64(timeline.nextCompaction))
+        writeInt64(timeline.compactedBefore)
     }
 }
 
@@ -130,14 +152,16 @@ extension PayloadReader {
             throw .malformed(at: offset, reason: "timeline entries out of order")
         }
         let nextCompaction = Int(truncatingIfNeeded: try readVarUInt())
-        return UserTimeline(restoring: entries, nextCompaction: nextCompaction)
+        let compactedBefore = try readInt64()
+        return UserTimeline(restoring: entries, nextCompaction: nextCompaction, compactedBefore: compactedBefore)
     }
 }
 
 extension UserTimeline {
     /// A timeline restored from sorted entries.
-    init(restoring entries: [TimelineEntry], nextCompaction: Int) {
+    init(restoring entries: [TimelineEntry], nextCompaction: Int, compactedBefore: Int64 = .min) {
         self.entries = entries
+        self.compactedBefore = compactedBefore
         removedKey = entries.first { if case .removed = $0.change { true } else { false } }?.key
         self.nextCompaction = nextCompaction
         lastKey = entries.last?.key

@@ -16,17 +16,23 @@ extension UserStateReportProjection {
         writer.writeDictionary(userIndex) { writer, slot in
             let user = users[slot]
             writer.write(user.tenant)
-            writer.write(user.ou)
-            writer.write(user.name)
             writer.write(user.userPrincipalName)
+            writer.writeArray(user.identities) { writer, change in
+                writer.write(change.key)
+                writer.write(change.name.map { names.name($0) ?? "" })
+                writer.write(change.ou)
+            }
             writer.writeTimeline(user.timeline, names)
             writer.writeArray(user.rows) { writer, row in
                 writer.write(row.start)
                 writer.write(row.end)
                 writer.writeState(row.state, names)
+                writer.writeName(row.identity.name, names)
+                writer.write(row.identity.ou)
             }
         }
         writer.writeDictionary(ouNames) { writer, name in writer.write(name) }
+        writer.writeDictionary(historyRequests) { writer, key in writer.write(key) }
         return writer.bytes
     }
 
@@ -54,13 +60,24 @@ extension UserStateReportProjection {
                 guard let tenantSlot = state.tenants[tenant] else {
                     throw .malformed(at: reader.offset, reason: "user \(id) of unknown tenant \(tenant)")
                 }
+                let userPrincipalName: String = try reader.read()
+                let identities = try reader.readArray { reader throws(PayloadDecodingError) in
+                    let key: ChangeKey = try reader.read()
+                    let name: String? = try reader.read()
+                    return IdentityChange(key: key, name: name.map { state.names.code(for: $0) }, ou: try reader.read())
+                }
+                guard let created = identities.first, created.applied(to: nil) != nil else {
+                    throw .malformed(at: reader.offset, reason: "user \(id) without its creation")
+                }
                 var user = ReportedUser(
-                    id: id, tenant: tenant, tenantSlot: tenantSlot, ou: try reader.read(), name: try reader.read(),
-                    userPrincipalName: try reader.read())
+                    id: id, tenant: tenant, tenantSlot: tenantSlot, userPrincipalName: userPrincipalName,
+                    created: created)
+                user.restoreIdentities(identities)
                 user.timeline = try reader.readTimeline(&state.names)
                 user.rows = try reader.readArray { reader throws(PayloadDecodingError) in
                     StoredRow(
-                        start: try reader.read(), end: try reader.read(), state: try reader.readState(&state.names))
+                        start: try reader.read(), end: try reader.read(), state: try reader.readState(&state.names),
+                        identity: RowIdentity(name: try reader.readName(&state.names), ou: try reader.read()))
                 }
                 place(user, as: id, index: &state.userIndex, users: &state.users)
             }
@@ -73,6 +90,8 @@ extension UserStateReportProjection {
                 }
             }
             state.ouNames = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.readString() }
+            state.historyRequests = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.read()
+            }
             return state
         }
     }

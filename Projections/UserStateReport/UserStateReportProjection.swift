@@ -12,8 +12,9 @@ public import CumulusLog
 public struct UserStateReportProjection: UserKeyedProjection {
     /// `user-state-report`.
     public static let name = "user-state-report"
-    /// Bumped when the derivation changes (2: names interned, users in dense slots; the rows are unchanged).
-    public static let codeVersion: UInt32 = 2
+    /// Bumped when the derivation changes (2: names interned, users in dense slots; 3: rows from creation and
+    /// turn-on whatever is known, renames, moves and profile changes start rows).
+    public static let codeVersion: UInt32 = 3
 
     /// Each tenant's slot in ``tenantSlots``.
     var tenants: [TenantID: Int] = [:]
@@ -28,6 +29,8 @@ public struct UserStateReportProjection: UserKeyedProjection {
     var sink = 0
     /// The user-state names and profiles the timelines and rows refer to by code.
     var names = NameTable()
+    /// Users whose late facts landed before their history's horizon, with the earliest such fact.
+    var historyRequests: [UserID: ChangeKey] = [:]
 
     /// An empty report.
     public init() {}
@@ -42,9 +45,9 @@ public struct UserStateReportProjection: UserKeyedProjection {
                 in: tenantSlot(e.tenant))
         case .userCreated(let e):
             let tenant = tenantSlot(e.tenant)
+            let created = IdentityChange(key: ChangeKey(event), name: names.code(for: e.displayName.value), ou: e.ou)
             let user = ReportedUser(
-                id: e.user, tenant: e.tenant, tenantSlot: tenant, ou: e.ou, name: e.displayName.value,
-                userPrincipalName: e.upn.value)
+                id: e.user, tenant: e.tenant, tenantSlot: tenant, userPrincipalName: e.upn.value, created: created)
             let previousTenant = userIndex[e.user].map { users[$0].tenantSlot }
             let (slot, isNew) = place(user, as: e.user, index: &userIndex, users: &users)
             if let previousTenant, previousTenant != tenant {
@@ -52,6 +55,17 @@ public struct UserStateReportProjection: UserKeyedProjection {
                 tenantSlots[previousTenant].users.removeAll { $0 == slot }
             }
             if isNew || previousTenant != tenant { tenantSlots[tenant].users.append(slot) }
+            // A user created while reporting is on gets a row from its creation (domain.md §9).
+            users[slot].regenerate(from: created.key, switches: tenantSlots[tenant].switches)
+        case .userRenamed(let e):
+            guard let slot = userIndex[e.user] else { return }
+            let name = names.code(for: e.displayName.value)
+            recordIdentity(IdentityChange(key: ChangeKey(event), name: name, ou: nil), slot: slot)
+        case .userMoved(let e):
+            guard let slot = userIndex[e.user] else { return }
+            recordIdentity(IdentityChange(key: ChangeKey(event), name: nil, ou: e.to), slot: slot)
+        case .userPrincipalNameChanged(let e):
+            if let slot = userIndex[e.user] { users[slot].userPrincipalName = e.upn.value }
         case .tenantCreated(let e): _ = tenantSlot(e.tenant)
         case .ouCreated(let e): ouNames[e.ou] = e.name
         case .ouRenamed(let e): ouNames[e.ou] = e.name
@@ -79,8 +93,24 @@ public struct UserStateReportProjection: UserKeyedProjection {
 
     /// Places a feed fact of the user in `slot`.
     mutating func record(_ entry: TimelineEntry, slot: Int) {
+        requestHistoryIfNeeded(entry, of: users[slot].id, in: users[slot].timeline)
         let switches = tenantSlots[users[slot].tenantSlot].switches
         users[slot].record(entry, switches: switches)
+    }
+
+    /// Replaces the user's timeline with the complete one from its stream and regenerates the user's rows from
+    /// the earliest late fact on, then drops old repeats again.
+    public mutating func rebuildHistory(of user: UserID, from stream: [DecodedEvent]) {
+        guard let from = historyRequests.removeValue(forKey: user), let slot = userIndex[user] else { return }
+        users[slot].timeline = Self.completeTimeline(stream, names: &names)
+        users[slot].regenerate(from: from, switches: tenantSlots[users[slot].tenantSlot].switches)
+        users[slot].timeline.compact()
+    }
+
+    /// Places a rename or move of the user in `slot`.
+    private mutating func recordIdentity(_ change: IdentityChange, slot: Int) {
+        let switches = tenantSlots[users[slot].tenantSlot].switches
+        users[slot].record(change, switches: switches)
     }
 
     private mutating func switchReporting(_ change: ReportingSwitch, in tenant: Int) {
@@ -101,10 +131,11 @@ public struct UserStateReportProjection: UserKeyedProjection {
     ///   - user: only this user's rows.
     ///   - from: only rows that end after this instant (open rows always do).
     ///   - to: only rows that start before this instant.
-    ///   - openRowsUntil: the instant the report is built for; an open row's duration runs to it (no duration when nil).
+    ///
+    /// An open row (still current at the point the projection was built to) has no `end` and no duration, so the
+    /// same query gives the same rows whenever it runs (domain.md §9).
     public func rows(
-        tenant: TenantID? = nil, user: UserID? = nil, from: Timestamp? = nil, to: Timestamp? = nil,
-        openRowsUntil: Timestamp? = nil
+        tenant: TenantID? = nil, user: UserID? = nil, from: Timestamp? = nil, to: Timestamp? = nil
     ) -> [UserStateReportRow] {
         var selected: [(UserID, ReportedUser)] = []
         if let user {
@@ -116,11 +147,15 @@ public struct UserStateReportProjection: UserKeyedProjection {
                 selected.append((reported.id, reported))
             }
         }
-        selected.sort { lhs, rhs in
-            if lhs.1.tenant != rhs.1.tenant { return lhs.1.tenant < rhs.1.tenant }
-            if lhs.1.name != rhs.1.name { return lhs.1.name < rhs.1.name }
-            return lhs.0 < rhs.0
+        let currentNames = selected.map { names.name($0.1.identity?.name ?? 0) ?? "" }
+        var order = Array(selected.indices)
+        order.sort { lhs, rhs in
+            let (left, right) = (selected[lhs].1, selected[rhs].1)
+            if left.tenant != right.tenant { return left.tenant < right.tenant }
+            if currentNames[lhs] != currentNames[rhs] { return currentNames[lhs] < currentNames[rhs] }
+            return left.id < right.id
         }
+        selected = order.map { selected[$0] }
         let fromMicros = from?.microsecondsSinceEpoch
         let toMicros = to?.microsecondsSinceEpoch
         var result: [UserStateReportRow] = []
@@ -130,15 +165,12 @@ public struct UserStateReportProjection: UserKeyedProjection {
                 if let toMicros, row.start.occurredAt >= toMicros { break }
                 if let fromMicros, let end = row.end, end.occurredAt <= fromMicros { continue }
                 let end = row.end?.timestamp
-                let duration: Double? =
-                    if let end { end.seconds(since: row.start.timestamp) } else {
-                        openRowsUntil.map { $0.seconds(since: row.start.timestamp) }
-                    }
+                let duration = end.map { $0.seconds(since: row.start.timestamp) }
                 result.append(
                     UserStateReportRow(
-                        tenant: reported.tenant, user: id, userName: reported.name,
-                        userPrincipalName: reported.userPrincipalName, ou: reported.ou,
-                        ouName: ouNames[reported.ou] ?? reported.ou.description,
+                        tenant: reported.tenant, user: id, userName: names.name(row.identity.name) ?? "",
+                        userPrincipalName: reported.userPrincipalName, ou: row.identity.ou,
+                        ouName: ouNames[row.identity.ou] ?? row.identity.ou.description,
                         responsibilityProfile: state.responsibilityProfile, userState: state.userState,
                         availability: state.availability, activity: state.activity, start: row.start.timestamp,
                         end: end, durationSeconds: duration))
@@ -178,11 +210,45 @@ struct TenantReporting: Hashable, Sendable {
     }
 }
 
+/// Who a user is in a row: display name (a ``NameTable`` code) and organisation unit.
+struct RowIdentity: Hashable, Sendable {
+    var name: UInt32
+    var ou: OUID
+}
+
+/// A change of a user's row identity at its place in time: creation (the first, both fields), a rename (the name)
+/// or a move (the OU).
+struct IdentityChange: Hashable, Sendable {
+    var key: ChangeKey
+    var name: UInt32?
+    var ou: OUID?
+
+    /// The identity after this change.
+    func applied(to identity: RowIdentity?) -> RowIdentity? {
+        if let identity { return RowIdentity(name: name ?? identity.name, ou: ou ?? identity.ou) }
+        guard let name, let ou else { return nil }
+        return RowIdentity(name: name, ou: ou)
+    }
+}
+
 /// A report row as stored: keys instead of timestamps, so late events find their place.
 struct StoredRow: Hashable, Sendable {
     var start: ChangeKey
     var end: ChangeKey?
     var state: PackedState
+    var identity: RowIdentity
+}
+
+/// What decides a user's rows at one instant: whether reporting is on, who the user is (nil before creation),
+/// and the agent's state.
+struct RowSituation: Hashable {
+    var isOn: Bool
+    var identity: RowIdentity?
+    var state: PackedState
+
+    /// Whether a row is open in this situation: reporting on, the user created and not removed. Values not known
+    /// yet (no presence, no user state) are null in the row (domain.md §9).
+    var isShown: Bool { isOn && identity != nil && !state.isRemoved }
 }
 
 /// One user's identity, timeline and rows.
@@ -191,41 +257,97 @@ struct ReportedUser: Hashable, Sendable {
     var tenant: TenantID
     /// The tenant's slot in the projection's `tenantSlots`.
     var tenantSlot: Int
-    var ou: OUID
-    var name: String
     var userPrincipalName: String
+    /// Creation, renames and moves, sorted by key (a handful per user).
+    private(set) var identities: [IdentityChange]
+    /// The identity after every change (cached: every feed fact reads it).
+    private(set) var identity: RowIdentity?
+    /// The key of the last identity change, kept inline: the in-order check of every feed fact reads it, and
+    /// reading it from `identities` would be a cache miss per event.
+    private(set) var lastIdentityKey: ChangeKey
     var timeline = UserTimeline()
     var rows: [StoredRow] = []
 
+    init(id: UserID, tenant: TenantID, tenantSlot: Int, userPrincipalName: String, created: IdentityChange) {
+        self.id = id
+        self.tenant = tenant
+        self.tenantSlot = tenantSlot
+        self.userPrincipalName = userPrincipalName
+        self.identities = [created]
+        self.identity = created.applied(to: nil)
+        self.lastIdentityKey = created.key
+    }
+
+    /// Restores the identity changes of a stored state (sorted, the creation first).
+    mutating func restoreIdentities(_ changes: [IdentityChange]) {
+        identities = changes
+        identity = identity(before: changes.count)
+        lastIdentityKey = changes.last?.key ?? lastIdentityKey
+    }
+
+    /// The identity after the changes before `index`.
+    func identity(before index: Int) -> RowIdentity? {
+        identities[..<index].reduce(nil) { $1.applied(to: $0) }
+    }
+
+    /// The newest key of anything the rows depend on of this user.
+    func isAfterEverything(_ key: ChangeKey, switches: [ReportingSwitch]) -> Bool {
+        (timeline.lastKey.map { $0 < key } ?? true) && (switches.last.map { $0.key < key } ?? true)
+            && lastIdentityKey < key
+    }
+
     /// Places `entry`: O(1) when it comes after everything known, otherwise regenerates from its instant.
     mutating func record(_ entry: TimelineEntry, switches: [ReportingSwitch]) {
-        let lastSwitch = switches.last
-        let inOrder =
-            (timeline.lastKey.map { $0 < entry.key } ?? true) && (lastSwitch.map { $0.key < entry.key } ?? true)
-        guard inOrder else {
+        guard isAfterEverything(entry.key, switches: switches) else {
             timeline.insert(entry)
             regenerate(from: entry.key, switches: switches)
             return
         }
-        let before = timeline.current
+        let isOn = switches.last?.isOn ?? false
+        let before = RowSituation(isOn: isOn, identity: identity, state: timeline.current)
         timeline.insert(entry)
-        let after = timeline.current
-        if after != before && lastSwitch?.isOn == true {
-            closeOpenRow(at: entry.key)
-            if after.isKnown { rows.append(StoredRow(start: entry.key, end: nil, state: after)) }
+        step(at: entry.key, from: before, to: RowSituation(isOn: isOn, identity: identity, state: timeline.current))
+    }
+
+    /// Places a rename or a move: O(1) when it comes after everything known, otherwise regenerates from it.
+    mutating func record(_ change: IdentityChange, switches: [ReportingSwitch]) {
+        guard isAfterEverything(change.key, switches: switches) else {
+            let index = identities.firstIndex { !($0.key < change.key) } ?? identities.count
+            identities.insert(change, at: index)
+            identity = self.identity(before: identities.count)
+            lastIdentityKey = identities.last?.key ?? lastIdentityKey
+            regenerate(from: change.key, switches: switches)
+            return
         }
+        let isOn = switches.last?.isOn ?? false
+        let before = RowSituation(isOn: isOn, identity: identity, state: timeline.current)
+        identities.append(change)
+        identity = change.applied(to: identity)
+        lastIdentityKey = change.key
+        step(at: change.key, from: before, to: RowSituation(isOn: isOn, identity: identity, state: timeline.current))
     }
 
     /// Applies a reporting switch of the user's tenant: O(1) when it comes after everything known.
     mutating func apply(_ change: ReportingSwitch, appended: Bool, wasOn: Bool, switches: [ReportingSwitch]) {
-        if appended && (timeline.lastKey.map { $0 < change.key } ?? true) {
-            if change.isOn && !wasOn && timeline.current.isKnown {
-                rows.append(StoredRow(start: change.key, end: nil, state: timeline.current))
-            } else if !change.isOn && wasOn {
-                closeOpenRow(at: change.key)
-            }
-        } else {
+        guard
+            appended && (timeline.lastKey.map { $0 < change.key } ?? true)
+                && lastIdentityKey < change.key
+        else {
             regenerate(from: change.key, switches: switches)
+            return
+        }
+        step(
+            at: change.key, from: RowSituation(isOn: wasOn, identity: identity, state: timeline.current),
+            to: RowSituation(isOn: change.isOn, identity: identity, state: timeline.current))
+    }
+
+    /// What one fact at `key` does to the rows: closes the open row when the row's content changes or it stops
+    /// being shown, and opens the next when it is shown. Identical values change nothing.
+    mutating func step(at key: ChangeKey, from before: RowSituation, to after: RowSituation) {
+        let changed = before.state != after.state || before.identity != after.identity
+        if before.isShown && (!after.isShown || changed) { closeOpenRow(at: key) }
+        if let identity = after.identity, after.isShown && (!before.isShown || changed) {
+            rows.append(StoredRow(start: key, end: nil, state: after.state, identity: identity))
         }
     }
 
@@ -235,41 +357,43 @@ struct ReportedUser: Hashable, Sendable {
 
     /// Regenerates the rows from `key` on, as in-order arrival would have produced them.
     ///
-    /// Rows that started before `key` were produced by earlier facts and stay; the one open just before `key`
-    /// is reopened; then the timeline and the switches from `key` on are swept in order.
+    /// Rows that started before `key` were produced by earlier facts and stay; the one open at `key` is reopened;
+    /// then the timeline, the identity changes and the switches from `key` on are swept in order.
     mutating func regenerate(from key: ChangeKey, switches: [ReportingSwitch]) {
         while let last = rows.last, !(last.start < key) { rows.removeLast() }
-        if let last = rows.indices.last, let end = rows[last].end, key < end { rows[last].end = nil }
+        if let last = rows.indices.last, let end = rows[last].end, !(end < key) { rows[last].end = nil }
         var entryIndex = timeline.firstIndex(notBefore: key)
-        var state = timeline.state(before: entryIndex)
         var switchIndex = switches.firstIndex { !($0.key < key) } ?? switches.count
-        var isOn = switchIndex > 0 ? switches[switchIndex - 1].isOn : false
+        var identityIndex = identities.firstIndex { !($0.key < key) } ?? identities.count
+        var situation = RowSituation(
+            isOn: switchIndex > 0 ? switches[switchIndex - 1].isOn : false,
+            identity: identity(before: identityIndex),
+            state: timeline.state(before: entryIndex))
         let entries = timeline.entries
-        while entryIndex < entries.count || switchIndex < switches.count {
-            if switchIndex < switches.count
-                && (entryIndex == entries.count || switches[switchIndex].key < entries[entryIndex].key)
-            {
-                let change = switches[switchIndex]
-                switchIndex += 1
-                if change.isOn && !isOn {
-                    isOn = true
-                    if state.isKnown { rows.append(StoredRow(start: change.key, end: nil, state: state)) }
-                } else if !change.isOn && isOn {
-                    isOn = false
-                    closeOpenRow(at: change.key)
-                }
-            } else {
-                let entry = entries[entryIndex]
-                entryIndex += 1
-                var next = state
-                next.apply(entry.change)
-                guard next != state else { continue }
-                state = next
-                if isOn {
-                    closeOpenRow(at: entry.key)
-                    if state.isKnown { rows.append(StoredRow(start: entry.key, end: nil, state: state)) }
-                }
+        while true {
+            // The next fact by key among the three sorted sequences.
+            var next: ChangeKey?
+            if entryIndex < entries.count { next = entries[entryIndex].key }
+            if switchIndex < switches.count, next.map({ switches[switchIndex].key < $0 }) ?? true {
+                next = switches[switchIndex].key
             }
+            if identityIndex < identities.count, next.map({ identities[identityIndex].key < $0 }) ?? true {
+                next = identities[identityIndex].key
+            }
+            guard let at = next else { break }
+            var after = situation
+            if entryIndex < entries.count && entries[entryIndex].key == at {
+                after.state.apply(entries[entryIndex].change)
+                entryIndex += 1
+            } else if switchIndex < switches.count && switches[switchIndex].key == at {
+                after.isOn = switches[switchIndex].isOn
+                switchIndex += 1
+            } else {
+                after.identity = identities[identityIndex].applied(to: after.identity)
+                identityIndex += 1
+            }
+            step(at: at, from: situation, to: after)
+            situation = after
         }
     }
 }

@@ -7,11 +7,11 @@ public struct UserStateReportRow: Hashable, Sendable {
     public var tenant: TenantID
     /// The user.
     public var user: UserID
-    /// The user's display name.
+    /// The user's display name during the row (a rename starts a new row).
     public var userName: String
     /// The user's UPN (shown masked to partners unless the tenant allows identifiers).
     public var userPrincipalName: String
-    /// The user's organisation unit.
+    /// The user's organisation unit during the row (a move starts a new row).
     public var ou: OUID
     /// The organisation unit's name at the time the report was built.
     public var ouName: String
@@ -27,7 +27,7 @@ public struct UserStateReportRow: Hashable, Sendable {
     public var start: Timestamp
     /// When the row ended; `nil` while it is open.
     public var end: Timestamp?
-    /// Seconds from `start` to `end`; for an open row, to the instant the report was built for (`nil` if none).
+    /// Seconds from `start` to `end`; `nil` for an open row (so that the same query always gives the same bytes).
     public var durationSeconds: Double?
 
     /// Assembles a row.

@@ -158,6 +158,22 @@ public actor CommandHandler {
         throw .tooMuchContention(attempts: maximumAttempts)
     }
 
+    /// Where the batch's event ids are already stored, looked up in one read when the log can (`nil` when it
+    /// cannot: the batch then asks per request).
+    private func storedPositions(of requests: [CommandRequest]) async throws(CommandError) -> [UUID: GlobalPosition]? {
+        guard let scanning = store as? any EventScanning else { return nil }
+        let ids = requests.compactMap(\.eventID)
+        let positions: [GlobalPosition?]
+        do {
+            positions = try await scanning.positions(ofEventIDs: ids.map(EventID.init))
+        } catch {
+            throw .storage(error)
+        }
+        var stored: [UUID: GlobalPosition] = [:]
+        for (id, position) in zip(ids, positions) { if let position { stored[id] = position } }
+        return stored
+    }
+
     private func storedEvent(of request: CommandRequest) async throws(CommandError) -> RecordedEvent? {
         guard let id = request.eventID else { return nil }
         do {
@@ -245,14 +261,16 @@ public actor CommandHandler {
         // against the stored event (see `repeatOutcome`).
         var taken = Set<UUID>()
         var repeats: [Int] = []
+        let stored = try await storedPositions(of: requests)
         for (index, request) in requests.enumerated() {
             if let id = request.eventID {
                 if taken.contains(id) {
                     repeats.append(index)
                     continue
                 }
-                if let stored = try await storedEvent(of: request) {
-                    results[index] = Self.repeatOutcome(of: request, original: stored, model: speculative)
+                // The one-read lookup says which ids are stored (when the log can); only those are fetched whole.
+                if stored?[id] != nil || stored == nil, let original = try await storedEvent(of: request) {
+                    results[index] = Self.repeatOutcome(of: request, original: original, model: speculative)
                     continue
                 }
             }

@@ -96,7 +96,7 @@ public struct WriteModel: Hashable, Sendable {
         let kind = stream[..<dash]
         let id = String(stream[stream.index(after: dash)...])
         switch kind {
-        case "tenant", "licences": return TenantID(string: id)
+        case "tenant", "licences", "upns", "outree": return TenantID(string: id)
         case "ou": return OUID(string: id).flatMap { ouTenant[$0] }
         case "service": return ServiceID(string: id).flatMap { serviceTenant[$0] }
         case "user": return UserID(string: id).flatMap { userTenant[$0] }

@@ -405,6 +405,22 @@ public final class LMDBEventStore: EventScanning {
         }
     }
 
+    /// The positions of the events with these ids, in one read transaction; see
+    /// `EventScanning.positions(ofEventIDs:)`.
+    public func positions(ofEventIDs ids: [EventID]) async throws(EventStoreError) -> [GlobalPosition?] {
+        try checkOpen()
+        guard !ids.isEmpty else { return [] }
+        return try await readOnReaderThread { (txn) throws(EventStoreError) -> [GlobalPosition?] in
+            var positions: [GlobalPosition?] = []
+            positions.reserveCapacity(ids.count)
+            for id in ids {
+                let position = try txn.position(ofEventID: id)
+                positions.append(position.map { GlobalPosition($0) })
+            }
+            return positions
+        }
+    }
+
     /// Waits for an event after `position`, from this process or another; see `EventStore.waitForEvents(after:)`.
     public func waitForEvents(after position: GlobalPosition) async throws(EventStoreError) {
         try checkOpen()

@@ -263,7 +263,8 @@ struct CommandHandlerTests {
             request(.recordPresence(user: user, availability: .busy, activity: nil), by: .presenceFeed(tenant)),
         ])
         #expect(accepted.allSatisfy { (try? $0.get()) != nil })
-        #expect(appended.count == 2, "one append of the user stream and the licence-free presence: \(appended)")
+        // The user's stream (creation and presence), its OU's contents and the tenant's UPN reservations.
+        #expect(appended.count == 3, "one append per stream: \(appended)")
         #expect(try await log.store.read(stream: StreamName("user-\(user)")).count == 2)
     }
 }

@@ -47,8 +47,16 @@ struct WriteModelCheckpointTests {
         let log = try await SampleLog.stored()
         let full = try await Self.foldedFromZero(log.store)
         try await log.store.save(full.checkpoint())
-        let tenant = try #require(full.tenants.values.compactMap(\.tenant).first?.id)
-        let user = try #require(full.tenants[tenant]?.users.values.first { $0.lifecycle == .live }?.id)
+        // An operational tenant with a live user, chosen the same way on every run (dictionary order is not).
+        let candidates = full.tenants.values.compactMap { state -> (TenantID, UserID)? in
+            guard let tenant = state.tenant, tenant.isOperational,
+                let user = state.users.values.filter({ $0.lifecycle == .live }).map(\.id).min(by: {
+                    $0.description < $1.description
+                })
+            else { return nil }
+            return (tenant.id, user)
+        }
+        let (tenant, user) = try #require(candidates.min { $0.0.description < $1.0.description })
         let request = CommandRequest(
             command: .recordPresence(user: user, availability: .busy, activity: .inACall),
             actor: .presenceFeed(tenant), occurredAt: 1_900_000_000_000_000)

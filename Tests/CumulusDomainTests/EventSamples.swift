@@ -130,6 +130,14 @@ enum EventSamples {
             .membershipRemoved(MembershipRemoved(user: u, service: s)),
             .roleAssigned(RoleAssigned(tenant: t, principal: UUID(), role: .ouAdministrator, ou: o)),
             .roleRevoked(RoleRevoked(tenant: t, principal: UUID(), role: .userSupervisor, ou: nil)),
+            .userRenamed(UserRenamed(user: u, displayName: PersonalData("Anna Muster-Meier"))),
+            .userPrincipalNameChanged(UserPrincipalNameChanged(user: u, upn: PersonalData("anna.m@contoso.com"))),
+            .userMoved(UserMoved(user: u, from: o, to: o2)),
+            .responsibilityProfileChanged(ResponsibilityProfileChanged(user: u, responsibilityProfile: "Support")),
+            .userPrincipalNameReserved(
+                UserPrincipalNameReserved(tenant: t, user: u, upn: PersonalData("anna.m@contoso.com"))),
+            .userPrincipalNameReleased(UserPrincipalNameReleased(tenant: t, user: u)),
+            .ouTreeChanged(OUTreeChanged(tenant: t, ou: o2, to: o)),
         ]
     }
 }

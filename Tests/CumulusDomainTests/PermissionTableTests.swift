@@ -77,6 +77,8 @@ import Testing
         .assignServiceLicence: admins.union([.ouAdmin, .teamOwner]),
         .createUser: admins.union([.ouAdmin]),
         .removeUser: admins.union([.ouAdmin]),
+        .changeUser: admins.union([.ouAdmin]),
+        .moveUser: admins.union([.ouAdmin]),
         .assignUserLicence: admins.union([.ouAdmin]),
         .manageMembership: admins.union([.ouAdmin, .teamOwner]),
         .changeUserState: admins.union([.user, .teamOwner]),

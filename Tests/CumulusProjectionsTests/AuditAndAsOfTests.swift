@@ -91,7 +91,7 @@ import Testing
         try prefix.apply(contentsOf: log.events[...switchOff])
         let asOf = try #require(byPosition.projection(UserStateReportProjection.self))
         #expect(asOf.rows() == prefix.projection(UserStateReportProjection.self)?.rows())
-        #expect(asOf.rows().count == 3)
+        #expect(asOf.rows().count == 4)  // Anna's three, and Ben's one with nothing known (domain.md §9)
         #expect(!asOf.isReportingOn(for: World.tenant))
         #expect(byPosition.position == cut)
 

@@ -92,7 +92,7 @@ struct UserViews: Equatable {
         let report = try #require(set.projection(UserStateReportProjection.self))
         let timeInState = try #require(set.projection(TimeInStateProjection.self))
         let state = try #require(set.projection(CurrentStateProjection.self))
-        rows = report.rows(openRowsUntil: timestamp(400))
+        rows = report.rows()
         let windows: [(Double, Double)] = [(0, 400), (30, 90), (95, 96), (100, 250)]
         summaries = windows.flatMap { window in
             timeInState.summaries(tenant: World.tenant, from: timestamp(window.0), to: timestamp(window.1))

@@ -31,11 +31,17 @@ struct LogBuilder {
         for event in list { append(event, at: occurredAt, by: actor) }
     }
 
-    /// A standard projection set built from every event.
+    /// A standard projection set built from every event; users' streams are read from the same events.
     func rebuild() throws -> ProjectionSet {
         var set = ProjectionSet.standard()
-        try set.apply(contentsOf: events)
+        try set.apply(contentsOf: events, history: stream(of:))
         return set
+    }
+
+    /// The events of `user`'s stream, in stream order.
+    func stream(of user: UserID) -> [RecordedEvent] {
+        let name = AggregateStream.user(user).rawValue
+        return events.filter { $0.stream.rawValue == name }
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CumulusCommands
+import CumulusDemo
 import CumulusDomain
 import CumulusLMDB
 import CumulusLog

@@ -1,3 +1,4 @@
+import CumulusDemo
 import CumulusDomain
 import CumulusLog
 import CumulusProjections

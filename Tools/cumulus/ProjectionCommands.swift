@@ -34,13 +34,21 @@ struct ReadOptions: ParsableArguments {
         let store = try data.open(readOnly: true)
         do {
             let (set, _) = try await ProjectionLoader.load(
-                store, projections: projections, asOf: try point(), save: false)
+                store, projections: projections, asOf: try point(), validAt: try validInstant(), save: false)
             return (store, set)
         } catch {
             store.close()
             throw error
         }
     }
+
+    @Option(
+        name: .customLong("valid-at"),
+        help: ArgumentHelp(
+            "What was true at this time (ISO 8601, occurredAt: when things happened at the source), by everything "
+                + "the log holds (or held --as-of).")
+    )
+    var validAt: String?
 
     func reader() throws -> Actor {
         guard let actor = Actor(canonical: actor) else {
@@ -54,6 +62,15 @@ struct ReadOptions: ParsableArguments {
         if let position = UInt64(asOf) { return .position(GlobalPosition(position)) }
         if let time = Timestamp(iso8601: asOf) { return .recordedAt(time) }
         throw CommandFailure("--as-of '\(asOf)' is neither a log position nor an ISO 8601 time")
+    }
+
+    /// The `--valid-at` instant, if given.
+    func validInstant() throws -> Timestamp? {
+        guard let validAt else { return nil }
+        guard let time = Timestamp(iso8601: validAt) else {
+            throw CommandFailure("--valid-at '\(validAt)' is not an ISO 8601 time")
+        }
+        return time
     }
 
     /// The instant open rows and elapsed times are measured to: the as-of time, or now.
@@ -72,6 +89,7 @@ enum ProjectionLoader {
         _ store: LMDBEventStore,
         projections: [any Projection]? = nil,
         asOf: AsOf? = nil,
+        validAt: Timestamp? = nil,
         rebuilding: Set<String> = [],
         save: Bool,
         label: String = "catching up projections"
@@ -81,7 +99,7 @@ enum ProjectionLoader {
         let report: ProjectionCatchUp.Report
         do throws(ProjectionCatchUp.Failure) {
             report = try await ProjectionCatchUp.run(
-                &set, from: store, asOf: asOf, rebuilding: rebuilding, logger: store.logger
+                &set, from: store, asOf: asOf, validAt: validAt, rebuilding: rebuilding, logger: store.logger
             ) {
                 done, total in
                 progress.setTotal(total)
@@ -90,7 +108,9 @@ enum ProjectionLoader {
             for (name, reason) in report.discarded.sorted(by: { $0.key < $1.key }) {
                 StandardError.write("cumulus: projection \(name): \(reason); rebuilding it from position 0\n")
             }
-            if save && asOf == nil && report.eventsApplied > 0 { try await ProjectionCatchUp.save(set, to: store) }
+            if save && asOf == nil && validAt == nil && report.eventsApplied > 0 {
+                try await ProjectionCatchUp.save(set, to: store)
+            }
         } catch {
             throw CommandFailure(error.description)
         }
@@ -195,7 +215,9 @@ enum EntityKind: String, ExpressibleByArgument, CaseIterable {
 struct StateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "state",
-        abstract: "Show the current state of a tenant, OU, service or user (as JSON), or as of a position or time."
+        abstract:
+            "Show the state of a tenant, OU, service or user (as JSON): now, as the log stood at a position or time "
+            + "(--as-of), or as it was at a time of the source (--valid-at); the two combine."
     )
 
     @OptionGroup var data: DataDirectoryOptions
@@ -244,7 +266,9 @@ struct StateCommand: AsyncParsableCommand {
     }
 
     private func notFound() -> CommandFailure {
-        CommandFailure("no \(kind.rawValue) with id '\(id)'" + (read.asOf.map { " as of \($0)" } ?? ""))
+        CommandFailure(
+            "no \(kind.rawValue) with id '\(id)'" + (read.asOf.map { " as of \($0)" } ?? "")
+                + (read.validAt.map { " valid at \($0)" } ?? ""))
     }
 }
 

@@ -16,8 +16,10 @@ struct ReportCommand: AsyncParsableCommand {
             duration); needs --actor userSupervisor:<tenant> or the tenant's partnerAdmin (names masked unless allowed).
             time-in-state: seconds per user state and per presence availability in [--from, --to); same readers; refused
             while the tenant's showTimeInState is off. --format svg (or html) draws a stacked bar per user.
-            current-states: per user, the user state and presence at --to (the as-of time or now), since when, and the
-            seconds elapsed; the time-in-state readers and switch apply.
+            current-states: per user, the user state and presence at --valid-at (else --to, the as-of time or now),
+            since when, and the seconds elapsed; the time-in-state readers and switch apply.
+            Windows (--from, --to) and --valid-at are occurredAt time (when things happened at the source); --as-of is
+            what the log had recorded by a position or time. An open row has no end and no duration.
             CSV follows RFC 4180 with a header row. Times are UTC.
             """
     )
@@ -98,14 +100,16 @@ struct ReportCommand: AsyncParsableCommand {
                 guard let report = set.projection(UserStateReportProjection.self) else {
                     throw CommandFailure("no report")
                 }
-                let rows = report.rows(tenant: tenantState.id, user: userID, from: start, to: end, openRowsUntil: end)
+                let rows = report.rows(tenant: tenantState.id, user: userID, from: start, to: end)
                     .map(view.apply(to:))
                 print(format.render(ReportTable.userStates(rows), title: "user states"))
             case .currentStates:
                 guard let tenantState else { throw CommandFailure("--tenant is required for current states") }
                 let (times, view) = try timeInState(set, tenant: tenantState, reader: reader)
                 let users = userID.map { [$0] } ?? times.users(in: tenantState.id)
-                let snapshots = users.compactMap { times.snapshot(of: $0, at: end) }
+                // --valid-at: what was true then (occurredAt); otherwise at --to, the as-of time or now.
+                let instant = try read.validInstant() ?? end
+                let snapshots = users.compactMap { times.snapshot(of: $0, at: instant) }
                 print(format.render(Self.currentStates(snapshots, view: view), title: "current states"))
             case .timeInState:
                 guard let tenantState else { throw CommandFailure("--tenant is required for time in state") }

@@ -14,6 +14,10 @@ STREAMS = {
     "ou": ("OrganisationUnitEvents", "Facts on an organisation unit's stream `ou-<id>`.", ".ou(ou)"),
     "service": ("ServiceEvents", "Facts on a service's stream `service-<id>`.", ".service(service)"),
     "user": ("UserEvents", "Facts on a user's stream `user-<id>`, including presence and user state.", ".user(user)"),
+    "upns": ("UserPrincipalNameEvents", "Facts on a tenant's `upns-<tenant>` stream (UPN uniqueness).",
+             ".userPrincipalNames(tenant)"),
+    "outree": ("OUTreeEvents", "Facts on a tenant's `outree-<tenant>` stream (OU moves, one at a time).",
+               ".ouTree(tenant)"),
 }
 
 T = ("tenant", "TenantID", "The tenant.")
@@ -144,6 +148,25 @@ EVENTS = [
     ("tenant", "RoleRevoked", "A principal's role in the tenant was withdrawn.",
      [T, ("principal", "UUID", "The principal's Azure AD object id (`oid`)."),
       ("role", "AssignableRole", "The role."), ("ou", "OUID?", "The OU, for an OU administrator.")], [], None),
+    # --- issue 13: user commands and the tenant-wide consistency streams (one block, appended) ---
+    ("user", "UserRenamed", "A user's display name changed.",
+     [("user", "UserID", "The user."), ("displayName", "PersonalData<String>", "The new display name.")],
+     ["displayName"], ".user(user)"),
+    ("user", "UserPrincipalNameChanged", "A user's UPN changed (unique among the tenant's live users).",
+     [("user", "UserID", "The user."), ("upn", "PersonalData<String>", "The new user principal name.")],
+     ["upn"], ".user(user)"),
+    ("user", "UserMoved", "A user moved to another organisation unit of its tenant.",
+     [("user", "UserID", "The user."), ("from", "OUID", "The old OU."), ("to", "OUID", "The new OU.")], [], None),
+    ("user", "ResponsibilityProfileChanged", "An agent's responsibility profile changed, its user state unchanged.",
+     [("user", "UserID", "The user."), ("responsibilityProfile", "String?", "The new profile; `nil` clears it.")],
+     [], None),
+    ("upns", "UserPrincipalNameReserved", "A live user of the tenant holds this UPN (compared case-insensitively).",
+     [T, ("user", "UserID", "The user."), ("upn", "PersonalData<String>", "The user principal name.")],
+     ["upn"], ".user(user)"),
+    ("upns", "UserPrincipalNameReleased", "The user no longer holds a UPN (removed, or changed to another).",
+     [T, ("user", "UserID", "The user.")], [], None),
+    ("outree", "OUTreeChanged", "An OU moved: recorded on the tenant-wide tree stream so that racing moves conflict.",
+     [T, ("ou", "OUID", "The OU that moved."), ("to", "OUID", "Its new parent.")], [], None),
 ]
 
 VERSIONS = {"UserStateChanged": 2}

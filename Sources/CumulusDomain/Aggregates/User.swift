@@ -44,6 +44,10 @@ public struct User: Hashable, Sendable {
         case .userStateChanged(let e):
             user.userState = e.state
             user.responsibilityProfile = e.responsibilityProfile
+        case .userRenamed(let e): user.displayName = e.displayName
+        case .userPrincipalNameChanged(let e): user.upn = e.upn
+        case .userMoved(let e): user.ou = e.to
+        case .responsibilityProfileChanged(let e): user.responsibilityProfile = e.responsibilityProfile
         default: break
         }
         return user

@@ -108,6 +108,14 @@ public enum Command: Hashable, Sendable {
     case assignRole(tenant: TenantID, principal: UUID, role: AssignableRole, ou: OUID?)
     /// Withdraw a role given by ``assignRole(tenant:principal:role:ou:)``.
     case revokeRole(tenant: TenantID, principal: UUID, role: AssignableRole, ou: OUID?)
+    /// Change a user's display name (1–256 characters).
+    case renameUser(user: UserID, displayName: String)
+    /// Change a user's UPN (unique among the tenant's live users, compared case-insensitively).
+    case changeUserPrincipalName(user: UserID, upn: String)
+    /// Move a user to another OU of its tenant.
+    case moveUser(user: UserID, ou: OUID)
+    /// Change a user's responsibility profile alone, keeping its user state (`nil` clears it).
+    case changeResponsibilityProfile(user: UserID, responsibilityProfile: String?)
 
     /// The action the permission matrix checks.
     public var action: Action {
@@ -139,7 +147,9 @@ public enum Command: Hashable, Sendable {
         case .removeUser: .removeUser
         case .assignMembership, .removeMembership: .manageMembership
         case .assignUserLicence, .releaseUserLicence: .assignUserLicence
-        case .changeUserState: .changeUserState
+        case .changeUserState, .changeResponsibilityProfile: .changeUserState
+        case .renameUser, .changeUserPrincipalName: .changeUser
+        case .moveUser: .moveUser
         case .recordPresence: .appendPresence
         case .assignRole, .revokeRole: .manageRoles
         }

@@ -26,7 +26,8 @@ extension CommandRequest {
             .assignServiceLicence, .releaseServiceLicence, .requestServiceDeletion:
             try Service.decide(command, by: actor, in: context)
         case .createUser, .removeUser, .assignMembership, .removeMembership, .assignUserLicence, .releaseUserLicence,
-            .changeUserState, .recordPresence:
+            .changeUserState, .recordPresence, .renameUser, .changeUserPrincipalName, .moveUser,
+            .changeResponsibilityProfile:
             try User.decide(command, by: actor, in: context)
         }
     }

@@ -17,6 +17,8 @@ public struct DecisionContext: Hashable, Sendable {
     public var services: [ServiceID: Service]
     /// Users the command touches (and the acting user, for provisioning from Teams).
     public var users: [UserID: User]
+    /// The UPNs of the tenant's live users, lowercased (UPNs compare case-insensitively, as Azure AD does).
+    public private(set) var userPrincipalNames: [String: UserID] = [:]
 
     /// Creates a context; everything defaults to empty.
     public init(
@@ -29,6 +31,9 @@ public struct DecisionContext: Hashable, Sendable {
         self.ous = ous
         self.services = services
         self.users = users
+        for user in users.values where user.lifecycle == .live {
+            userPrincipalNames[user.upn.value.lowercased()] = user.id
+        }
     }
 
     /// Folds events of any streams into the context (handy for tests and in-memory handlers).
@@ -36,6 +41,17 @@ public struct DecisionContext: Hashable, Sendable {
     /// The context describes one tenant: a `TenantCreated` makes that tenant current, and tenant or
     /// licence events of other tenants are ignored (registry events always apply).
     public mutating func apply(_ event: DomainEvent) {
+        // The feed's facts change one user and nothing else: no stream names are built for them (the import folds
+        // every event twice, speculating and catching up, and building names was a visible part of it).
+        switch event {
+        case .presenceChanged(let e):
+            users[e.user] = User.evolve(users.removeValue(forKey: e.user), event)
+            return
+        case .userStateChanged(let e):
+            users[e.user] = User.evolve(users.removeValue(forKey: e.user), event)
+            return
+        default: break
+        }
         registry = TenantRegistry.evolve(registry, event)
         // The context holds one tenant: events of another tenant's streams leave it unchanged.
         let stream = event.stream
@@ -53,7 +69,25 @@ public struct DecisionContext: Hashable, Sendable {
         if let service = serviceID(of: event) {
             services[service] = Service.evolve(services.removeValue(forKey: service), event)
         }
-        if let user = userID(of: event) { users[user] = User.evolve(users.removeValue(forKey: user), event) }
+        if let user = userID(of: event) {
+            let old = users.removeValue(forKey: user)
+            let new = User.evolve(old, event)
+            switch event {
+            case .userCreated, .userPrincipalNameChanged, .userRemoved:
+                // Only the events that change a UPN or liveness touch the index (lowercasing costs).
+                if let old, old.lifecycle == .live, userPrincipalNames[old.upn.value.lowercased()] == user {
+                    userPrincipalNames[old.upn.value.lowercased()] = nil
+                }
+                if let new, new.lifecycle == .live { userPrincipalNames[new.upn.value.lowercased()] = user }
+            default: break
+            }
+            users[user] = new
+        }
+    }
+
+    /// The live user other than `user` holding `upn` (compared case-insensitively), if any.
+    public func holder(ofUserPrincipalName upn: String, other user: UserID) -> UserID? {
+        userPrincipalNames[upn.lowercased()].flatMap { $0 == user ? nil : $0 }
     }
 
     /// Folds several events in order.
@@ -94,6 +128,10 @@ public struct DecisionContext: Hashable, Sendable {
         case .membershipRemoved(let e): e.user
         case .presenceChanged(let e): e.user
         case .userStateChanged(let e): e.user
+        case .userRenamed(let e): e.user
+        case .userPrincipalNameChanged(let e): e.user
+        case .userMoved(let e): e.user
+        case .responsibilityProfileChanged(let e): e.user
         default: nil
         }
     }

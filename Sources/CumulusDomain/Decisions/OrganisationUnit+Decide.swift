@@ -48,6 +48,9 @@ extension OrganisationUnit {
                 .ouMoved(OUMoved(ou: id, from: oldParent, to: newParentID)),
                 .ouContentRemoved(OUContentRemoved(ou: oldParent, content: .subOU(id))),
                 .ouContentAdded(OUContentAdded(ou: newParentID, content: .subOU(id))),
+                // Two moves of unrelated OUs touch disjoint OU streams yet can close a cycle together: every move
+                // also appends here, expecting the version it decided on, so racing moves have one winner.
+                .ouTreeChanged(OUTreeChanged(tenant: tenant.id, ou: id, to: newParentID)),
             ])
         case .deleteOU(let id):
             let (ou, tenant) = try target(id, command.action, by: actor, in: context)

@@ -22,10 +22,7 @@ extension User {
             try DecisionGuards.usable(tenant, by: actor)
             if context.users[id] != nil { throw .alreadyExists(.user(id)) }
             _ = try context.liveOU(ouID, of: tenantID)
-            guard FieldRules.isEmailAddress(upn) else {
-                throw .validation(
-                    ValidationFailure(field: "upn", rule: "a user principal name like `name@contoso.com`"))
-            }
+            let upn = try userPrincipalName(upn, for: id, in: context)
             let displayName = try FieldRules.text(displayName, field: "displayName")
             return Decision(
                 [
@@ -34,6 +31,8 @@ extension User {
                             user: id, tenant: tenantID, ou: ouID, upn: PersonalData(upn),
                             displayName: PersonalData(displayName))),
                     .ouContentAdded(OUContentAdded(ou: ouID, content: .user(id))),
+                    .userPrincipalNameReserved(
+                        UserPrincipalNameReserved(tenant: tenantID, user: id, upn: PersonalData(upn))),
                 ],
                 newStreams: [.user(id)])
         }
@@ -57,6 +56,7 @@ extension User {
             var events: [DomainEvent] = [
                 .userRemoved(UserRemoved(user: id)),
                 .ouContentRemoved(OUContentRemoved(ou: user.ou, content: .user(id))),
+                .userPrincipalNameReleased(UserPrincipalNameReleased(tenant: tenant.id, user: id)),
             ]
             for kind in (pool.userLicences[id] ?? []).sorted(by: { $0.code < $1.code }) {
                 events.append(.userLicenceReleased(UserLicenceReleased(tenant: tenant.id, user: id, kind: kind)))
@@ -96,9 +96,65 @@ extension User {
             return Decision([
                 .presenceChanged(PresenceChanged(user: id, availability: availability, activity: activity))
             ])
+        case .renameUser(_, let displayName):
+            let displayName = try FieldRules.text(displayName, field: "displayName")
+            if displayName == user.displayName.value { return Decision([]) }
+            return Decision([.userRenamed(UserRenamed(user: id, displayName: PersonalData(displayName)))])
+        case .changeUserPrincipalName(_, let upn):
+            let upn = try userPrincipalName(upn, for: id, in: context)
+            if upn == user.upn.value { return Decision([]) }
+            return Decision([
+                .userPrincipalNameChanged(UserPrincipalNameChanged(user: id, upn: PersonalData(upn))),
+                .userPrincipalNameReserved(
+                    UserPrincipalNameReserved(tenant: tenant.id, user: id, upn: PersonalData(upn))),
+            ])
+        case .moveUser(_, let target):
+            guard let ou = context.ous[target], ou.tenant == tenant.id else {
+                throw .validation(ValidationFailure(field: "ou", rule: "an organisation unit of the user's tenant"))
+            }
+            guard ou.lifecycle == .live else {
+                throw .validation(ValidationFailure(field: "ou", rule: "a live organisation unit (not deleted)"))
+            }
+            // Whoever may create users in both OUs: the user's OU was checked above, the target is checked here.
+            var targetScope = DecisionGuards.scope(of: tenant)
+            targetScope.containingOUs = context.ouAndAncestors(target)
+            targetScope.user = id
+            try PermissionTable.check(actor, .moveUser, in: targetScope)
+            if target == user.ou { return Decision([]) }
+            return Decision([
+                .userMoved(UserMoved(user: id, from: user.ou, to: target)),
+                .ouContentRemoved(OUContentRemoved(ou: user.ou, content: .user(id))),
+                .ouContentAdded(OUContentAdded(ou: target, content: .user(id))),
+            ])
+        case .changeResponsibilityProfile(_, let profile):
+            let profile = try profile.map { (p) throws(DomainError) in
+                try FieldRules.text(p, field: "responsibilityProfile", length: stateNameLength)
+            }
+            if profile == user.responsibilityProfile { return Decision([]) }
+            return Decision([
+                .responsibilityProfileChanged(ResponsibilityProfileChanged(user: id, responsibilityProfile: profile))
+            ])
         default:
             return Decision([])
         }
+    }
+
+    /// A valid UPN (`local@domain`) that no other live user of the tenant holds, compared case-insensitively.
+    /// - Throws: ``DomainError/validation(_:)`` naming `upn` and the rule it broke (never the value).
+    private static func userPrincipalName(
+        _ upn: String, for user: UserID, in context: DecisionContext
+    ) throws(DomainError) -> String {
+        guard FieldRules.isEmailAddress(upn) else {
+            throw .validation(ValidationFailure(field: "upn", rule: "a user principal name like `name@contoso.com`"))
+        }
+        if let holder = context.holder(ofUserPrincipalName: upn, other: user) {
+            throw .validation(
+                ValidationFailure(
+                    field: "upn",
+                    rule: "unique among the tenant's live users (compared case-insensitively); "
+                        + "user \(holder) holds it"))
+        }
+        return upn
     }
 
     private static func requireUserKind(_ kind: LicenceKind) throws(DomainError) {
@@ -116,7 +172,8 @@ extension Command {
         switch self {
         case .createUser(_, let user, _, _, _), .removeUser(let user), .assignMembership(let user, _, _),
             .removeMembership(let user, _), .assignUserLicence(let user, _), .releaseUserLicence(let user, _),
-            .changeUserState(let user, _, _), .recordPresence(let user, _, _):
+            .changeUserState(let user, _, _), .recordPresence(let user, _, _), .renameUser(let user, _),
+            .changeUserPrincipalName(let user, _), .moveUser(let user, _), .changeResponsibilityProfile(let user, _):
             user
         default:
             nil

@@ -10,7 +10,9 @@
 ///   `stats` list the unreadable ones. The log is never dead for the domain.
 public enum DomainAdmission {
     /// The stream-name prefixes of the domain's streams (one per aggregate kind, see ``AggregateStream``).
-    public static let domainStreamPrefixes = ["tenant-", "ou-", "service-", "user-", "licences-", "registry-"]
+    public static let domainStreamPrefixes = [
+        "tenant-", "ou-", "service-", "user-", "licences-", "registry-", "upns-", "outree-",
+    ]
 
     private static let domainTypes = Set(DomainEvent.typeNames)
 

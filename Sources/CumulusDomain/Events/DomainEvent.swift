@@ -112,6 +112,20 @@ public enum DomainEvent: Hashable, Sendable {
     case roleAssigned(RoleAssigned)
     /// A principal's role in the tenant was withdrawn.
     case roleRevoked(RoleRevoked)
+    /// A user's display name changed.
+    case userRenamed(UserRenamed)
+    /// A user's UPN changed (unique among the tenant's live users).
+    case userPrincipalNameChanged(UserPrincipalNameChanged)
+    /// A user moved to another organisation unit of its tenant.
+    case userMoved(UserMoved)
+    /// An agent's responsibility profile changed, its user state unchanged.
+    case responsibilityProfileChanged(ResponsibilityProfileChanged)
+    /// A live user of the tenant holds this UPN (compared case-insensitively).
+    case userPrincipalNameReserved(UserPrincipalNameReserved)
+    /// The user no longer holds a UPN (removed, or changed to another).
+    case userPrincipalNameReleased(UserPrincipalNameReleased)
+    /// An OU moved: recorded on the tenant-wide tree stream so that racing moves conflict.
+    case ouTreeChanged(OUTreeChanged)
 
     /// Every event type name, in decode-dispatch order.
     public static let typeNames: [String] = [
@@ -169,6 +183,13 @@ public enum DomainEvent: Hashable, Sendable {
         MembershipRemoved.typeName,
         RoleAssigned.typeName,
         RoleRevoked.typeName,
+        UserRenamed.typeName,
+        UserPrincipalNameChanged.typeName,
+        UserMoved.typeName,
+        ResponsibilityProfileChanged.typeName,
+        UserPrincipalNameReserved.typeName,
+        UserPrincipalNameReleased.typeName,
+        OUTreeChanged.typeName,
     ]
 
     /// The stable type name stored in the envelope.
@@ -228,6 +249,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): type(of: event).typeName
         case .roleAssigned(let event): type(of: event).typeName
         case .roleRevoked(let event): type(of: event).typeName
+        case .userRenamed(let event): type(of: event).typeName
+        case .userPrincipalNameChanged(let event): type(of: event).typeName
+        case .userMoved(let event): type(of: event).typeName
+        case .responsibilityProfileChanged(let event): type(of: event).typeName
+        case .userPrincipalNameReserved(let event): type(of: event).typeName
+        case .userPrincipalNameReleased(let event): type(of: event).typeName
+        case .ouTreeChanged(let event): type(of: event).typeName
         }
     }
 
@@ -288,6 +316,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): type(of: event).schemaVersion
         case .roleAssigned(let event): type(of: event).schemaVersion
         case .roleRevoked(let event): type(of: event).schemaVersion
+        case .userRenamed(let event): type(of: event).schemaVersion
+        case .userPrincipalNameChanged(let event): type(of: event).schemaVersion
+        case .userMoved(let event): type(of: event).schemaVersion
+        case .responsibilityProfileChanged(let event): type(of: event).schemaVersion
+        case .userPrincipalNameReserved(let event): type(of: event).schemaVersion
+        case .userPrincipalNameReleased(let event): type(of: event).schemaVersion
+        case .ouTreeChanged(let event): type(of: event).schemaVersion
         }
     }
 
@@ -348,6 +383,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): event.stream
         case .roleAssigned(let event): event.stream
         case .roleRevoked(let event): event.stream
+        case .userRenamed(let event): event.stream
+        case .userPrincipalNameChanged(let event): event.stream
+        case .userMoved(let event): event.stream
+        case .responsibilityProfileChanged(let event): event.stream
+        case .userPrincipalNameReserved(let event): event.stream
+        case .userPrincipalNameReleased(let event): event.stream
+        case .ouTreeChanged(let event): event.stream
         }
     }
 
@@ -408,6 +450,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): event.dataSubject
         case .roleAssigned(let event): event.dataSubject
         case .roleRevoked(let event): event.dataSubject
+        case .userRenamed(let event): event.dataSubject
+        case .userPrincipalNameChanged(let event): event.dataSubject
+        case .userMoved(let event): event.dataSubject
+        case .responsibilityProfileChanged(let event): event.dataSubject
+        case .userPrincipalNameReserved(let event): event.dataSubject
+        case .userPrincipalNameReleased(let event): event.dataSubject
+        case .ouTreeChanged(let event): event.dataSubject
         }
     }
 
@@ -468,6 +517,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): type(of: event).personalDataFields
         case .roleAssigned(let event): type(of: event).personalDataFields
         case .roleRevoked(let event): type(of: event).personalDataFields
+        case .userRenamed(let event): type(of: event).personalDataFields
+        case .userPrincipalNameChanged(let event): type(of: event).personalDataFields
+        case .userMoved(let event): type(of: event).personalDataFields
+        case .responsibilityProfileChanged(let event): type(of: event).personalDataFields
+        case .userPrincipalNameReserved(let event): type(of: event).personalDataFields
+        case .userPrincipalNameReleased(let event): type(of: event).personalDataFields
+        case .ouTreeChanged(let event): type(of: event).personalDataFields
         }
     }
 
@@ -528,6 +584,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): event
         case .roleAssigned(let event): event
         case .roleRevoked(let event): event
+        case .userRenamed(let event): event
+        case .userPrincipalNameChanged(let event): event
+        case .userMoved(let event): event
+        case .responsibilityProfileChanged(let event): event
+        case .userPrincipalNameReserved(let event): event
+        case .userPrincipalNameReleased(let event): event
+        case .ouTreeChanged(let event): event
         }
     }
 
@@ -589,6 +652,13 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): event.encode(to: &writer)
         case .roleAssigned(let event): event.encode(to: &writer)
         case .roleRevoked(let event): event.encode(to: &writer)
+        case .userRenamed(let event): event.encode(to: &writer)
+        case .userPrincipalNameChanged(let event): event.encode(to: &writer)
+        case .userMoved(let event): event.encode(to: &writer)
+        case .responsibilityProfileChanged(let event): event.encode(to: &writer)
+        case .userPrincipalNameReserved(let event): event.encode(to: &writer)
+        case .userPrincipalNameReleased(let event): event.encode(to: &writer)
+        case .ouTreeChanged(let event): event.encode(to: &writer)
         }
         return writer.bytes
     }
@@ -732,6 +802,23 @@ public enum DomainEvent: Hashable, Sendable {
             event = .roleAssigned(try RoleAssigned.decode(schemaVersion: schemaVersion, from: &reader))
         case RoleRevoked.typeName:
             event = .roleRevoked(try RoleRevoked.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserRenamed.typeName:
+            event = .userRenamed(try UserRenamed.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserPrincipalNameChanged.typeName:
+            event = .userPrincipalNameChanged(
+                try UserPrincipalNameChanged.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserMoved.typeName: event = .userMoved(try UserMoved.decode(schemaVersion: schemaVersion, from: &reader))
+        case ResponsibilityProfileChanged.typeName:
+            event = .responsibilityProfileChanged(
+                try ResponsibilityProfileChanged.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserPrincipalNameReserved.typeName:
+            event = .userPrincipalNameReserved(
+                try UserPrincipalNameReserved.decode(schemaVersion: schemaVersion, from: &reader))
+        case UserPrincipalNameReleased.typeName:
+            event = .userPrincipalNameReleased(
+                try UserPrincipalNameReleased.decode(schemaVersion: schemaVersion, from: &reader))
+        case OUTreeChanged.typeName:
+            event = .ouTreeChanged(try OUTreeChanged.decode(schemaVersion: schemaVersion, from: &reader))
         default: throw .unknownEventType(type)
         }
         guard reader.isAtEnd else { throw .trailingBytes(count: reader.bytes.count - reader.offset) }

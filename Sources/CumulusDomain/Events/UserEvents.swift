@@ -227,3 +227,148 @@ public struct MembershipRemoved: EventPayload {
         service = try reader.read()
     }
 }
+
+/// A user's display name changed.
+public struct UserRenamed: EventPayload {
+    /// Stable type name stored in the log envelope.
+    public static let typeName = "UserRenamed"
+    /// Current schema version; older versions are read through upcasters.
+    public static let schemaVersion: UInt16 = 1
+    /// Fields holding personal data of ``dataSubject``.
+    public static let personalDataFields: [String] = ["displayName"]
+    /// The user.
+    public var user: UserID
+    /// The new display name.
+    public var displayName: PersonalData<String>
+
+    /// Creates the event.
+    public init(user: UserID, displayName: PersonalData<String>) {
+        self.user = user
+        self.displayName = displayName
+    }
+
+    /// The stream this fact belongs to.
+    public var stream: AggregateStream { .user(user) }
+    /// Whose personal data the event holds.
+    public var dataSubject: DataSubject? { .user(user) }
+
+    /// Appends the fields in declaration order.
+    public func encode(to writer: inout PayloadWriter) {
+        writer.write(user)
+        writer.write(displayName)
+    }
+
+    /// Reads the fields in declaration order.
+    public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
+        user = try reader.read()
+        displayName = try reader.read()
+    }
+}
+
+/// A user's UPN changed (unique among the tenant's live users).
+public struct UserPrincipalNameChanged: EventPayload {
+    /// Stable type name stored in the log envelope.
+    public static let typeName = "UserPrincipalNameChanged"
+    /// Current schema version; older versions are read through upcasters.
+    public static let schemaVersion: UInt16 = 1
+    /// Fields holding personal data of ``dataSubject``.
+    public static let personalDataFields: [String] = ["upn"]
+    /// The user.
+    public var user: UserID
+    /// The new user principal name.
+    public var upn: PersonalData<String>
+
+    /// Creates the event.
+    public init(user: UserID, upn: PersonalData<String>) {
+        self.user = user
+        self.upn = upn
+    }
+
+    /// The stream this fact belongs to.
+    public var stream: AggregateStream { .user(user) }
+    /// Whose personal data the event holds.
+    public var dataSubject: DataSubject? { .user(user) }
+
+    /// Appends the fields in declaration order.
+    public func encode(to writer: inout PayloadWriter) {
+        writer.write(user)
+        writer.write(upn)
+    }
+
+    /// Reads the fields in declaration order.
+    public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
+        user = try reader.read()
+        upn = try reader.read()
+    }
+}
+
+/// A user moved to another organisation unit of its tenant.
+public struct UserMoved: EventPayload {
+    /// Stable type name stored in the log envelope.
+    public static let typeName = "UserMoved"
+    /// Current schema version; older versions are read through upcasters.
+    public static let schemaVersion: UInt16 = 1
+    /// The user.
+    public var user: UserID
+    /// The old OU.
+    public var from: OUID
+    /// The new OU.
+    public var to: OUID
+
+    /// Creates the event.
+    public init(user: UserID, from: OUID, to: OUID) {
+        self.user = user
+        self.from = from
+        self.to = to
+    }
+
+    /// The stream this fact belongs to.
+    public var stream: AggregateStream { .user(user) }
+
+    /// Appends the fields in declaration order.
+    public func encode(to writer: inout PayloadWriter) {
+        writer.write(user)
+        writer.write(from)
+        writer.write(to)
+    }
+
+    /// Reads the fields in declaration order.
+    public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
+        user = try reader.read()
+        from = try reader.read()
+        to = try reader.read()
+    }
+}
+
+/// An agent's responsibility profile changed, its user state unchanged.
+public struct ResponsibilityProfileChanged: EventPayload {
+    /// Stable type name stored in the log envelope.
+    public static let typeName = "ResponsibilityProfileChanged"
+    /// Current schema version; older versions are read through upcasters.
+    public static let schemaVersion: UInt16 = 1
+    /// The user.
+    public var user: UserID
+    /// The new profile; `nil` clears it.
+    public var responsibilityProfile: String?
+
+    /// Creates the event.
+    public init(user: UserID, responsibilityProfile: String?) {
+        self.user = user
+        self.responsibilityProfile = responsibilityProfile
+    }
+
+    /// The stream this fact belongs to.
+    public var stream: AggregateStream { .user(user) }
+
+    /// Appends the fields in declaration order.
+    public func encode(to writer: inout PayloadWriter) {
+        writer.write(user)
+        writer.write(responsibilityProfile)
+    }
+
+    /// Reads the fields in declaration order.
+    public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
+        user = try reader.read()
+        responsibilityProfile = try reader.read()
+    }
+}

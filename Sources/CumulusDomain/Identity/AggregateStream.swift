@@ -22,6 +22,14 @@ public struct AggregateStream: Hashable, Sendable, Comparable, CustomStringConve
     public static func licences(_ tenant: TenantID) -> AggregateStream {
         AggregateStream(rawValue: "licences-\(tenant)")
     }
+    /// The stream of a tenant's UPN reservations: UPNs are unique among the tenant's live users, and every
+    /// creation, UPN change and removal appends here with its expected version, so a race has one winner.
+    public static func userPrincipalNames(_ tenant: TenantID) -> AggregateStream {
+        AggregateStream(rawValue: "upns-\(tenant)")
+    }
+    /// The stream every OU move of a tenant appends to with its expected version, so that two concurrent moves
+    /// (which could together close a cycle) cannot both be decided on the same tree.
+    public static func ouTree(_ tenant: TenantID) -> AggregateStream { AggregateStream(rawValue: "outree-\(tenant)") }
     /// The platform-wide stream reserving tenant names, O365 domains and Azure tenant ids.
     public static let tenantRegistry = AggregateStream(rawValue: "registry-tenants")
 

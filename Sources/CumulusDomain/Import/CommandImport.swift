@@ -131,7 +131,8 @@ public enum CommandImport {
         "provisionService", "renameService", "moveService", "changeServiceType", "changeDistributionSettings",
         "assignServiceLicence", "releaseServiceLicence", "requestServiceDeletion", "createUser", "removeUser",
         "assignMembership", "removeMembership", "assignUserLicence", "releaseUserLicence", "changeUserState",
-        "recordPresence", "assignRole", "revokeRole",
+        "recordPresence", "assignRole", "revokeRole", "renameUser", "changeUserPrincipalName", "moveUser",
+        "changeResponsibilityProfile",
     ]
 
     // swiftlint:disable:next cyclomatic_complexity function_body_length
@@ -297,6 +298,13 @@ public enum CommandImport {
             return name == "assignRole"
                 ? .assignRole(tenant: tenant, principal: principal, role: role, ou: ou)
                 : .revokeRole(tenant: tenant, principal: principal, role: role, ou: ou)
+        case "renameUser": return .renameUser(user: try f.id("user"), displayName: try f.string("displayName"))
+        case "changeUserPrincipalName":
+            return .changeUserPrincipalName(user: try f.id("user"), upn: try f.string("upn"))
+        case "moveUser": return .moveUser(user: try f.id("user"), ou: try f.id("ou"))
+        case "changeResponsibilityProfile":
+            return .changeResponsibilityProfile(
+                user: try f.id("user"), responsibilityProfile: try f.optionalString("responsibilityProfile"))
         default:
             return nil
         }

@@ -43,6 +43,10 @@ public enum Action: String, CaseIterable, Hashable, Sendable, CustomStringConver
     case createUser
     /// Remove a user.
     case removeUser
+    /// Rename a user or change its UPN.
+    case changeUser
+    /// Move a user to another OU (checked in the old and in the new OU).
+    case moveUser
     /// Assign or release a user licence.
     case assignUserLicence
     /// Add a user to a service, change its role, or remove it.

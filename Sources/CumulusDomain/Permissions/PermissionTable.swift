@@ -127,6 +127,12 @@ public enum PermissionTable {
                 action: .removeUser, grants: admins + [.ouAdminAboveTarget],
                 rule: "users: admins, ouAdmin of the user's OU"),
             PermissionRule(
+                action: .changeUser, grants: admins + [.ouAdminAboveTarget],
+                rule: "users: admins, ouAdmin of the user's OU"),
+            PermissionRule(
+                action: .moveUser, grants: admins + [.ouAdminAboveTarget],
+                rule: "moving a user: whoever may create users in both OUs (admins, ouAdmin above both)"),
+            PermissionRule(
                 action: .assignUserLicence, grants: admins + [.ouAdminAboveTarget],
                 rule: "user licences: admins, ouAdmin of the user's OU"),
             PermissionRule(

@@ -19,6 +19,12 @@ public protocol EventScanning: EventStore {
         maximumCount: Int,
         _ body: (RecordedEvent) throws(EventStoreError) -> Void
     ) async throws(EventStoreError) -> GlobalPosition
+
+    /// The positions of the events with these ids, `nil` where none is stored, found in one read: what a batch
+    /// of commands with event ids checks before deciding (one lookup each through ``EventStore/event(id:)`` costs
+    /// two executor hops and a full decode per command).
+    /// A backend whose reads block does the lookup on threads of its own.
+    func positions(ofEventIDs ids: [EventID]) async throws(EventStoreError) -> [GlobalPosition?]
 }
 
 extension EventScanning {

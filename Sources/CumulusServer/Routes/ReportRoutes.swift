@@ -84,7 +84,7 @@ extension CumulusServer {
                 guard let tenant else { throw Problem.badParameter("tenant", "tenant is required for this report") }
                 let view = try Self.userStateView(caller, tenant: tenant)
                 guard let report = set.projection(UserStateReportProjection.self) else { throw Self.storageProblem() }
-                let rows = report.rows(tenant: tenant.id, user: user, from: start, to: end, openRowsUntil: end)
+                let rows = report.rows(tenant: tenant.id, user: user, from: start, to: end)
                 return ReportTable.userStates(rows.map(view.apply(to:)))
             case .timeInState, .currentStates:
                 guard let tenant else { throw Problem.badParameter("tenant", "tenant is required for this report") }

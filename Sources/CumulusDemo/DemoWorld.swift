@@ -1,26 +1,36 @@
-import CumulusDomain
+public import CumulusDomain
 import CumulusLog
-import Foundation
+public import Foundation
 
 /// A realistic world for `cumulus demo`, generated from a fixed seed: tenants with partners and OUs,
 /// tens of services of all three types, thousands of licensed users, and a week of presence and
 /// user-state changes with the noise real feeds have — bursts of identical updates, duplicate deliveries
 /// (same event id), late events, and reporting switched off and on.
-struct DemoWorld {
-    struct User {
-        let id: UserID
-        let tenant: TenantID
+///
+/// `cumulus demo` builds it; `cumulus-bench rebuild` uses the same world as its real-mix workload.
+public struct DemoWorld: Sendable {
+    /// A user of the world and its tenant.
+    public struct User: Sendable {
+        /// The user.
+        public let id: UserID
+        /// Its tenant.
+        public let tenant: TenantID
     }
 
-    var tenants: [TenantID] = []
-    var users: [User] = []
+    /// The tenants, in creation order.
+    public private(set) var tenants: [TenantID] = []
+    /// The users, in creation order.
+    public private(set) var users: [User] = []
     /// Monday 2026-11-16 00:00 UTC, in µs.
-    let weekStart: Int64 = 1_794_787_200_000_000
-    let usersPerTenant: Int
-    let tenantCount: Int
+    public let weekStart: Int64 = 1_794_787_200_000_000
+    /// Users per tenant.
+    public let usersPerTenant: Int
+    /// Tenants in the world.
+    public let tenantCount: Int
     private var random: SplitMix64
 
-    init(tenants: Int = 4, usersPerTenant: Int = 800, seed: UInt64 = 2026) {
+    /// A world of `tenants` tenants with `usersPerTenant` users each, generated from `seed`.
+    public init(tenants: Int = 4, usersPerTenant: Int = 800, seed: UInt64 = 2026) {
         self.tenantCount = tenants
         self.usersPerTenant = usersPerTenant
         self.random = SplitMix64(seed: seed)
@@ -43,7 +53,7 @@ struct DemoWorld {
     private mutating func chance(_ percent: UInt64) -> Bool { random.next() % 100 < percent }
 
     /// The commands that set the world up, in order: tenants, settings, licences, OUs, services, users.
-    mutating func setUp() -> [CommandRequest] {
+    public mutating func setUp() -> [CommandRequest] {
         let names = ["Contoso", "Fabrikam", "Northwind", "Tailspin", "Litware", "Adatum", "Woodgrove", "Proseware"]
         let partners = [PartnerID(uuid()), PartnerID(uuid())]
         let first = ["Anna", "Ben", "Chloé", "David", "Elif", "Felix", "Grace", "Hugo", "Ines", "Jonas", "Kim", "Lea"]
@@ -151,7 +161,7 @@ struct DemoWorld {
     /// One day of feed (0 = Monday), in delivery order: presence and user-state changes of every user,
     /// with bursts, duplicates and late deliveries; on Wednesday noon the first tenant switches its
     /// user-state reporting off, and on Thursday morning on again.
-    mutating func feed(day: Int) -> [CommandRequest] {
+    public mutating func feed(day: Int) -> [CommandRequest] {
         var deliveries: [(delivered: Int64, request: CommandRequest)] = []
         let dayStart = weekStart + Int64(day) * 86_400_000_000
         let weekend = day >= 5
