@@ -168,6 +168,7 @@ extension PayloadWriter {
         write(tenant.instantMessaging)
         write(tenant.externalTask)
         write(tenant.email)
+        write(tenant.timeZone)
         write(tenant.pendingScriptItems)
     }
 }
@@ -195,6 +196,7 @@ extension PayloadReader {
         tenant.instantMessaging = try read()
         tenant.externalTask = try read()
         tenant.email = try read()
+        tenant.timeZone = try read()
         tenant.pendingScriptItems = try read()
         return tenant
     }

@@ -11,7 +11,7 @@ public struct CurrentStateProjection: Projection {
     /// `current-state`.
     public static let name = "current-state"
     /// Bumped when the derivation changes.
-    public static let codeVersion: UInt32 = 1
+    public static let codeVersion: UInt32 = 2
 
     /// Tenants by id, including pending-deletion and deleted ones.
     public internal(set) var tenants: [TenantID: Tenant] = [:]
@@ -265,6 +265,7 @@ extension DomainEvent {
         case .instantMessagingSettingsChanged(let e): e.tenant
         case .externalTaskSettingsChanged(let e): e.tenant
         case .emailSettingsChanged(let e): e.tenant
+        case .timeZoneChanged(let e): e.tenant
         case .tenantStateChanged(let e): e.tenant
         case .tenantDeletionRequested(let e): e.tenant
         case .tenantDeletionCompleted(let e): e.tenant

@@ -215,6 +215,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
+            try format.check(allowed: OutputFormat.tabular, for: "audit")
             let store = try data.open()
             defer { store.close() }
             let reader = try read.reader()
@@ -244,7 +245,7 @@ struct AuditCommand: AsyncParsableCommand {
             }
             guard tenant != nil else { throw CommandFailure("no \(kind.rawValue) with id '\(id)'") }
             _ = try ReadAccess.checkAdministrativeRead(reader, tenant: tenant)
-            print(format.render(ReportTable.audit(audit.entries(for: entity)), title: "audit of \(entity)"))
+            format.emit(ReportTable.audit(audit.entries(for: entity)), title: "audit of \(entity)")
         }
     }
 }
@@ -253,11 +254,28 @@ struct AuditCommand: AsyncParsableCommand {
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json, svg, html
 
+    /// The formats every table can be written in; charts (svg, html) only where a report draws one.
+    static let tabular: [OutputFormat] = [.table, .csv, .json]
+
     func render(_ table: ReportTable, title: String) -> String {
         switch self {
         case .table, .svg, .html: return table.textTable()
         case .csv: return table.csv()
         case .json: return table.json()
         }
+    }
+
+    /// Writes the table to standard output as it is rendered: CSV ends with its one CRLF, nothing added after it.
+    func emit(_ table: ReportTable, title: String) {
+        print(render(table, title: title), terminator: "")
+    }
+
+    /// Refuses a format `report` cannot produce, naming the ones it can.
+    /// - Throws: ``CommandFailure`` (exit 1).
+    func check(allowed: [OutputFormat], for report: String) throws {
+        guard !allowed.contains(self) else { return }
+        let names = allowed.map(\.rawValue)
+        let list = names.dropLast().joined(separator: ", ") + (names.count > 1 ? " or " : "") + (names.last ?? "")
+        throw CommandFailure("--format \(rawValue) is not available for \(report); use \(list)")
     }
 }

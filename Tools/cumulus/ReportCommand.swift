@@ -16,6 +16,8 @@ struct ReportCommand: AsyncParsableCommand {
             duration); needs --actor userSupervisor:<tenant> or the tenant's partnerAdmin (names masked unless allowed).
             time-in-state: seconds per user state and per presence availability in [--from, --to); same readers; refused
             while the tenant's showTimeInState is off. --format svg (or html) draws a stacked bar per user.
+            With --interval 15m|30m|1h|1d: one row per user, interval, user state and availability, intervals aligned
+            to the tenant's time zone (changeTimeZone; default UTC), the window widened to whole intervals.
             current-states: per user, the user state and presence at --to (the as-of time or now), since when, and the
             seconds elapsed; the time-in-state readers and switch apply.
             CSV follows RFC 4180 with a header row. Times are UTC.
@@ -47,11 +49,21 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "End of the window, exclusive (ISO 8601); defaults to the as-of time or now.")
     var to: String?
 
+    @Option(help: "time-in-state only: split into intervals of 15m, 30m, 1h or 1d in the tenant's time zone.")
+    var interval: ReportInterval?
+
     @Option(help: "table, csv, json, svg or html.")
     var format: OutputFormat = .table
 
     func run() async throws {
         try await reporting {
+            if interval != nil && kind != .timeInState {
+                throw CommandFailure("--interval is only for time-in-state")
+            }
+            let charts = kind == .timeInState && interval == nil
+            try format.check(
+                allowed: charts ? OutputFormat.allCases : OutputFormat.tabular,
+                for: interval != nil ? "time-in-state --interval" : kind.rawValue)
             let reader = try read.reader()
             let tenantID = try tenant.map { text -> TenantID in
                 guard let id = TenantID(string: text) else { throw CommandFailure("--tenant '\(text)' is not an id") }
@@ -79,11 +91,10 @@ struct ReportCommand: AsyncParsableCommand {
                 }
                 if let tenantState {
                     _ = try ReadAccess.checkAdministrativeRead(reader, tenant: tenantState)
-                    print(
-                        format.render(ReportTable.licences(counters.counters(for: tenantState.id)), title: "licences"))
+                    format.emit(ReportTable.licences(counters.counters(for: tenantState.id)), title: "licences")
                 } else {
                     guard case .systemAdmin = reader else { throw CommandFailure("--tenant is required for \(reader)") }
-                    print(format.render(ReportTable.licences(counters.allCounters()), title: "licences"))
+                    format.emit(ReportTable.licences(counters.allCounters()), title: "licences")
                 }
             case .userStates:
                 guard let tenantState else { throw CommandFailure("--tenant is required for the user-state report") }
@@ -93,17 +104,28 @@ struct ReportCommand: AsyncParsableCommand {
                 }
                 let rows = report.rows(tenant: tenantState.id, user: userID, from: start, to: end, openRowsUntil: end)
                     .map(view.apply(to:))
-                print(format.render(ReportTable.userStates(rows), title: "user states"))
+                format.emit(ReportTable.userStates(rows), title: "user states")
             case .currentStates:
                 guard let tenantState else { throw CommandFailure("--tenant is required for current states") }
                 let (times, view) = try timeInState(set, tenant: tenantState, reader: reader)
                 let users = userID.map { [$0] } ?? times.users(in: tenantState.id)
                 let snapshots = users.compactMap { times.snapshot(of: $0, at: end) }
-                print(format.render(Self.currentStates(snapshots, view: view), title: "current states"))
+                format.emit(Self.currentStates(snapshots, view: view), title: "current states")
             case .timeInState:
                 guard let tenantState else { throw CommandFailure("--tenant is required for time in state") }
                 let (times, view) = try timeInState(set, tenant: tenantState, reader: reader)
                 let windowStart = start ?? end.adding(seconds: -7 * 86_400)
+                if let interval {
+                    guard let zone = TimeZone(identifier: tenantState.timeZone) else {
+                        throw CommandFailure("tenant time zone '\(tenantState.timeZone)' is unknown to this system")
+                    }
+                    let rows = times.intervals(
+                        tenant: tenantState.id, user: userID, from: windowStart, to: end,
+                        until: min(end, try read.instant()), interval: interval, timeZone: zone
+                    ).map(view.apply(to:))
+                    format.emit(ReportTable.timeInStateIntervals(rows), title: "time in state by interval")
+                    return
+                }
                 let summaries = times.summaries(tenant: tenantState.id, user: userID, from: windowStart, to: end)
                     .map(view.apply(to:))
                 switch format {
@@ -114,7 +136,7 @@ struct ReportCommand: AsyncParsableCommand {
                     ).svg()
                     print(format == .html ? "<!DOCTYPE html>\n<html><body>\n\(chart)\n</body></html>" : chart)
                 default:
-                    print(format.render(ReportTable.timeInState(summaries), title: "time in state"))
+                    format.emit(ReportTable.timeInState(summaries), title: "time in state")
                 }
             }
         }

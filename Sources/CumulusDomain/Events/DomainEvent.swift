@@ -50,6 +50,8 @@ public enum DomainEvent: Hashable, Sendable {
     case externalTaskSettingsChanged(ExternalTaskSettingsChanged)
     /// E-mail modality settings changed.
     case emailSettingsChanged(EmailSettingsChanged)
+    /// The tenant's time zone (for reporting intervals) changed.
+    case timeZoneChanged(TimeZoneChanged)
     /// A systemAdmin changed the tenant state.
     case tenantStateChanged(TenantStateChanged)
     /// Deletion was confirmed with `YES`; the tenant is pending deletion.
@@ -134,6 +136,7 @@ public enum DomainEvent: Hashable, Sendable {
         InstantMessagingSettingsChanged.typeName,
         ExternalTaskSettingsChanged.typeName,
         EmailSettingsChanged.typeName,
+        TimeZoneChanged.typeName,
         TenantStateChanged.typeName,
         TenantDeletionRequested.typeName,
         TenantDeletionCompleted.typeName,
@@ -191,6 +194,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .instantMessagingSettingsChanged(let event): type(of: event).typeName
         case .externalTaskSettingsChanged(let event): type(of: event).typeName
         case .emailSettingsChanged(let event): type(of: event).typeName
+        case .timeZoneChanged(let event): type(of: event).typeName
         case .tenantStateChanged(let event): type(of: event).typeName
         case .tenantDeletionRequested(let event): type(of: event).typeName
         case .tenantDeletionCompleted(let event): type(of: event).typeName
@@ -249,6 +253,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .instantMessagingSettingsChanged(let event): type(of: event).schemaVersion
         case .externalTaskSettingsChanged(let event): type(of: event).schemaVersion
         case .emailSettingsChanged(let event): type(of: event).schemaVersion
+        case .timeZoneChanged(let event): type(of: event).schemaVersion
         case .tenantStateChanged(let event): type(of: event).schemaVersion
         case .tenantDeletionRequested(let event): type(of: event).schemaVersion
         case .tenantDeletionCompleted(let event): type(of: event).schemaVersion
@@ -307,6 +312,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .instantMessagingSettingsChanged(let event): event.stream
         case .externalTaskSettingsChanged(let event): event.stream
         case .emailSettingsChanged(let event): event.stream
+        case .timeZoneChanged(let event): event.stream
         case .tenantStateChanged(let event): event.stream
         case .tenantDeletionRequested(let event): event.stream
         case .tenantDeletionCompleted(let event): event.stream
@@ -365,6 +371,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .instantMessagingSettingsChanged(let event): event.dataSubject
         case .externalTaskSettingsChanged(let event): event.dataSubject
         case .emailSettingsChanged(let event): event.dataSubject
+        case .timeZoneChanged(let event): event.dataSubject
         case .tenantStateChanged(let event): event.dataSubject
         case .tenantDeletionRequested(let event): event.dataSubject
         case .tenantDeletionCompleted(let event): event.dataSubject
@@ -423,6 +430,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .instantMessagingSettingsChanged(let event): type(of: event).personalDataFields
         case .externalTaskSettingsChanged(let event): type(of: event).personalDataFields
         case .emailSettingsChanged(let event): type(of: event).personalDataFields
+        case .timeZoneChanged(let event): type(of: event).personalDataFields
         case .tenantStateChanged(let event): type(of: event).personalDataFields
         case .tenantDeletionRequested(let event): type(of: event).personalDataFields
         case .tenantDeletionCompleted(let event): type(of: event).personalDataFields
@@ -481,6 +489,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .instantMessagingSettingsChanged(let event): event
         case .externalTaskSettingsChanged(let event): event
         case .emailSettingsChanged(let event): event
+        case .timeZoneChanged(let event): event
         case .tenantStateChanged(let event): event
         case .tenantDeletionRequested(let event): event
         case .tenantDeletionCompleted(let event): event
@@ -540,6 +549,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .instantMessagingSettingsChanged(let event): event.encode(to: &writer)
         case .externalTaskSettingsChanged(let event): event.encode(to: &writer)
         case .emailSettingsChanged(let event): event.encode(to: &writer)
+        case .timeZoneChanged(let event): event.encode(to: &writer)
         case .tenantStateChanged(let event): event.encode(to: &writer)
         case .tenantDeletionRequested(let event): event.encode(to: &writer)
         case .tenantDeletionCompleted(let event): event.encode(to: &writer)
@@ -643,6 +653,8 @@ public enum DomainEvent: Hashable, Sendable {
                 try ExternalTaskSettingsChanged.decode(schemaVersion: schemaVersion, from: &reader))
         case EmailSettingsChanged.typeName:
             event = .emailSettingsChanged(try EmailSettingsChanged.decode(schemaVersion: schemaVersion, from: &reader))
+        case TimeZoneChanged.typeName:
+            event = .timeZoneChanged(try TimeZoneChanged.decode(schemaVersion: schemaVersion, from: &reader))
         case TenantStateChanged.typeName:
             event = .tenantStateChanged(try TenantStateChanged.decode(schemaVersion: schemaVersion, from: &reader))
         case TenantDeletionRequested.typeName:

@@ -1,0 +1,4 @@
+import ArgumentParser
+import CumulusProjections
+
+extension ReportInterval: ExpressibleByArgument {}
