@@ -84,3 +84,20 @@ import Testing
         #expect(userStates.contains(">ACW</text></g>") && userStates.contains(">Break</text></g>"))
     }
 }
+
+@Suite struct CSVSafetyTests {
+    @Test func formulaCellsAreDefusedAndNumbersKept() {
+        let table = ReportTable(
+            columns: ["name", "available"],
+            rows: [
+                [.text("=HYPERLINK(\"http://x\")"), .integer(-4)], [.text("+41 44"), .decimal(-1.5)],
+                [.text("-x"), .empty], [.text("@SUM(A1)"), .integer(0)], [.text("Chloé, \"B\""), .integer(1)],
+            ])
+        let csv = table.csv()
+        #expect(
+            csv
+                == "name,available\r\n\"'=HYPERLINK(\"\"http://x\"\")\",-4\r\n\"'+41 44\",-1.5\r\n\"'-x\",\r\n"
+                + "\"'@SUM(A1)\",0\r\n\"Chloé, \"\"B\"\"\",1\r\n")
+        #expect(csv.hasSuffix("1\r\n") && !csv.hasSuffix("\r\n\r\n") && !csv.hasSuffix("\n\n"))
+    }
+}

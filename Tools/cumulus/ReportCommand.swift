@@ -50,13 +50,19 @@ struct ReportCommand: AsyncParsableCommand {
     var to: String?
 
     @Option(help: "time-in-state only: split into intervals of 15m, 30m, 1h or 1d in the tenant's time zone.")
-    var interval: ReportInterval?
+    var interval: String?
 
     @Option(help: "table, csv, json, svg or html.")
     var format: OutputFormat = .table
 
     func run() async throws {
         try await reporting {
+            let interval = try interval.map { text -> ReportInterval in
+                guard let value = ReportInterval(rawValue: text) else {
+                    throw CommandFailure("--interval '\(text)' is not one of 15m, 30m, 1h, 1d")
+                }
+                return value
+            }
             if interval != nil && kind != .timeInState {
                 throw CommandFailure("--interval is only for time-in-state")
             }

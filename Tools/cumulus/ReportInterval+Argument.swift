@@ -1,4 +1,0 @@
-import ArgumentParser
-import CumulusProjections
-
-extension ReportInterval: ExpressibleByArgument {}
