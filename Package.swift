@@ -17,6 +17,8 @@ let package = Package(
         .library(name: "Cumulus", targets: ["CumulusLog", "CumulusLMDB"]),
         /// Temporary logs and the backend conformance suite, for the tests of services that embed Cumulus.
         .library(name: "CumulusTesting", targets: ["CumulusTesting"]),
+        /// The OData v4 reporting feed (request in, status/headers/body out; no HTTP server inside).
+        .library(name: "CumulusOData", targets: ["CumulusOData"]),
         .executable(name: "cumulus", targets: ["cumulus"]),
     ],
     dependencies: [
@@ -38,6 +40,12 @@ let package = Package(
             dependencies: ["CumulusLog", "CumulusDomain"],
             path: "Projections",
             exclude: ["README.md"]
+        ),
+        .target(
+            name: "CumulusOData",
+            dependencies: [
+                "CumulusLog", "CumulusDomain", "CumulusProjections", .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .executableTarget(
             name: "cumulus",
@@ -72,6 +80,9 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
+        .testTarget(
+            name: "CumulusODataTests",
+            dependencies: ["CumulusOData", "CumulusProjections", "CumulusDomain", "CumulusLog"]),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusLMDBTests", dependencies: ["CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),
