@@ -59,6 +59,13 @@ struct FeedWorld {
                     settings: DataPrivacySettings(
                         allowPartnerSeeUserIdentifiers: false, persistUserStatesInReporting: true,
                         showTimeInState: true))), at: minute(0))
+        let hotline = ServiceID(id(5))
+        world.append(
+            .serviceProvisioned(
+                ServiceProvisioned(
+                    service: hotline, tenant: tenant, ou: root, name: "Hotline", type: .contactCenter,
+                    source: .backend, provisionedBy: nil)), at: minute(0))
+        world.append(.ouContentAdded(OUContentAdded(ou: root, content: .service(hotline))), at: minute(0))
         for index in 0..<userCount { world.addUser(index, at: minute(1)) }
         let states = ["Available", "Break", "ACW", "Available"]
         let presences: [(Availability, Activity)] = [
