@@ -152,7 +152,8 @@ struct ReadScope {
 extension EntitySet {
     /// Every row the reader may see; `range` narrows the rows read for the sets with a ``rangeProperty``.
     func rows(
-        _ snapshot: ODataSnapshot, scope: ReadScope, range: (from: Timestamp?, to: Timestamp?), interval: ReportInterval,
+        _ snapshot: ODataSnapshot, scope: ReadScope, range: (from: Timestamp?, to: Timestamp?),
+        interval: ReportInterval,
         maximumWindowDays: Int
     ) throws(ODataError) -> [[String: ODataValue]] {
         let state = snapshot.currentState
@@ -176,7 +177,8 @@ extension EntitySet {
                         "UserPrincipalName": .string(view.userIdentifier(row.userPrincipalName)),
                         "OrganisationUnitId": .string(row.ou.description), "OrganisationUnit": .string(row.ouName),
                         "ResponsibilityProfile": text(row.responsibilityProfile),
-                        "UserState": text(row.userState?.name), "PresenceAvailability": text(row.availability?.rawValue),
+                        "UserState": text(row.userState?.name),
+                        "PresenceAvailability": text(row.availability?.rawValue),
                         "PresenceActivity": text(row.activity?.rawValue), "Start": .instant(row.start),
                         "End": row.end.map(ODataValue.instant) ?? .null,
                         "DurationSeconds": row.durationSeconds.map(ODataValue.number) ?? .null,
@@ -247,7 +249,8 @@ extension EntitySet {
                         "UserId": .string(user.id.description), "TenantId": .string(tenant.id.description),
                         "UserName": .string(view.userIdentifier(user.displayName.value)),
                         "UserPrincipalName": .string(view.userIdentifier(user.upn.value)),
-                        "OrganisationUnitId": .string(user.ou.description), "OrganisationUnit": .string(ouName(user.ou)),
+                        "OrganisationUnitId": .string(user.ou.description),
+                        "OrganisationUnit": .string(ouName(user.ou)),
                         "Lifecycle": .string(user.lifecycle.rawValue),
                         "ServiceCount": .number(Double(user.memberships.count)),
                     ])
@@ -258,7 +261,8 @@ extension EntitySet {
                         "ServiceId": .string(service.id.description), "TenantId": .string(tenant.id.description),
                         "Name": .string(service.name), "Type": .string("\(service.type)"),
                         "OrganisationUnitId": .string(service.ou.description),
-                        "OrganisationUnit": .string(ouName(service.ou)), "Lifecycle": .string(service.lifecycle.rawValue),
+                        "OrganisationUnit": .string(ouName(service.ou)),
+                        "Lifecycle": .string(service.lifecycle.rawValue),
                         "MemberCount": .number(Double(state.members(of: service.id).count)),
                         "RoutableCount": .number(Double(state.routableCount(of: service.id))),
                     ])
@@ -269,7 +273,8 @@ extension EntitySet {
                         "OrganisationUnitId": .string(unit.id.description), "TenantId": .string(tenant.id.description),
                         "Name": .string(unit.name), "ParentId": text(unit.parent?.description),
                         "Parent": text(unit.parent.map(ouName)), "Lifecycle": .string(unit.lifecycle.rawValue),
-                        "UserCount": .number(Double(unit.userCount)), "ServiceCount": .number(Double(unit.serviceCount)),
+                        "UserCount": .number(Double(unit.userCount)),
+                        "ServiceCount": .number(Double(unit.serviceCount)),
                         "SubUnitCount": .number(Double(unit.subOUCount)),
                     ])
                 }

@@ -1,7 +1,7 @@
+import Crypto
 public import CumulusDomain
 public import CumulusLog
 import CumulusProjections
-import Crypto
 import Foundation
 
 /// Limits and the page-link key of the feed.

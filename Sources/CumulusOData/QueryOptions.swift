@@ -56,8 +56,9 @@ struct QueryOptions {
             switch byte {
             case UInt8(ascii: "+"): bytes.append(0x20)
             case UInt8(ascii: "%"):
-                guard let high = iterator.next(), let low = iterator.next(), let value = UInt8(
-                    String(decoding: [high, low], as: UTF8.self), radix: 16)
+                guard let high = iterator.next(), let low = iterator.next(),
+                    let value = UInt8(
+                        String(decoding: [high, low], as: UTF8.self), radix: 16)
                 else { return nil }
                 bytes.append(value)
             default: bytes.append(byte)
@@ -159,7 +160,8 @@ struct ParsedQuery {
                 throw .badRequest(
                     "BadInterval",
                     set == .timeInStateIntervals
-                        ? "interval=\(text): expected 15m, 30m, 1h or 1d" : "interval applies to TimeInStateIntervals only",
+                        ? "interval=\(text): expected 15m, 30m, 1h or 1d"
+                        : "interval applies to TimeInStateIntervals only",
                     option: "interval")
             }
             interval = value

@@ -47,8 +47,13 @@ extension ReportTests {
             "--from", "2026-11-16T00:00:00Z", "--to", "2026-11-17T00:00:00Z", "--format", "csv",
         ])
         #expect(result.status == 0, "\(result.error)")
-        let lines = result.output.split(separator: "\r\n").map { $0.split(separator: ",", omittingEmptySubsequences: false) }
-        #expect(lines.first?.joined(separator: ",") == "tenant,userId,userName,interval,intervalStart,intervalStartLocal,intervalEnd,userState,presenceAvailability,seconds")
+        let lines = result.output.split(separator: "\r\n").map {
+            $0.split(separator: ",", omittingEmptySubsequences: false)
+        }
+        #expect(
+            lines.first?.joined(separator: ",")
+                == "tenant,userId,userName,interval,intervalStart,intervalStartLocal,intervalEnd,userState,presenceAvailability,seconds"
+        )
         var perUserHour: [String: Double] = [:]
         for fields in lines.dropFirst() {
             perUserHour["\(fields[1]) \(fields[4])", default: 0] += Double(fields[9]) ?? -1

@@ -9,7 +9,8 @@ import Testing
         var world = TestWorld()
         try world.run(W.createTenant())
         #expect(world.context.tenant?.timeZone == "UTC")
-        let decision = try world.run(.changeTimeZone(tenant: W.tenant, timeZone: "Europe/Zurich"), by: .tenantAdmin(W.tenant))
+        let decision = try world.run(
+            .changeTimeZone(tenant: W.tenant, timeZone: "Europe/Zurich"), by: .tenantAdmin(W.tenant))
         #expect(decision.events == [.timeZoneChanged(TimeZoneChanged(tenant: W.tenant, timeZone: "Europe/Zurich"))])
         #expect(world.context.tenant?.timeZone == "Europe/Zurich")
         try world.run(.changeTimeZone(tenant: W.tenant, timeZone: "UTC"))

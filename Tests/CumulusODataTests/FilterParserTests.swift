@@ -32,7 +32,9 @@ import Testing
         #expect(
             try parse("DurationSeconds lt 1.5e2")
                 == .comparison(.lt, .property("DurationSeconds"), .literal(.number(150))))
-        #expect(try parse("Start ge 2026-11-16T09:00:00+01:00") == .comparison(.ge, .property("Start"), .literal(.instant(instant))))
+        #expect(
+            try parse("Start ge 2026-11-16T09:00:00+01:00")
+                == .comparison(.ge, .property("Start"), .literal(.instant(instant))))
         #expect(try parse("IsOverused eq true") == .comparison(.eq, .property("IsOverused"), .literal(.boolean(true))))
         #expect(try parse("UserState eq null") == .comparison(.eq, .property("UserState"), .literal(.null)))
         #expect(try parse("IsOverused") == .operand(.property("IsOverused")))

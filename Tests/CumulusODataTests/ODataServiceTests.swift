@@ -4,11 +4,11 @@ import CumulusProjections
 import Foundation
 import Testing
 
-#if canImport(FoundationXML)
-    import FoundationXML
-#endif
-
 @testable import CumulusOData
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 @Suite struct ODataServiceTests {
     static let key = Array("a key only this server knows....".utf8)
@@ -55,7 +55,10 @@ import Testing
                 to: ODataRequest(path: set, query: nextQuery, baseURL: Self.base, reader: Self.supervisor),
                 snapshot: snapshot)
             pages += 1
-            if pages > 1_000 { Issue.record("too many pages"); break }
+            if pages > 1_000 {
+                Issue.record("too many pages")
+                break
+            }
         }
         return (all, pages)
     }
@@ -96,7 +99,10 @@ import Testing
         let text = get("Tenants", snapshot: snapshot).text + get("Services", snapshot: snapshot).text
         #expect(!text.contains(id(98).uuidString.lowercased()))
         let users = try rows(get("Users", snapshot: snapshot))
-        #expect(users.contains { $0["UserName"] as? String == "Chloé Dubois" && $0["OrganisationUnit"] as? String == "Root" })
+        #expect(
+            users.contains {
+                $0["UserName"] as? String == "Chloé Dubois" && $0["OrganisationUnit"] as? String == "Root"
+            })
     }
 
     @Test func userStatesMatchTheReportRows() throws {
@@ -104,7 +110,8 @@ import Testing
         let expected = snapshot.report.rows(tenant: FeedWorld.tenant, openRowsUntil: snapshot.instant)
         let values = try rows(get("UserStates", "$count=true", snapshot: snapshot))
         #expect(values.count == expected.count)
-        #expect(try json(get("UserStates", "$count=true", snapshot: snapshot))["@odata.count"] as? Int == expected.count)
+        #expect(
+            try json(get("UserStates", "$count=true", snapshot: snapshot))["@odata.count"] as? Int == expected.count)
         for (row, reportRow) in zip(values, expected) {
             #expect(row["UserId"] as? String == reportRow.user.description)
             #expect(row["Start"] as? String == reportRow.start.iso8601)
@@ -115,12 +122,15 @@ import Testing
 
     @Test func queryOptions() throws {
         let snapshot = try FeedWorld.standard().snapshot()
-        let selected = try rows(get("Users", "$select=UserName,UserId&$orderby=UserName%20desc&$top=3&$skip=1", snapshot: snapshot))
+        let selected = try rows(
+            get("Users", "$select=UserName,UserId&$orderby=UserName%20desc&$top=3&$skip=1", snapshot: snapshot))
         #expect(selected.count == 3)
         #expect(selected.allSatisfy { Set($0.keys) == ["UserName", "UserId"] })
         #expect(selected.compactMap { $0["UserName"] as? String } == ["Dario Rossi", "Chloé Dubois", "Ben Keller"])
         let filtered = try rows(
-            get("UserStates", "$filter=UserState%20eq%20'ACW'%20and%20not%20(PresenceAvailability%20eq%20null)", snapshot: snapshot))
+            get(
+                "UserStates", "$filter=UserState%20eq%20'ACW'%20and%20not%20(PresenceAvailability%20eq%20null)",
+                snapshot: snapshot))
         #expect(!filtered.isEmpty)
         #expect(filtered.allSatisfy { $0["UserState"] as? String == "ACW" && !($0["PresenceAvailability"] is NSNull) })
         let licences = try rows(get("Licences", "$filter=IsOverused", snapshot: snapshot))
@@ -198,7 +208,9 @@ import Testing
         tampered[3] = tampered[3] == "A" ? "B" : "A"
         let (code, body) = try status("$orderby=UserName&$skiptoken=\(String(tampered))")
         #expect(code == 400 && body.contains("BadSkipToken"), "\(body)")
-        #expect(try status(query, service: service(pageSize: 2, key: Array("another server's key............".utf8))).0 == 400)
+        #expect(
+            try status(query, service: service(pageSize: 2, key: Array("another server's key............".utf8))).0
+                == 400)
         #expect(try status("$orderby=UserId&$skiptoken=\(token)").1.contains("another query"))
         let otherSet = try status("$skiptoken=\(token)", path: "Services")
         #expect(otherSet.0 == 400 && otherSet.1.contains("belongs to Users"), "\(otherSet.1)")
@@ -233,7 +245,9 @@ import Testing
             #expect(response.header("OData-Version") == "4.0")
         }
         let filter = try json(get("Users", "$filter=UserName%20eq%20'a'%20and%20Bogus%20eq%201", snapshot: snapshot))
-        #expect(((filter["error"] as? [String: Any])?["message"] as? String)?.contains("unknown property 'Bogus' at position 21") == true)
+        #expect(
+            ((filter["error"] as? [String: Any])?["message"] as? String)?.contains(
+                "unknown property 'Bogus' at position 21") == true)
         let agent = get("Users", reader: .teamMember(ServiceID(id(5))), snapshot: snapshot)
         #expect(agent.status == 403)
     }

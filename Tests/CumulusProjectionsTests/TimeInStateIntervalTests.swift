@@ -40,8 +40,11 @@ import Testing
         let kolkata = try #require(TimeZone(identifier: "Asia/Kolkata"))
         let from = Self.local("2026-11-23T10:10", kolkata)
         let cuts = ReportInterval.hour.intervals(from: from, to: from.adding(seconds: 7_200), in: kolkata)
-        #expect(cuts.map(\.start) == [Self.local("2026-11-23T10:00", kolkata), Self.local("2026-11-23T11:00", kolkata),
-            Self.local("2026-11-23T12:00", kolkata)])
+        #expect(
+            cuts.map(\.start) == [
+                Self.local("2026-11-23T10:00", kolkata), Self.local("2026-11-23T11:00", kolkata),
+                Self.local("2026-11-23T12:00", kolkata),
+            ])
     }
 
     /// One user, one state for the whole of a DST day: its rows add up to 23 hours, split at the local hours.
@@ -105,7 +108,8 @@ import Testing
             let reportRows = report.rows(tenant: World.tenant, openRowsUntil: until)
             for user in feed.users {
                 // GeneratedFeed removes the first user, if any, at 10 minutes + 10,801 seconds.
-                let isRemoved = user == feed.users.first && feed.late.events.contains { $0.type == UserRemoved.typeName }
+                let isRemoved =
+                    user == feed.users.first && feed.late.events.contains { $0.type == UserRemoved.typeName }
                 let removedAt = isRemoved ? minute(10) + 10_801_000_000 : Int64.max
                 let lifeEnd = min(removedAt, until.microsecondsSinceEpoch)
                 for cut in interval.intervals(from: from, to: to, in: Self.zurich) {

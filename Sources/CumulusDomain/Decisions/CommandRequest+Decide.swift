@@ -17,7 +17,8 @@ extension CommandRequest {
             .changeProvisioningSettings, .setDefaultOU, .changeOutboundSettings, .changeInteractSettings,
             .refreshWidgetKey, .changeAssistantSettings, .changeAttendantConsoleSettings,
             .changePresenceTrackingSettings, .setPresenceTrackingPermission, .changeInstantMessagingSettings,
-            .changeExternalTaskSettings, .changeEmailSettings, .changeTimeZone, .changeTenantState, .setLicenceContingent,
+            .changeExternalTaskSettings, .changeEmailSettings, .changeTimeZone, .changeTenantState,
+            .setLicenceContingent,
             .requestTenantDeletion, .recordProvisioningScriptRun:
             try Tenant.decide(command, by: actor, in: context)
         case .createOU, .renameOU, .moveOU, .deleteOU:
