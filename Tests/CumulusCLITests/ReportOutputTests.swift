@@ -61,4 +61,24 @@ extension ReportTests {
         #expect(perUserHour.count == 25 * 24, "\(perUserHour.count)")
         #expect(perUserHour.values.allSatisfy { abs($0 - 3_600) < 0.001 })
     }
+
+    /// The demo's "Next:" line names the demo's data directory and window; run as printed, it charts that week.
+    @Test func theDemosNextLineChartsTheDemosOwnWeek() async throws {
+        let world = try await Self.cache.get()
+        let demo = try await ChildProcess.run(
+            "cumulus", ["demo", "--data-dir", world.path, "--tenants", "2", "--users-per-tenant", "25", "--days", "2"])
+        #expect(demo.status == 0, "\(demo.error)")
+        let line = try #require(demo.output.split(separator: "\n").first { $0.hasPrefix("Next: cumulus ") })
+        let directory = URL(fileURLWithPath: world.path).lastPathComponent
+        #expect(line.contains("--data-dir /") && line.contains("/\(directory) --tenant "), "\(line)")
+        #expect(line.contains("--from 2026-11-16T00:00:00Z --to 2026-11-18T00:00:00Z"), "\(line)")
+        #expect(line.hasSuffix("--format html > week.html"))
+        let words = line.dropFirst("Next: cumulus ".count).split(separator: " ").map(String.init)
+        let arguments = Array(words.prefix { $0 != ">" })
+        let chart = try await ChildProcess.run("cumulus", arguments)
+        #expect(chart.status == 0, "\(chart.error)")
+        #expect(chart.output.contains("<meta charset=\"utf-8\">"))
+        #expect(chart.output.contains("data-dimension=\"availability\""))
+        #expect(chart.output.contains(": Available ") && chart.output.contains(": ACW "))
+    }
 }

@@ -137,10 +137,9 @@ struct ReportCommand: AsyncParsableCommand {
                 switch format {
                 case .svg, .html:
                     let chart = TimeInStateChart(
-                        summaries: summaries,
-                        title: "Time in state, \(tenantState.name)"
-                    ).svg()
-                    print(format == .html ? "<!DOCTYPE html>\n<html><body>\n\(chart)\n</body></html>" : chart)
+                        summaries: summaries, dimension: .both,
+                        title: "Time in state, \(tenantState.name)")
+                    print(format == .html ? chart.html() : chart.svg(), terminator: "")
                 default:
                     format.emit(ReportTable.timeInState(summaries), title: "time in state")
                 }
