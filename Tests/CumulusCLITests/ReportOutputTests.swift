@@ -81,4 +81,43 @@ extension ReportTests {
         #expect(chart.output.contains("data-dimension=\"availability\""))
         #expect(chart.output.contains(": Available ") && chart.output.contains(": ACW "))
     }
+
+    /// `state` writes the import format's field names and lists an OU's users by name (masked for a partner
+    /// whose tenant hides user identifiers).
+    @Test func stateUsesTheImportFieldNamesAndListsAnOUsUsers() async throws {
+        let (contoso, fabrikam) = try await tenants()
+        let tenant = try await cumulus(["state", "tenant", contoso])
+        #expect(tenant.status == 0, "\(tenant.error)")
+        #expect(tenant.output.contains("\"azureTenantId\": \"") && !tenant.output.contains("azureTenantID"))
+        #expect(tenant.output.contains("\"crmId\"") && tenant.output.contains("\"timeZone\": \"UTC\""))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(tenant.output.utf8)) as? [String: Any])
+        let units = try #require(object["organisationUnits"] as? [[String: Any]])
+        var listed = 0
+        for unit in units {
+            let ou = try #require(unit["ou"] as? String)
+            let state = try await cumulus(["state", "ou", ou])
+            #expect(state.status == 0, "\(state.error)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(state.output.utf8)) as? [String: Any])
+            let users = try #require(json["users"] as? [[String: Any]])
+            for user in users {
+                #expect((user["displayName"] as? String)?.isEmpty == false && user["user"] is String)
+                listed += 1
+            }
+        }
+        #expect(listed == 25, "\(listed) users listed in Contoso's OUs")
+        // Fabrikam hides user identifiers from partners: a partner sees placeholders.
+        let fabrikamState = try await cumulus(["state", "tenant", fabrikam])
+        let fabrikamObject = try #require(
+            try JSONSerialization.jsonObject(with: Data(fabrikamState.output.utf8)) as? [String: Any])
+        let partner = try #require(fabrikamObject["partner"] as? String)
+        for unit in try #require(fabrikamObject["organisationUnits"] as? [[String: Any]]) {
+            let ou = try #require(unit["ou"] as? String)
+            let masked = try await cumulus(["state", "ou", ou, "--actor", "partnerAdmin:\(partner)"])
+            #expect(masked.status == 0, "\(masked.error)")
+            let json = try #require(try JSONSerialization.jsonObject(with: Data(masked.output.utf8)) as? [String: Any])
+            for user in try #require(json["users"] as? [[String: Any]]) {
+                #expect((user["displayName"] as? String)?.allSatisfy { $0 == "*" } == true)
+            }
+        }
+    }
 }

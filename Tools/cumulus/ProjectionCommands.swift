@@ -139,60 +139,34 @@ struct StateCommand: AsyncParsableCommand {
             guard let current = set.projection(CurrentStateProjection.self) else {
                 throw CommandFailure("no current state")
             }
-            let value: Any
             let tenant: Tenant?
+            let render: (StateJSON) -> JSONNode
             switch kind {
             case .tenant:
                 guard let id = TenantID(string: id), let found = current.tenants[id] else { throw notFound() }
                 tenant = found
-                value = TenantView(tenant: found, current: current)
+                render = { $0.tenant(found) }
             case .ou:
                 guard let id = OUID(string: id), let found = current.organisationUnits[id] else { throw notFound() }
                 tenant = current.tenants[found.tenant]
-                value = found
+                render = { $0.organisationUnit(found) }
             case .service:
                 guard let id = ServiceID(string: id), let found = current.services[id] else { throw notFound() }
                 tenant = current.tenants[found.tenant]
-                value = ServiceView(
-                    service: found, members: current.members(of: id).count,
-                    routableNow: current.routableCount(of: id),
-                    licences: current.licences(of: id).map(\.description).sorted())
+                render = { $0.service(found) }
             case .user:
                 guard let id = UserID(string: id), let found = current.users[id] else { throw notFound() }
                 tenant = current.tenants[found.tenant]
-                value = found
+                render = { $0.user(found) }
             }
             let privacy = try ReadAccess.checkAdministrativeRead(reader, tenant: tenant)
-            print(StateJSON(partnerView: privacy).render(value))
+            print(render(StateJSON(partnerView: privacy, current: current)).rendered())
         }
     }
 
     private func notFound() -> CommandFailure {
         CommandFailure("no \(kind.rawValue) with id '\(id)'" + (read.asOf.map { " as of \($0)" } ?? ""))
     }
-}
-
-/// A tenant with what hangs off it, for `cumulus state tenant`.
-struct TenantView {
-    let tenant: Tenant
-    let organisationUnits: [String]
-    let services: Int
-    let users: Int
-
-    init(tenant: Tenant, current: CurrentStateProjection) {
-        self.tenant = tenant
-        organisationUnits = current.organisationUnits(in: tenant.id).map { "\($0.name) (\($0.id))" }
-        services = current.services(in: tenant.id).count
-        users = current.users(in: tenant.id).count
-    }
-}
-
-/// A service with its members and how many are routable now.
-struct ServiceView {
-    let service: Service
-    let members: Int
-    let routableNow: Int
-    let licences: [String]
 }
 
 struct AuditCommand: AsyncParsableCommand {
