@@ -104,6 +104,23 @@ public struct ODataService: Sendable {
         }
     }
 
+    /// The point a page link in `request` pinned, if it carries a valid one: an HTTP layer that loads snapshots
+    /// asynchronously calls this first, prepares the snapshot as of the pin, then calls ``respond(to:snapshot:)``.
+    /// An invalid link gives `nil` here and a 400 from ``respond(to:snapshot:)``.
+    public func pin(of request: ODataRequest) -> ODataPin? {
+        var path = request.path
+        while path.hasPrefix("/") { path.removeFirst() }
+        while path.hasSuffix("/") { path.removeLast() }
+        if path.hasSuffix("/$count") { path = String(path.dropLast("/$count".count)) }
+        guard let set = EntitySet(rawValue: path), let options = try? QueryOptions(parsing: request.query),
+            let text = options.skipToken,
+            let token = try? PageToken(
+                decoding: text, key: configuration.key, entitySet: set.rawValue,
+                queryDigest: PageToken.digest(of: options.withoutSkipToken))
+        else { return nil }
+        return ODataPin(position: token.position, instant: Timestamp(microsecondsSinceEpoch: token.instantMicros))
+    }
+
     private func answer(
         _ request: ODataRequest, snapshot: (ODataPin?) -> ODataSnapshot?
     ) throws(ODataError) -> ODataResponse {

@@ -120,4 +120,31 @@ extension ReportTests {
             }
         }
     }
+
+    /// `cumulus odata` answers as the server would: next links followed to the end, a tampered one refused.
+    @Test func odataFromTheCommandLineFollowsItsOwnPageLinks() async throws {
+        let contoso = try await tenants().contoso
+        let base = "http://localhost:8080/odata/"
+        var resource = "Users?$select=UserId,UserName&$count=true"
+        var ids: [String] = []
+        var pages = 0
+        while true {
+            let page = try await cumulus([
+                "odata", "--actor", "userSupervisor:\(contoso)", "--page-size", "10", "--base-url", base, resource,
+            ])
+            #expect(page.status == 0, "\(page.error) \(page.output)")
+            let body = try #require(try JSONSerialization.jsonObject(with: Data(page.output.utf8)) as? [String: Any])
+            #expect(body["@odata.count"] as? Int == 25)
+            ids += try #require(body["value"] as? [[String: Any]]).compactMap { $0["UserId"] as? String }
+            pages += 1
+            guard let next = body["@odata.nextLink"] as? String else { break }
+            resource = String(next.dropFirst(base.count))
+            if pages > 5 { break }
+        }
+        #expect(pages == 3 && ids.count == 25 && Set(ids).count == 25)
+        let tampered = try await cumulus([
+            "odata", "--actor", "userSupervisor:\(contoso)", "Users?$skiptoken=djF8VXNlcnN8MXwxfDEwfHg.AAAA",
+        ])
+        #expect(tampered.status == 1 && tampered.output.contains("BadSkipToken"))
+    }
 }

@@ -15,7 +15,7 @@ struct CumulusCommand: AsyncParsableCommand {
         subcommands: [
             DemoCommand.self, InitCommand.self, ImportCommand.self, AppendCommand.self, ReadCommand.self,
             TailCommand.self, VerifyCommand.self, StatsCommand.self, RebuildCommand.self, StateCommand.self,
-            AuditCommand.self, ReportCommand.self,
+            AuditCommand.self, ReportCommand.self, ODataCommand.self,
         ]
     )
 }
