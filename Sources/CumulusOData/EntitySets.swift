@@ -88,6 +88,7 @@ public enum EntitySet: String, CaseIterable, Hashable, Sendable {
                 ("UserId", .string, false), ("TenantId", .string, false), ("UserName", .string, false),
                 ("UserPrincipalName", .string, false), ("OrganisationUnitId", .string, false),
                 ("OrganisationUnit", .string, false), ("Lifecycle", .string, false), ("ServiceCount", .int64, false),
+                ("ServiceIds", .string, false),
             ]
         case .services:
             [
@@ -253,6 +254,7 @@ extension EntitySet {
                         "OrganisationUnit": .string(ouName(user.ou)),
                         "Lifecycle": .string(user.lifecycle.rawValue),
                         "ServiceCount": .number(Double(user.memberships.count)),
+                        "ServiceIds": .string(user.memberships.keys.map(\.description).sorted().joined(separator: " ")),
                     ])
                 }
             case .services:
