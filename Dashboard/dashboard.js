@@ -235,7 +235,7 @@ async function start() {
     return;
   }
   sessionStorage.setItem("cumulus-token", state.token);
-  if (location.hash.includes("token=")) history.replaceState(null, "", location.pathname);
+  if (location.hash.includes("token=")) history.replaceState(null, "", location.pathname + location.search);
   $("board").hidden = false;
   $("day").value = $("day").value || new URLSearchParams(location.search).get("day") || isoDay(new Date());
   try {

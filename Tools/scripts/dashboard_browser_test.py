@@ -35,6 +35,7 @@ class Shim(BaseHTTPRequestHandler):
     data_dir = ""
     actor = ""
     base = ""
+    tails = []
 
     def authorised(self, query):
         header = self.headers.get("Authorization", "")
@@ -80,6 +81,7 @@ class Shim(BaseHTTPRequestHandler):
             self.send_header("Cache-Control", "no-cache")
             self.end_headers()
             tail = subprocess.Popen([CUMULUS, "tail", "--data-dir", self.data_dir], stdout=subprocess.PIPE, text=True)
+            Shim.tails.append(tail)
             try:
                 for line in tail.stdout:
                     event = json.loads(line)
@@ -123,6 +125,8 @@ def world():
     Shim.base = f"http://127.0.0.1:{server.server_address[1]}/odata/"
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield {"data": data, "tenant": tenant, "url": f"http://127.0.0.1:{server.server_address[1]}/"}
+    for tail in Shim.tails:
+        tail.kill()
     server.shutdown()
 
 
@@ -148,11 +152,14 @@ def test_dashboard_draws_filters_and_updates_live(world, browser):
     assert len(rows) == 50  # first page of 60 agents
     assert "page 1 of 2 (60 agents)" in browser.find_element(By.ID, "page").text
     legend = [item.text for item in browser.find_elements(By.CSS_SELECTOR, "#legend .legend")]
-    assert "Available" in legend and "ACW" in legend, legend
+    debug = browser.execute_script(
+        "return JSON.stringify([document.getElementById('day').value, state.windowSeconds, [...state.seconds.entries()].slice(0, 2)])")
+    assert "Available" in legend and "ACW" in legend, (legend, debug)
     assert "user state" in browser.find_element(By.ID, "units").text
     assert browser.find_elements(By.CSS_SELECTOR, "#licences tr.over"), "no licence overage marked"
     assert browser.execute_script("return document.characterSet") == "UTF-8"
     assert "token=" not in browser.current_url
+    assert browser.find_element(By.ID, "day").get_attribute("value") == "2026-11-16"
 
     Select(browser.find_element(By.ID, "dimension")).select_by_value("availability")
     wait.until(lambda d: "presence" in d.find_element(By.ID, "units").text)
