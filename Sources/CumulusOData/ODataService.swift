@@ -198,7 +198,9 @@ public struct ODataService: Sendable {
         let offset = token?.offset ?? 0
         let pageSize = max(1, min(configuration.pageSize, configuration.maximumPageSize))
         let page = selected.dropFirst(offset).prefix(pageSize)
-        var body = "{\"@odata.context\":" + JSONWriter.string(request.baseURL + "$metadata#" + set.rawValue)
+        let selection = query.select.map { "(" + $0.joined(separator: ",") + ")" } ?? ""
+        var body =
+            "{\"@odata.context\":" + JSONWriter.string(request.baseURL + "$metadata#" + set.rawValue + selection)
         if query.count { body += ",\"@odata.count\":\(count)" }
         body += ",\"value\":["
         let properties = query.select ?? set.properties.map(\.name)

@@ -126,6 +126,8 @@ import FoundationXML
             get("Users", "$select=UserName,UserId&$orderby=UserName%20desc&$top=3&$skip=1", snapshot: snapshot))
         #expect(selected.count == 3)
         #expect(selected.allSatisfy { Set($0.keys) == ["UserName", "UserId"] })
+        let context = try json(get("Users", "$select=UserName,UserId", snapshot: snapshot))["@odata.context"]
+        #expect(context as? String == Self.base + "$metadata#Users(UserName,UserId)")
         #expect(selected.compactMap { $0["UserName"] as? String } == ["Dario Rossi", "Chloé Dubois", "Ben Keller"])
         let filtered = try rows(
             get(
