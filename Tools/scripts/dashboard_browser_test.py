@@ -12,6 +12,7 @@ Run: Tools/scripts/dashboard-browser-test.sh [path/to/cumulus]   (OUTPUT_DIR for
 import json
 import os
 import re
+import shutil
 import subprocess
 import tempfile
 import threading
@@ -128,6 +129,7 @@ def world():
     for tail in Shim.tails:
         tail.kill()
     server.shutdown()
+    shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
