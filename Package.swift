@@ -30,6 +30,8 @@ let package = Package(
         .library(name: "CumulusTesting", targets: ["CumulusTesting"]),
         /// The HTTP backend (`cumulus serve`): live state over Hummingbird, Azure AD sign-in, the permission matrix.
         .library(name: "CumulusServer", targets: ["CumulusServer"]),
+        /// The OData v4 reporting feed (request in, status/headers/body out; no HTTP server inside).
+        .library(name: "CumulusOData", targets: ["CumulusOData"]),
         .executable(name: "cumulus", targets: ["cumulus"]),
     ],
     dependencies: [
@@ -94,13 +96,20 @@ let package = Package(
             ],
             resources: [.copy("openapi.json")]
         ),
+        .target(
+            name: "CumulusOData",
+            dependencies: [
+                "CumulusLog", "CumulusDomain", "CumulusProjections", .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .executableTarget(
             name: "cumulus",
             dependencies: [
                 "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections", "CumulusServer",
-                "CumulusDemo",
+                "CumulusDemo", "CumulusOData",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tools/cumulus"
         ),
@@ -132,6 +141,9 @@ let package = Package(
             ],
             exclude: ["Fixtures"]
         ),
+        .testTarget(
+            name: "CumulusODataTests",
+            dependencies: ["CumulusOData", "CumulusProjections", "CumulusDomain", "CumulusLog"]),
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
         .testTarget(
             name: "CumulusLMDBTests",

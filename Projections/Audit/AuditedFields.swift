@@ -83,6 +83,7 @@ enum AuditedFields {
             ("instantMessaging.acsResourceID", t.instantMessaging.acsResourceID ?? ""),
             ("externalTask.maxConcurrentPerService", String(t.externalTask.maxConcurrentPerService)),
             ("email.maxConcurrent", String(t.email.maxConcurrent)),
+            ("timeZone", t.timeZone),
             ("pendingScriptItems", t.pendingScriptItems.map(\.description).joined(separator: ", ")),
             (
                 "roleAssignments",

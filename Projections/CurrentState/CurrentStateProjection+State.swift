@@ -169,6 +169,7 @@ extension PayloadWriter {
         write(tenant.instantMessaging)
         write(tenant.externalTask)
         write(tenant.email)
+        write(tenant.timeZone)
         write(tenant.pendingScriptItems)
         write(tenant.roleAssignments)
     }
@@ -197,6 +198,7 @@ extension PayloadReader {
         tenant.instantMessaging = try read()
         tenant.externalTask = try read()
         tenant.email = try read()
+        tenant.timeZone = try read()
         tenant.pendingScriptItems = try read()
         tenant.roleAssignments = try read()
         return tenant

@@ -287,6 +287,7 @@ extension DomainEvent {
         case .instantMessagingSettingsChanged(let e): e.tenant
         case .externalTaskSettingsChanged(let e): e.tenant
         case .emailSettingsChanged(let e): e.tenant
+        case .timeZoneChanged(let e): e.tenant
         case .tenantStateChanged(let e): e.tenant
         case .tenantDeletionRequested(let e): e.tenant
         case .tenantDeletionCompleted(let e): e.tenant

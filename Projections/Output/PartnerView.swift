@@ -89,4 +89,13 @@ public struct PartnerView: Hashable, Sendable {
         masked.userPrincipalName = Self.placeholder(for: summary.userPrincipalName)
         return masked
     }
+
+    /// The interval row with the user name and UPN masked when this view hides user identifiers.
+    public func apply(to row: TimeInStateIntervalRow) -> TimeInStateIntervalRow {
+        guard !showsUserIdentifiers else { return row }
+        var masked = row
+        masked.userName = Self.placeholder(for: row.userName)
+        masked.userPrincipalName = Self.placeholder(for: row.userPrincipalName)
+        return masked
+    }
 }

@@ -73,3 +73,24 @@ extension ReportTable {
 
     private static func optional(_ text: String?) -> ReportCell { text.map(ReportCell.text) ?? .empty }
 }
+
+extension ReportTable {
+    /// Time in state by interval (domain.md §11), one row per user, interval, user state and availability: tenant,
+    /// user id, user name, interval length, interval start (UTC and local), interval end, user state,
+    /// availability (empty while not known) and seconds.
+    public static func timeInStateIntervals(_ rows: [TimeInStateIntervalRow]) -> ReportTable {
+        ReportTable(
+            columns: [
+                "tenant", "userId", "userName", "interval", "intervalStart", "intervalStartLocal", "intervalEnd",
+                "userState", "presenceAvailability", "seconds",
+            ],
+            rows: rows.map { row in
+                [
+                    .text(row.tenant.description), .text(row.user.description), .text(row.userName),
+                    .text(row.interval.rawValue), .text(row.intervalStart.iso8601), .text(row.intervalStartLocal),
+                    .text(row.intervalEnd.iso8601), row.userState.map(ReportCell.text) ?? .empty,
+                    row.availability.map(ReportCell.text) ?? .empty, .decimal(row.seconds),
+                ]
+            })
+    }
+}

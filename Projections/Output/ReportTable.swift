@@ -62,18 +62,46 @@ public enum ReportCell: Hashable, Sendable, CustomStringConvertible {
 }
 
 extension ReportTable {
-    /// RFC 4180 CSV: a header row, CRLF line ends, and fields quoted when they hold a comma, a quote, CR or LF
-    /// (quotes doubled inside).
+    /// RFC 4180 CSV: a header row, CRLF line ends (the last line too, and nothing after it), and fields quoted
+    /// when they hold a comma, a quote, CR or LF (quotes doubled inside).
+    ///
+    /// A text cell that a spreadsheet would run as a formula (it begins with `=`, `+`, `-`, `@`, a tab or a CR)
+    /// is written quoted with a leading apostrophe, `"'=SUM(A1)"`, the OWASP advice for CSV injection: Excel,
+    /// LibreOffice and Google Sheets then show it as text. Numbers (a negative `available`) are not text cells
+    /// and stay as they are.
     public func csv() -> String {
         var text = ""
         func line(_ fields: [String]) {
-            text += fields.map(Self.csvField).joined(separator: ",")
+            text += fields.joined(separator: ",")
             text += "\r\n"
         }
-        line(columns)
-        for row in rows { line(row.map(\.description)) }
+        // Control characters are made visible (`\u{1b}`), as in every text output: a CSV cell never carries one.
+        line(columns.map { Self.csvText(VisibleText.escaped($0)) })
+        for row in rows {
+            line(
+                row.map { cell in
+                    if case .text(let value) = cell { return Self.csvText(VisibleText.escaped(value)) }
+                    return Self.csvField(cell.description)
+                })
+        }
         return text
     }
+
+    /// A text field, defused when a spreadsheet would take it for a formula.
+    static func csvText(_ field: String) -> String {
+        guard let first = field.unicodeScalars.first, Self.formulaStarts.contains(first) else {
+            return csvField(field)
+        }
+        var quoted = "\"'"
+        for character in field {
+            quoted.append(character)
+            if character == "\"" { quoted.append("\"") }
+        }
+        return quoted + "\""
+    }
+
+    /// First characters that make a spreadsheet evaluate a cell.
+    static let formulaStarts: Set<Unicode.Scalar> = ["=", "+", "-", "@", "\t", "\r"]
 
     static func csvField(_ field: String) -> String {
         let needsQuotes = field.unicodeScalars.contains { $0 == "," || $0 == "\"" || $0 == "\r" || $0 == "\n" }

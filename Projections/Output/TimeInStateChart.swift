@@ -12,6 +12,8 @@ public struct TimeInStateChart: Sendable {
         case userState
         /// Presence availability (`Available`, `Busy`, …).
         case availability
+        /// Both: per user a user-state bar and a presence bar below it.
+        case both
     }
 
     /// The summaries to draw, one bar each, in this order.
@@ -28,14 +30,21 @@ public struct TimeInStateChart: Sendable {
         self.title = title
     }
 
-    private func seconds(_ summary: TimeInStateSummary) -> [String: Double] {
-        dimension == .userState ? summary.secondsPerUserState : summary.secondsPerAvailability
+    private var dimensions: [Dimension] { dimension == .both ? [.userState, .availability] : [dimension] }
+
+    private func seconds(_ summary: TimeInStateSummary, _ dimension: Dimension) -> [String: Double] {
+        dimension == .availability ? summary.secondsPerAvailability : summary.secondsPerUserState
     }
 
-    /// The states in the legend: by total time, longest first, so the biggest segments come first in each bar.
-    public var states: [String] {
+    /// The states in the legend: by total time, longest first, so the biggest segments come first in each bar
+    /// (user states when the chart shows both).
+    public var states: [String] { states(dimension == .both ? .userState : dimension) }
+
+    private func states(_ dimension: Dimension) -> [String] {
         var totals: [String: Double] = [:]
-        for summary in summaries { for (state, value) in seconds(summary) { totals[state, default: 0] += value } }
+        for summary in summaries {
+            for (state, value) in seconds(summary, dimension) { totals[state, default: 0] += value }
+        }
         return totals.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map(\.key)
     }
 
@@ -47,7 +56,9 @@ public struct TimeInStateChart: Sendable {
     static let palette = ["#1f77b4", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#9467bd", "#ff7f0e"]
 
     /// The colour of each state: fixed for well-known names, otherwise from a palette in legend order.
-    public var colours: [String: String] {
+    public var colours: [String: String] { colours(states) }
+
+    private func colours(_ states: [String]) -> [String: String] {
         var result: [String: String] = [:]
         var next = 0
         for state in states {
@@ -61,72 +72,112 @@ public struct TimeInStateChart: Sendable {
         return result
     }
 
-    /// The chart as a standalone SVG document.
+    /// The tick step in hours: the smallest of 1, 2, 3, 6, 12, 24, 48 giving at most eight ticks.
+    private static func tickHours(_ windowSeconds: Double) -> Double {
+        let hours = windowSeconds / 3_600
+        for step in [0.25, 0.5, 1, 2, 3, 6, 12, 24, 48, 168] where hours / step <= 8 { return step }
+        return (hours / 8).rounded(.up)
+    }
+
+    /// The chart as an HTML page: UTF-8 declared, the title in the page's `<title>`, the SVG inline.
+    public func html() -> String {
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>\(escape(title))</title>\n"
+            + "</head>\n<body>\n\(svg())</body>\n</html>\n"
+    }
+
+    /// The chart as a standalone SVG document: title, units, legend and axis at the top (the axis repeated at
+    /// the bottom), one bar per user and dimension as long as the window.
     public func svg() -> String {
-        let states = states
-        let colours = colours
         let labelWidth = 220.0
         let barWidth = 640.0
-        let barHeight = 22.0
+        let barHeight = 18.0
         let rowGap = 10.0
-        let top = 56.0
-        let windowSeconds = summaries.first.map { max(1, $0.to.seconds(since: $0.from)) } ?? 1
-        let plotHeight = Double(summaries.count) * (barHeight + rowGap)
-        let legendTop = top + plotHeight + 44
-        let legendRows = (states.count + 3) / 4
         let width = labelWidth + barWidth + 40
-        let height = legendTop + Double(legendRows) * 22 + 20
-        var svg = """
+        let windowSeconds = summaries.first.map { max(1, $0.to.seconds(since: $0.from)) } ?? 1
+        let legends = dimensions.map { dimension -> (Dimension, [String], [String: String]) in
+            let states = states(dimension)
+            return (dimension, states, colours(states))
+        }
+        // Layout from the top: title, units, legend lines, axis labels, bars, axis labels again.
+        var y = 24.0
+        var body = text(x: 12, y: y, escape(title), attributes: "font-size=\"16\" font-weight=\"bold\"")
+        y += 20
+        let window = summaries.first.map { "\($0.from.iso8601) to \($0.to.iso8601) (UTC)" } ?? "no users"
+        let what = dimensions.map { $0 == .userState ? "user state" : "presence availability" }
+        body += text(
+            x: 12, y: y,
+            escape("Hours in each \(what.joined(separator: " and ")), \(window); a bar is the whole window"),
+            attributes: "fill=\"#555555\"")
+        for (dimension, states, colours) in legends {
+            y += 22
+            let label = dimension == .availability ? "Presence" : "User state"
+            body += text(x: 12, y: y, label + ":", attributes: "font-weight=\"bold\"")
+            for (index, state) in states.enumerated() {
+                if index > 0 && index % 5 == 0 { y += 20 }
+                let x = 100 + Double(index % 5) * 150
+                body += "<g class=\"legend\" data-dimension=\"\(dimension.rawValue)\"><rect x=\"\(format(x))\" "
+                body += "y=\"\(format(y - 11))\" width=\"14\" height=\"14\" fill=\"\(colours[state] ?? "#999999")\"/>"
+                body += text(x: x + 20, y: y, escape(state)).dropLast() + "</g>\n"
+            }
+        }
+        y += 26
+        let step = Self.tickHours(windowSeconds)
+        let ticks = Int((windowSeconds / 3_600 / step).rounded(.down))
+        func axis(at labelY: Double) -> String {
+            var axis = ""
+            for tick in 0...max(0, ticks) {
+                let hours = Double(tick) * step
+                let x = labelWidth + barWidth * hours * 3_600 / windowSeconds
+                axis += text(x: x, y: labelY, format(hours) + " h", attributes: "text-anchor=\"middle\"")
+            }
+            return axis
+        }
+        body += axis(at: y)
+        body += text(
+            x: labelWidth - 8, y: y, "hours from the window's start", attributes: "text-anchor=\"end\" fill=\"#555555\""
+        )
+        let top = y + 8
+        let rowHeight = Double(dimensions.count) * barHeight + rowGap
+        let plotHeight = Double(summaries.count) * rowHeight
+        for tick in 0...max(0, ticks) {
+            let x = labelWidth + barWidth * Double(tick) * step * 3_600 / windowSeconds
+            body += "<line x1=\"\(format(x))\" y1=\"\(format(top))\" x2=\"\(format(x))\" "
+            body += "y2=\"\(format(top + plotHeight))\" stroke=\"#e0e0e0\"/>\n"
+        }
+        for (index, summary) in summaries.enumerated() {
+            let rowTop = top + Double(index) * rowHeight
+            body += "<g class=\"bar\" data-user=\"\(summary.user)\">\n"
+            body += text(
+                x: labelWidth - 8, y: rowTop + barHeight / 2 + 4, escape(summary.userName),
+                attributes: "text-anchor=\"end\"")
+            for (row, legend) in legends.enumerated() {
+                let (dimension, states, colours) = legend
+                let barTop = rowTop + Double(row) * barHeight
+                body += "<rect x=\"\(format(labelWidth))\" y=\"\(format(barTop))\" width=\"\(format(barWidth))\" "
+                body += "height=\"\(format(barHeight - 2))\" fill=\"#f4f4f4\" stroke=\"#cccccc\"/>\n"
+                var x = labelWidth
+                let values = seconds(summary, dimension)
+                for state in states {
+                    guard let value = values[state], value > 0 else { continue }
+                    let segment = barWidth * value / windowSeconds
+                    body += "<rect x=\"\(format(x))\" y=\"\(format(barTop))\" width=\"\(format(segment))\" "
+                    body += "height=\"\(format(barHeight - 2))\" fill=\"\(colours[state] ?? "#999999")\">"
+                    body += "<title>\(escape(summary.userName)): \(escape(state)) \(duration(value))</title></rect>\n"
+                    x += segment
+                }
+            }
+            body += "</g>\n"
+        }
+        let bottom = top + plotHeight + 14
+        body += axis(at: bottom)
+        let height = bottom + 16
+        return """
             <svg xmlns="http://www.w3.org/2000/svg" width="\(format(width))" height="\(format(height))" \
             viewBox="0 0 \(format(width)) \(format(height))" font-family="Helvetica, Arial, sans-serif" font-size="12">
+            <title>\(escape(title))</title>
+            <rect width="100%" height="100%" fill="#ffffff"/>
 
-            """
-        svg += "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n"
-        let subtitle = summaries.first.map { " — \($0.from.iso8601) to \($0.to.iso8601) (UTC)" } ?? ""
-        svg += text(x: 12, y: 24, escape(title + subtitle), attributes: "font-size=\"16\" font-weight=\"bold\"")
-        svg += text(
-            x: 12, y: 44, dimension == .userState ? "Seconds per user state" : "Seconds per presence availability",
-            attributes: "fill=\"#555555\"")
-        // Axis: ticks at fifths of the window, labelled in hours or minutes.
-        let axisY = top + plotHeight + 4
-        for tick in 0...5 {
-            let x = labelWidth + barWidth * Double(tick) / 5
-            svg += "<line x1=\"\(format(x))\" y1=\"\(format(top - 4))\" x2=\"\(format(x))\" y2=\"\(format(axisY))\" "
-            svg += "stroke=\"#e0e0e0\"/>\n"
-            svg += text(
-                x: x, y: axisY + 14, duration(windowSeconds * Double(tick) / 5), attributes: "text-anchor=\"middle\"")
-        }
-        svg += text(
-            x: labelWidth + barWidth / 2, y: axisY + 30, "time in the window",
-            attributes: "text-anchor=\"middle\" fill=\"#555555\"")
-        for (index, summary) in summaries.enumerated() {
-            let y = top + Double(index) * (barHeight + rowGap)
-            svg += "<g class=\"bar\" data-user=\"\(summary.user)\">\n"
-            svg += text(
-                x: labelWidth - 8, y: y + barHeight / 2 + 4, escape(summary.userName),
-                attributes: "text-anchor=\"end\"")
-            svg += "<rect x=\"\(format(labelWidth))\" y=\"\(format(y))\" width=\"\(format(barWidth))\" "
-            svg += "height=\"\(format(barHeight))\" fill=\"#f4f4f4\" stroke=\"#cccccc\"/>\n"
-            var x = labelWidth
-            let values = seconds(summary)
-            for state in states {
-                guard let value = values[state], value > 0 else { continue }
-                let segment = barWidth * value / windowSeconds
-                svg += "<rect x=\"\(format(x))\" y=\"\(format(y))\" width=\"\(format(segment))\" "
-                svg += "height=\"\(format(barHeight))\" fill=\"\(colours[state] ?? "#999999")\">"
-                svg += "<title>\(escape(summary.userName)): \(escape(state)) \(duration(value))</title></rect>\n"
-                x += segment
-            }
-            svg += "</g>\n"
-        }
-        for (index, state) in states.enumerated() {
-            let x = 12 + Double(index % 4) * 220
-            let y = legendTop + Double(index / 4) * 22
-            svg += "<g class=\"legend\"><rect x=\"\(format(x))\" y=\"\(format(y - 11))\" width=\"14\" height=\"14\" "
-            svg += "fill=\"\(colours[state] ?? "#999999")\"/>"
-            svg += text(x: x + 20, y: y, escape(state)).dropLast() + "</g>\n"
-        }
-        return svg + "</svg>\n"
+            """ + body + "</svg>\n"
     }
 
     private func text(x: Double, y: Double, _ content: String, attributes: String = "") -> String {

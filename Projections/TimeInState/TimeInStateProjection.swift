@@ -12,8 +12,9 @@ public struct TimeInStateProjection: UserKeyedProjection {
     /// `time-in-state`.
     public static let name = "time-in-state"
     /// Bumped when the derivation changes (2: names interned, users in dense slots; 3: profile changes alone are
-    /// recorded, "user state since" follows the state's name only).
-    public static let codeVersion: UInt32 = 3
+    /// recorded, "user state since" follows the state's name only; 4: users keep their creation instant, for the
+    /// intervals' clipping to the user's life).
+    public static let codeVersion: UInt32 = 4
 
     /// Each user's slot in ``users``: one hash lookup per event, then the timeline is changed in place.
     var userIndex: [UserID: Int] = [:]
@@ -37,7 +38,7 @@ public struct TimeInStateProjection: UserKeyedProjection {
         case .userCreated(let e):
             let user = TrackedUser(
                 id: e.user, tenant: e.tenant, name: e.displayName.value, userPrincipalName: e.upn.value,
-                timeline: UserTimeline())
+                createdAt: event.occurredAt.microsecondsSinceEpoch, timeline: UserTimeline())
             place(user, as: e.user, index: &userIndex, users: &users)
         case .dataPrivacySettingsChanged(let e):
             shown[e.tenant] = e.settings.showTimeInState
@@ -219,6 +220,8 @@ struct TrackedUser: Hashable, Sendable {
     var tenant: TenantID
     var name: String
     var userPrincipalName: String
+    /// When the user was created (`occurredAt`, microseconds): the start of the user's life.
+    var createdAt: Int64
     var timeline: UserTimeline
 }
 
@@ -231,6 +234,7 @@ extension TimeInStateProjection {
             writer.write(user.tenant)
             writer.write(user.name)
             writer.write(user.userPrincipalName)
+            writer.writeVarInt(user.createdAt)
             writer.writeTimeline(user.timeline, names)
         }
         writer.writeDictionary(shown) { writer, isShown in writer.write(isShown) }
@@ -249,7 +253,7 @@ extension TimeInStateProjection {
                 let id: UserID = try reader.read()
                 let user = TrackedUser(
                     id: id, tenant: try reader.read(), name: try reader.read(), userPrincipalName: try reader.read(),
-                    timeline: try reader.readTimeline(&state.names))
+                    createdAt: try reader.readVarInt(), timeline: try reader.readTimeline(&state.names))
                 place(user, as: id, index: &state.userIndex, users: &state.users)
             }
             state.shown = try reader.readDictionary { reader throws(PayloadDecodingError) in try reader.readBool() }

@@ -87,6 +87,7 @@ enum EventSamples {
             .externalTaskSettingsChanged(
                 ExternalTaskSettingsChanged(tenant: t, settings: ExternalTaskSettings(maxConcurrentPerService: 7))),
             .emailSettingsChanged(EmailSettingsChanged(tenant: t, settings: EmailSettings(maxConcurrent: 200))),
+            .timeZoneChanged(TimeZoneChanged(tenant: t, timeZone: "Europe/Zurich")),
             .tenantStateChanged(TenantStateChanged(tenant: t, state: .suspended)),
             .tenantDeletionRequested(TenantDeletionRequested(tenant: t)),
             .tenantDeletionCompleted(TenantDeletionCompleted(tenant: t)),

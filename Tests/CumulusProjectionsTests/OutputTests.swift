@@ -76,11 +76,57 @@ import Testing
         #expect(svg.components(separatedBy: "<g class=\"bar\"").count - 1 == 2)
         #expect(chart.states == ["Away", "Available", "Busy"])  // longest total first: Ben 47m away
         for state in chart.states {
-            #expect(svg.contains("<g class=\"legend\">") && svg.contains(">\(state)</text></g>"))
+            #expect(svg.contains("<g class=\"legend\"") && svg.contains(">\(state)</text></g>"))
         }
-        #expect(svg.components(separatedBy: "<g class=\"legend\">").count - 1 == 3)
+        #expect(svg.components(separatedBy: "<g class=\"legend\"").count - 1 == 3)
         #expect(svg.contains("Ben Brun: Away 47m 0s"))
         let userStates = TimeInStateChart(summaries: summaries).svg()
         #expect(userStates.contains(">ACW</text></g>") && userStates.contains(">Break</text></g>"))
+    }
+}
+
+@Suite struct CSVSafetyTests {
+    @Test func formulaCellsAreDefusedAndNumbersKept() {
+        let table = ReportTable(
+            columns: ["name", "available"],
+            rows: [
+                [.text("=HYPERLINK(\"http://x\")"), .integer(-4)], [.text("+41 44"), .decimal(-1.5)],
+                [.text("-x"), .empty], [.text("@SUM(A1)"), .integer(0)], [.text("Chloé, \"B\""), .integer(1)],
+            ])
+        let csv = table.csv()
+        #expect(
+            csv
+                == "name,available\r\n\"'=HYPERLINK(\"\"http://x\"\")\",-4\r\n\"'+41 44\",-1.5\r\n\"'-x\",\r\n"
+                + "\"'@SUM(A1)\",0\r\n\"Chloé, \"\"B\"\"\",1\r\n")
+        #expect(csv.hasSuffix("1\r\n") && !csv.hasSuffix("\r\n\r\n") && !csv.hasSuffix("\n\n"))
+    }
+}
+
+@Suite struct ChartLayoutTests {
+    @Test func htmlDeclaresUTF8AndTheChartPutsLegendAndAxisFirst() throws {
+        var log = UserStateReportTests.annasDay()
+        log.append(World.state(World.ben, "ACW"), at: minute(12))
+        log.append(World.presence(World.ben, .away, .away), at: minute(13))
+        let projection = try #require(try log.rebuild().projection(TimeInStateProjection.self))
+        let summaries = projection.summaries(tenant: World.tenant, from: timestamp(0), to: timestamp(60 * 24))
+        let chart = TimeInStateChart(summaries: summaries, dimension: .both, title: "Time in state, Chloé & Co")
+        let html = chart.html()
+        #expect(html.hasPrefix("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">"))
+        #expect(html.contains("<title>Time in state, Chloé &amp; Co</title>"))
+        let svg = chart.svg()
+        // Units named; ticks in hours at a round step (a day: every 3 hours, 0 h to 24 h).
+        #expect(svg.contains("Hours in each user state and presence availability"))
+        #expect(svg.contains(">0 h</text>") && svg.contains(">3 h</text>") && svg.contains(">24 h</text>"))
+        #expect(!svg.contains(">4.8 h</text>"))
+        // Legend (both dimensions) and the axis come before the first bar.
+        let firstBar = try #require(svg.range(of: "<g class=\"bar\""))
+        let userLegend = try #require(svg.range(of: "data-dimension=\"userState\""))
+        let presenceLegend = try #require(svg.range(of: "data-dimension=\"availability\""))
+        let axis = try #require(svg.range(of: ">0 h</text>"))
+        #expect(userLegend.lowerBound < firstBar.lowerBound && presenceLegend.lowerBound < firstBar.lowerBound)
+        #expect(axis.lowerBound < firstBar.lowerBound)
+        // Presence is drawn too: Ben's away time and his ACW.
+        #expect(svg.contains("Ben Brun: Away ") && svg.contains("Ben Brun: ACW "))
+        #expect(svg.components(separatedBy: "<g class=\"bar\"").count - 1 == 2)
     }
 }

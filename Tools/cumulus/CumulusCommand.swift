@@ -17,6 +17,7 @@ struct CumulusCommand: AsyncParsableCommand {
             DemoCommand.self, InitCommand.self, ImportCommand.self, AppendCommand.self, ReadCommand.self,
             TailCommand.self, VerifyCommand.self, StatsCommand.self, RebuildCommand.self, StateCommand.self,
             AuditCommand.self, ReportCommand.self, RepairCommand.self, ServeCommand.self, TokenCommand.self,
+            ODataCommand.self,
         ]
     )
 }

@@ -80,7 +80,7 @@ struct DemoCommand: AsyncParsableCommand {
             let statistics = try await store.statistics()
             print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.directory)")
             print("")
-            DemoSummary(set: set).print()
+            DemoSummary(set: set, dataDirectory: store.directory, days: days).print()
         }
     }
 

@@ -8,6 +8,10 @@ import Foundation
 /// each user state and presence over the week — then where to look next.
 struct DemoSummary {
     let set: ProjectionSet
+    /// The demo's data directory, named in the "Next:" line so that the command reads the demo's log.
+    let dataDirectory: String
+    /// How many days of feed the demo generated from its week's start.
+    let days: Int
 
     func print() {
         guard let current = set.projection(CurrentStateProjection.self),
@@ -59,10 +63,29 @@ struct DemoSummary {
             )
         }
         if let tenant = tenants.first(where: { times.isShown(for: $0.id) }) {
-            Swift.print(
-                "Next: cumulus report time-in-state --tenant \(tenant.id) --actor userSupervisor:\(tenant.id) --format svg > week.svg"
-            )
+            Swift.print(Self.nextLine(tenant: tenant.id, dataDirectory: dataDirectory, window: demoWindow()))
         }
+    }
+
+    /// The demo's own window: its week's start to the end of the last generated day.
+    private func demoWindow() -> (from: Timestamp, to: Timestamp) {
+        let start = Timestamp(microsecondsSinceEpoch: DemoWorld(tenants: 0).weekStart)
+        return (start, start.adding(seconds: Double(max(1, days)) * 86_400))
+    }
+
+    /// The command that charts the demo's window from the demo's data directory.
+    static func nextLine(tenant: TenantID, dataDirectory: String, window: (from: Timestamp, to: Timestamp)) -> String {
+        "Next: cumulus report time-in-state --data-dir \(shellQuoted(dataDirectory)) --tenant \(tenant) "
+            + "--actor userSupervisor:\(tenant) --from \(window.from.iso8601) --to \(window.to.iso8601) "
+            + "--format html > week.html"
+    }
+
+    /// `text` as one shell word: as is when it is made of safe characters, otherwise in single quotes.
+    static func shellQuoted(_ text: String) -> String {
+        let safe = text.unicodeScalars.allSatisfy {
+            ($0.value < 0x80 && (CharacterSet.alphanumerics.contains($0))) || "/._-+=:,@".unicodeScalars.contains($0)
+        }
+        return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     private func weekWindow() -> (from: Timestamp, to: Timestamp) {

@@ -237,31 +237,28 @@ struct StateCommand: AsyncParsableCommand {
             guard let current = set.projection(CurrentStateProjection.self) else {
                 throw CommandFailure("no current state")
             }
-            let value: Any
             let tenant: Tenant?
+            let render: (StateJSON) -> JSONNode
             switch kind {
             case .tenant:
                 guard let id = TenantID(string: id), let found = current.tenants[id] else { throw notFound() }
                 tenant = found
-                value = TenantView(tenant: found, current: current)
+                render = { $0.tenant(found) }
             case .ou:
                 guard let id = OUID(string: id), let found = current.organisationUnits[id] else { throw notFound() }
                 tenant = current.tenants[found.tenant]
-                value = found
+                render = { $0.organisationUnit(found) }
             case .service:
                 guard let id = ServiceID(string: id), let found = current.services[id] else { throw notFound() }
                 tenant = current.tenants[found.tenant]
-                value = ServiceView(
-                    service: found, members: current.members(of: id).count,
-                    routableNow: current.routableCount(of: id),
-                    licences: current.licences(of: id).map(\.description).sorted())
+                render = { $0.service(found) }
             case .user:
                 guard let id = UserID(string: id), let found = current.users[id] else { throw notFound() }
                 tenant = current.tenants[found.tenant]
-                value = found
+                render = { $0.user(found) }
             }
             let privacy = try ReadAccess.checkAdministrativeRead(reader, tenant: tenant)
-            print(StateJSON(partnerView: privacy).render(value))
+            print(render(StateJSON(partnerView: privacy, current: current)).rendered())
         }
     }
 
@@ -270,29 +267,6 @@ struct StateCommand: AsyncParsableCommand {
             "no \(kind.rawValue) with id '\(id)'" + (read.asOf.map { " as of \($0)" } ?? "")
                 + (read.validAt.map { " valid at \($0)" } ?? ""))
     }
-}
-
-/// A tenant with what hangs off it, for `cumulus state tenant`.
-struct TenantView {
-    let tenant: Tenant
-    let organisationUnits: [String]
-    let services: Int
-    let users: Int
-
-    init(tenant: Tenant, current: CurrentStateProjection) {
-        self.tenant = tenant
-        organisationUnits = current.organisationUnits(in: tenant.id).map { "\($0.name) (\($0.id))" }
-        services = current.services(in: tenant.id).count
-        users = current.users(in: tenant.id).count
-    }
-}
-
-/// A service with its members and how many are routable now.
-struct ServiceView {
-    let service: Service
-    let members: Int
-    let routableNow: Int
-    let licences: [String]
 }
 
 struct AuditCommand: AsyncParsableCommand {
@@ -315,6 +289,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
+            try format.check(allowed: OutputFormat.tabular, for: "audit")
             let reader = try read.reader()
             let (store, set) = try await read.load(data, [CurrentStateProjection(), AuditProjection()])
             defer { store.close() }
@@ -344,7 +319,7 @@ struct AuditCommand: AsyncParsableCommand {
             guard tenant != nil else { throw CommandFailure("no \(kind.rawValue) with id '\(id)'") }
             let view = try ReadAccess.checkAdministrativeRead(reader, tenant: tenant)
             let entries = audit.entries(for: entity).map(view.apply(to:))
-            print(format.render(ReportTable.audit(entries), title: "audit of \(entity)"))
+            format.emit(ReportTable.audit(entries), title: "audit of \(entity)")
         }
     }
 }
@@ -353,11 +328,28 @@ struct AuditCommand: AsyncParsableCommand {
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case table, csv, json, svg, html
 
+    /// The formats every table can be written in; charts (svg, html) only where a report draws one.
+    static let tabular: [OutputFormat] = [.table, .csv, .json]
+
     func render(_ table: ReportTable, title: String) -> String {
         switch self {
         case .table, .svg, .html: return table.textTable()
         case .csv: return table.csv()
         case .json: return table.json()
         }
+    }
+
+    /// Writes the table to standard output as it is rendered: CSV ends with its one CRLF, nothing added after it.
+    func emit(_ table: ReportTable, title: String) {
+        print(render(table, title: title), terminator: "")
+    }
+
+    /// Refuses a format `report` cannot produce, naming the ones it can.
+    /// - Throws: ``CommandFailure`` (exit 1).
+    func check(allowed: [OutputFormat], for report: String) throws {
+        guard !allowed.contains(self) else { return }
+        let names = allowed.map(\.rawValue)
+        let list = names.dropLast().joined(separator: ", ") + (names.count > 1 ? " or " : "") + (names.last ?? "")
+        throw CommandFailure("--format \(rawValue) is not available for \(report); use \(list)")
     }
 }

@@ -16,6 +16,8 @@ struct ReportCommand: AsyncParsableCommand {
             duration); needs --actor userSupervisor:<tenant> or the tenant's partnerAdmin (names masked unless allowed).
             time-in-state: seconds per user state and per presence availability in [--from, --to); same readers; refused
             while the tenant's showTimeInState is off. --format svg (or html) draws a stacked bar per user.
+            With --interval 15m|30m|1h|1d: one row per user, interval, user state and availability, intervals aligned
+            to the tenant's time zone (changeTimeZone; default UTC), the window widened to whole intervals.
             current-states: per user, the user state and presence at --valid-at (else --to, the as-of time or now),
             since when, and the seconds elapsed; the time-in-state readers and switch apply.
             Windows (--from, --to) and --valid-at are occurredAt time (when things happened at the source); --as-of is
@@ -49,11 +51,27 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "End of the window, exclusive (ISO 8601); defaults to the as-of time or now.")
     var to: String?
 
+    @Option(help: "time-in-state only: split into intervals of 15m, 30m, 1h or 1d in the tenant's time zone.")
+    var interval: String?
+
     @Option(help: "table, csv, json, svg or html.")
     var format: OutputFormat = .table
 
     func run() async throws {
         try await reporting {
+            let interval = try interval.map { text -> ReportInterval in
+                guard let value = ReportInterval(rawValue: text) else {
+                    throw CommandFailure("--interval '\(text)' is not one of 15m, 30m, 1h, 1d")
+                }
+                return value
+            }
+            if interval != nil && kind != .timeInState {
+                throw CommandFailure("--interval is only for time-in-state")
+            }
+            let charts = kind == .timeInState && interval == nil
+            try format.check(
+                allowed: charts ? OutputFormat.allCases : OutputFormat.tabular,
+                for: interval != nil ? "time-in-state --interval" : kind.rawValue)
             let reader = try read.reader()
             let tenantID = try tenant.map { text -> TenantID in
                 guard let id = TenantID(string: text) else { throw CommandFailure("--tenant '\(text)' is not an id") }
@@ -88,11 +106,10 @@ struct ReportCommand: AsyncParsableCommand {
                 }
                 if let tenantState {
                     _ = try ReadAccess.checkAdministrativeRead(reader, tenant: tenantState)
-                    print(
-                        format.render(ReportTable.licences(counters.counters(for: tenantState.id)), title: "licences"))
+                    format.emit(ReportTable.licences(counters.counters(for: tenantState.id)), title: "licences")
                 } else {
                     guard case .systemAdmin = reader else { throw CommandFailure("--tenant is required for \(reader)") }
-                    print(format.render(ReportTable.licences(counters.allCounters()), title: "licences"))
+                    format.emit(ReportTable.licences(counters.allCounters()), title: "licences")
                 }
             case .userStates:
                 guard let tenantState else { throw CommandFailure("--tenant is required for the user-state report") }
@@ -102,7 +119,7 @@ struct ReportCommand: AsyncParsableCommand {
                 }
                 let rows = report.rows(tenant: tenantState.id, user: userID, from: start, to: end)
                     .map(view.apply(to:))
-                print(format.render(ReportTable.userStates(rows), title: "user states"))
+                format.emit(ReportTable.userStates(rows), title: "user states")
             case .currentStates:
                 guard let tenantState else { throw CommandFailure("--tenant is required for current states") }
                 let (times, view) = try timeInState(set, tenant: tenantState, reader: reader)
@@ -110,22 +127,32 @@ struct ReportCommand: AsyncParsableCommand {
                 // --valid-at: what was true then (occurredAt); otherwise at --to, the as-of time or now.
                 let instant = try read.validInstant() ?? end
                 let snapshots = users.compactMap { times.snapshot(of: $0, at: instant) }
-                print(format.render(Self.currentStates(snapshots, view: view), title: "current states"))
+                format.emit(Self.currentStates(snapshots, view: view), title: "current states")
             case .timeInState:
                 guard let tenantState else { throw CommandFailure("--tenant is required for time in state") }
                 let (times, view) = try timeInState(set, tenant: tenantState, reader: reader)
                 let windowStart = start ?? end.adding(seconds: -7 * 86_400)
+                if let interval {
+                    guard let zone = TimeZone(identifier: tenantState.timeZone) else {
+                        throw CommandFailure("tenant time zone '\(tenantState.timeZone)' is unknown to this system")
+                    }
+                    let rows = times.intervals(
+                        tenant: tenantState.id, user: userID, from: windowStart, to: end,
+                        until: min(end, try read.instant()), interval: interval, timeZone: zone
+                    ).map(view.apply(to:))
+                    format.emit(ReportTable.timeInStateIntervals(rows), title: "time in state by interval")
+                    return
+                }
                 let summaries = times.summaries(tenant: tenantState.id, user: userID, from: windowStart, to: end)
                     .map(view.apply(to:))
                 switch format {
                 case .svg, .html:
                     let chart = TimeInStateChart(
-                        summaries: summaries,
-                        title: "Time in state, \(tenantState.name)"
-                    ).svg()
-                    print(format == .html ? "<!DOCTYPE html>\n<html><body>\n\(chart)\n</body></html>" : chart)
+                        summaries: summaries, dimension: .both,
+                        title: "Time in state, \(tenantState.name)")
+                    print(format == .html ? chart.html() : chart.svg(), terminator: "")
                 default:
-                    print(format.render(ReportTable.timeInState(summaries), title: "time in state"))
+                    format.emit(ReportTable.timeInState(summaries), title: "time in state")
                 }
             }
         }

@@ -3,134 +3,255 @@ import CumulusLog
 import CumulusProjections
 import Foundation
 
-/// Renders any state value as indented JSON by reflection, with the rules of the views: secrets masked,
-/// personal data shown in clear (or as `*` placeholders through a partner view), ids and instants as text.
+/// A JSON value with its keys in the order written, for `cumulus state`.
+indirect enum JSONNode {
+    case object([(String, JSONNode)])
+    case array([JSONNode])
+    case string(String)
+    case number(Int)
+    case bool(Bool)
+    case null
+
+    static func text(_ value: String?) -> JSONNode { value.map(JSONNode.string) ?? .null }
+
+    /// Indented JSON, two spaces per level.
+    func rendered(indent: Int = 0) -> String {
+        let inner = String(repeating: "  ", count: indent + 1)
+        let outer = String(repeating: "  ", count: indent)
+        switch self {
+        case .object(let fields):
+            guard !fields.isEmpty else { return "{}" }
+            return "{\n"
+                + fields.map { key, value in
+                    var quoted = ""
+                    JSONText.appendQuoted(key, to: &quoted)
+                    return inner + quoted + ": " + value.rendered(indent: indent + 1)
+                }.joined(separator: ",\n") + "\n" + outer + "}"
+        case .array(let items):
+            guard !items.isEmpty else { return "[]" }
+            return "[\n" + items.map { inner + $0.rendered(indent: indent + 1) }.joined(separator: ",\n") + "\n" + outer
+                + "]"
+        case .string(let value):
+            var quoted = ""
+            JSONText.appendQuoted(value, to: &quoted)
+            return quoted
+        case .number(let value): return String(value)
+        case .bool(let value): return value ? "true" : "false"
+        case .null: return "null"
+        }
+    }
+}
+
+/// `cumulus state` as JSON with explicit keys: the import format's field names (`azureTenantId`, `crmId`,
+/// `useOwnAcs`), secrets masked, personal data in clear or as `*` placeholders through the partner view.
 struct StateJSON {
     let partnerView: PartnerView
+    let current: CurrentStateProjection
 
-    func render(_ value: Any) -> String {
-        var text = ""
-        write(value, indent: 0, into: &text)
-        return text
+    private func id(_ value: some EntityIdentifier) -> JSONNode { .string(value.description) }
+    private func uuid(_ value: UUID?) -> JSONNode { .text(value?.uuidString.lowercased()) }
+    private func secret(_ value: Secret?) -> JSONNode { .text(value?.description) }
+    private func person(_ value: String?) -> JSONNode { .text(value.map(partnerView.userIdentifier)) }
+    private func customer(_ value: String) -> JSONNode { .string(partnerView.customerIdentifier(value)) }
+    /// The tenant's technical contact: shown only to the readers docs/domain.md, "Who sees personal data", names.
+    private func contactField(_ value: String?) -> JSONNode { .text(value.map(partnerView.technicalContact)) }
+    private func ouName(_ ou: OUID) -> JSONNode { .text(current.organisationUnits[ou]?.name) }
+
+    /// A tenant with its settings and what hangs off it.
+    func tenant(_ tenant: Tenant) -> JSONNode {
+        let company = tenant.companyDetails
+        let address = company.billingAddress
+        let contact = tenant.technicalContact
+        return .object([
+            ("tenant", id(tenant.id)), ("name", .string(tenant.name)), ("o365Domain", .string(tenant.o365Domain.value)),
+            ("azureTenantId", uuid(tenant.azureTenantID)), ("partner", .text(tenant.partner?.description)),
+            ("rootOU", id(tenant.rootOU)), ("defaultOU", id(tenant.defaultOU)),
+            ("state", .string(tenant.state.rawValue)),
+            ("lifecycle", .string(tenant.lifecycle.rawValue)), ("timeZone", .string(tenant.timeZone)),
+            (
+                "securityGroups",
+                .object([
+                    ("partnerAdminGroup", uuid(tenant.securityGroups.partnerAdminGroup)),
+                    ("tenantAdminGroup", uuid(tenant.securityGroups.tenantAdminGroup)),
+                ])
+            ),
+            ("companyName", customer(company.companyName)), ("crmId", customer(company.crmID)),
+            (
+                "billingAddress",
+                .object([
+                    ("street1", .string(address.street1)), ("street2", .string(address.street2)),
+                    ("zip", .string(address.zip)), ("city", .string(address.city)),
+                    ("country", .text(address.country?.code)),
+                ])
+            ),
+            (
+                "technicalContact",
+                contact.map { contact in
+                    .object([
+                        ("name", contactField(contact.name.value)),
+                        ("email", contactField(contact.email?.value.description)),
+                        ("phone", contactField(contact.phone?.value.description)),
+                        ("sipAddress", contactField(contact.sipAddress?.value.description)),
+                    ])
+                } ?? .null
+            ),
+            (
+                "dataPrivacy",
+                .object([
+                    ("allowPartnerSeeUserIdentifiers", .bool(tenant.dataPrivacy.allowPartnerSeeUserIdentifiers)),
+                    (
+                        "allowPartnerSeeCustomerIdentifiers",
+                        .bool(tenant.dataPrivacy.allowPartnerSeeCustomerIdentifiers)
+                    ),
+                    ("persistUserStatesInReporting", .bool(tenant.dataPrivacy.persistUserStatesInReporting)),
+                    ("showTimeInState", .bool(tenant.dataPrivacy.showTimeInState)),
+                ])
+            ),
+            (
+                "provisioning",
+                .object([
+                    ("serviceProvisioningViaTeams", .string(tenant.provisioning.serviceProvisioningViaTeams.rawValue)),
+                    ("defaultTeamOwnerRole", .string(tenant.provisioning.defaultTeamOwnerRole.rawValue)),
+                ])
+            ),
+            (
+                "outbound",
+                .object([("maxScheduledTasksPerService", .number(tenant.outbound.maxScheduledTasksPerService))])
+            ),
+            (
+                "interact",
+                .object([
+                    ("enabled", .bool(tenant.interact.enabled)),
+                    ("acsConnectionString", secret(tenant.interact.acsConnectionString)),
+                    ("o365UserId", uuid(tenant.interact.o365UserID)),
+                    ("sessionRecoveryTimeoutSeconds", .number(tenant.interact.sessionRecoveryTimeoutSeconds)),
+                    ("authorization", .string(tenant.interact.authorization.rawValue)),
+                ])
+            ),
+            ("widgetKey", uuid(tenant.widgetKey)),
+            (
+                "assistant",
+                .object([
+                    ("useOwnAcs", .bool(tenant.assistant.useOwnACS)),
+                    ("acsConnectionString", secret(tenant.assistant.acsConnectionString)),
+                ])
+            ),
+            (
+                "attendantConsole",
+                .object([
+                    ("graphFilter", .string(tenant.attendantConsole.graphFilter)),
+                    ("teamVisibility", .string(tenant.attendantConsole.teamVisibility.rawValue)),
+                ])
+            ),
+            (
+                "presenceTracking",
+                .object([
+                    ("enabled", .bool(tenant.presenceTracking.enabled)),
+                    ("account1", .text(tenant.presenceTracking.account1?.description)),
+                    ("account2", .text(tenant.presenceTracking.account2?.description)),
+                    ("permissionGranted", .bool(tenant.presenceTrackingPermissionGranted)),
+                ])
+            ),
+            (
+                "instantMessaging",
+                .object([
+                    ("enabled", .bool(tenant.instantMessaging.enabled)),
+                    ("maxConcurrentPerService", .number(tenant.instantMessaging.maxConcurrentPerService)),
+                    ("useOwnAcs", .bool(tenant.instantMessaging.useOwnACS)),
+                    ("acsConnectionString", secret(tenant.instantMessaging.acsConnectionString)),
+                    ("acsResourceId", .text(tenant.instantMessaging.acsResourceID)),
+                ])
+            ),
+            (
+                "externalTask",
+                .object([("maxConcurrentPerService", .number(tenant.externalTask.maxConcurrentPerService))])
+            ),
+            ("email", .object([("maxConcurrent", .number(tenant.email.maxConcurrent))])),
+            ("pendingScriptItems", .array(tenant.pendingScriptItems.map { .string("\($0)") })),
+            (
+                "organisationUnits",
+                .array(
+                    current.organisationUnits(in: tenant.id).map {
+                        .object([("ou", id($0.id)), ("name", .string($0.name))])
+                    })
+            ),
+            ("services", .number(current.services(in: tenant.id).count)),
+            ("users", .number(current.users(in: tenant.id).count)),
+        ])
     }
 
-    /// Whose personal data a value is: a user's (name, UPN) or the tenant's technical contact.
-    private enum Subject { case user, technicalContact }
-
-    /// The clear text of a personal-data value of any of the domain's kinds, or nil for other values.
-    private static func personalText(_ value: Any) -> String? {
-        if let personal = value as? PersonalData<String> { return personal.value }
-        if let personal = value as? PersonalData<EmailAddress> { return personal.value.value }
-        if let personal = value as? PersonalData<PhoneNumber> { return personal.value.value }
-        if let personal = value as? PersonalData<SIPAddress> { return personal.value.value }
-        return nil
-    }
-
-    private func write(_ value: Any, indent: Int, into text: inout String, subject: Subject = .user) {
-        if let secret = value as? Secret { return quote(secret.description, into: &text) }
-        if let personal = Self.personalText(value) {
-            let shown =
-                subject == .technicalContact
-                ? partnerView.technicalContact(personal) : partnerView.userIdentifier(personal)
-            return quote(shown, into: &text)
-        }
-        if let string = value as? String { return quote(string, into: &text) }
-        if let bool = value as? Bool {
-            text += bool ? "true" : "false"
-            return
-        }
-        if let number = value as? Int {
-            text += String(number)
-            return
-        }
-        if let number = value as? Int64 {
-            text += String(number)
-            return
-        }
-        if let number = value as? UInt64 {
-            text += String(number)
-            return
-        }
-        if let number = value as? Double {
-            text += number.isFinite ? String(number) : "null"
-            return
-        }
-        if let instant = value as? Timestamp { return quote(instant.iso8601, into: &text) }
-        if let uuid = value as? UUID { return quote(uuid.uuidString.lowercased(), into: &text) }
-        if let id = value as? any EntityIdentifier { return quote(id.description, into: &text) }
-        let mirror = Mirror(reflecting: value)
-        switch mirror.displayStyle {
-        case .optional:
-            guard let wrapped = mirror.children.first?.value else {
-                text += "null"
-                return
+    /// An OU with its sub-OUs, services and users by name (user names through the partner view).
+    func organisationUnit(_ unit: OrganisationUnit) -> JSONNode {
+        var subUnits: [JSONNode] = []
+        var services: [JSONNode] = []
+        var users: [(String, JSONNode)] = []
+        for content in unit.contents.sorted() {
+            switch content {
+            case .subOU(let ou): subUnits.append(.object([("ou", id(ou)), ("name", ouName(ou))]))
+            case .service(let service):
+                services.append(.object([("service", id(service)), ("name", .text(current.services[service]?.name))]))
+            case .user(let user):
+                let record = current.users[user]
+                let name = record?.displayName.value ?? ""
+                users.append(
+                    (
+                        name,
+                        .object([
+                            ("user", id(user)), ("displayName", person(record?.displayName.value)),
+                            ("upn", person(record?.upn.value)),
+                        ])
+                    ))
             }
-            write(wrapped, indent: indent, into: &text, subject: subject)
-        case .collection, .set:
-            let items = mirror.children.map(\.value)
-            let sorted = mirror.displayStyle == .set ? items.sorted { "\($0)" < "\($1)" } : items
-            writeArray(sorted, indent: indent, into: &text, subject: subject)
-        case .dictionary:
-            var pairs: [(String, Any)] = []
-            for child in mirror.children {
-                let pair = Mirror(reflecting: child.value).children.map(\.value)
-                if pair.count == 2 { pairs.append((Self.key(pair[0]), pair[1])) }
-            }
-            writeObject(pairs.sorted { $0.0 < $1.0 }, indent: indent, into: &text, subject: subject)
-        case .struct, .class:
-            let fields = mirror.children.compactMap { child in child.label.map { ($0, child.value) } }
-            // Validated single-value wrappers (DNS names, e-mail addresses, phone numbers) print as their text.
-            if fields.isEmpty || (fields.count == 1 && value is any CustomStringConvertible) {
-                return quote("\(value)", into: &text)
-            }
-            writeObject(fields, indent: indent, into: &text, subject: subject)
-        case .enum:
-            guard let payload = mirror.children.first, let label = payload.label else {
-                return quote("\(value)", into: &text)
-            }
-            writeObject([(label, payload.value)], indent: indent, into: &text, subject: subject)
-        default:
-            quote("\(value)", into: &text)
         }
+        return .object([
+            ("ou", id(unit.id)), ("tenant", id(unit.tenant)), ("name", .string(unit.name)),
+            ("parent", .text(unit.parent?.description)), ("parentName", unit.parent.map(ouName) ?? .null),
+            ("lifecycle", .string(unit.lifecycle.rawValue)), ("subOUs", .array(subUnits)),
+            ("services", .array(services)),
+            ("users", .array(users.sorted { $0.0 < $1.0 }.map(\.1))),
+        ])
     }
 
-    private static func key(_ value: Any) -> String {
-        if let id = value as? any EntityIdentifier { return id.description }
-        return "\(value)"
+    /// A service with its settings, members and how many are routable now.
+    func service(_ service: Service) -> JSONNode {
+        .object([
+            ("service", id(service.id)), ("tenant", id(service.tenant)), ("name", .string(service.name)),
+            ("type", .string(service.type.rawValue)), ("ou", id(service.ou)), ("ouName", ouName(service.ou)),
+            ("source", .string(service.source.rawValue)), ("lifecycle", .string(service.lifecycle.rawValue)),
+            (
+                "distribution",
+                .object([
+                    ("deliverWhileBusy", .bool(service.distribution.deliverWhileBusy)),
+                    ("deliverWhileInMeeting", .bool(service.distribution.deliverWhileInMeeting)),
+                    ("deliverWhileAway", .bool(service.distribution.deliverWhileAway)),
+                ])
+            ),
+            ("members", .number(current.members(of: service.id).count)),
+            ("routableNow", .number(current.routableCount(of: service.id))),
+            ("licences", .array(current.licences(of: service.id).map(\.description).sorted().map(JSONNode.string))),
+        ])
     }
 
-    private func writeArray(_ items: [Any], indent: Int, into text: inout String, subject: Subject) {
-        guard !items.isEmpty else {
-            text += "[]"
-            return
-        }
-        text += "[\n"
-        for (index, item) in items.enumerated() {
-            text += String(repeating: "  ", count: indent + 1)
-            write(item, indent: indent + 1, into: &text, subject: subject)
-            text += index == items.count - 1 ? "\n" : ",\n"
-        }
-        text += String(repeating: "  ", count: indent) + "]"
-    }
-
-    private func writeObject(_ fields: [(String, Any)], indent: Int, into text: inout String, subject: Subject) {
-        guard !fields.isEmpty else {
-            text += "{}"
-            return
-        }
-        text += "{\n"
-        for (index, field) in fields.enumerated() {
-            text += String(repeating: "  ", count: indent + 1)
-            quote(field.0, into: &text)
-            text += ": "
-            let inner: Subject = field.0 == "technicalContact" ? .technicalContact : subject
-            write(field.1, indent: indent + 1, into: &text, subject: inner)
-            text += index == fields.count - 1 ? "\n" : ",\n"
-        }
-        text += String(repeating: "  ", count: indent) + "}"
-    }
-
-    private func quote(_ string: String, into text: inout String) {
-        JSONText.appendQuoted(string, to: &text)
+    /// A user with memberships, licences and current state.
+    func user(_ user: User) -> JSONNode {
+        .object([
+            ("user", id(user.id)), ("tenant", id(user.tenant)), ("upn", person(user.upn.value)),
+            ("displayName", person(user.displayName.value)), ("ou", id(user.ou)), ("ouName", ouName(user.ou)),
+            ("lifecycle", .string(user.lifecycle.rawValue)),
+            (
+                "memberships",
+                .array(
+                    user.memberships.sorted { $0.key < $1.key }.map { service, role in
+                        .object([
+                            ("service", id(service)), ("name", .text(current.services[service]?.name)),
+                            ("role", .string(role.rawValue)),
+                        ])
+                    })
+            ),
+            ("licences", .array(current.licences(of: user.id).map(\.description).sorted().map(JSONNode.string))),
+            ("availability", .text(user.availability?.rawValue)), ("activity", .string(user.activity.rawValue)),
+            ("userState", .text(user.userState?.description)),
+            ("responsibilityProfile", .text(user.responsibilityProfile)),
+        ])
     }
 }

@@ -148,6 +148,10 @@ EVENTS = [
     ("tenant", "RoleRevoked", "A principal's role in the tenant was withdrawn.",
      [T, ("principal", "UUID", "The principal's Azure AD object id (`oid`)."),
       ("role", "AssignableRole", "The role."), ("ou", "OUID?", "The OU, for an OU administrator.")], [], None),
+    # --- issue 11: the tenant's time zone for reporting intervals ---
+    ("tenant", "TimeZoneChanged", "The tenant's time zone changed: reporting intervals (15/30/60 minutes, days) are aligned to it.",
+     [T, ("timeZone", "String", "The IANA time-zone identifier (`Europe/Zurich`, `UTC`), validated when decided.")],
+     [], None),
     # --- issue 13: user commands and the tenant-wide consistency streams (one block, appended) ---
     ("user", "UserRenamed", "A user's display name changed.",
      [("user", "UserID", "The user."), ("displayName", "PersonalData<String>", "The new display name.")],

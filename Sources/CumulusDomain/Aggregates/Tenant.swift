@@ -50,6 +50,8 @@ public struct Tenant: Hashable, Sendable {
     public var externalTask: ExternalTaskSettings
     /// E-mail settings.
     public var email: EmailSettings
+    /// The IANA time zone reporting intervals are aligned to; `UTC` until changed.
+    public var timeZone: String
     /// Technical changes waiting for the next provisioning-script run.
     public var pendingScriptItems: [PendingScriptItem]
     /// Roles held in the tenant by Azure AD principals (OU administrators, user supervisors), sorted.
@@ -81,6 +83,7 @@ public struct Tenant: Hashable, Sendable {
         instantMessaging = InstantMessagingSettings()
         externalTask = ExternalTaskSettings()
         email = EmailSettings()
+        timeZone = "UTC"
         pendingScriptItems = []
         roleAssignments = []
     }
@@ -113,6 +116,7 @@ public struct Tenant: Hashable, Sendable {
         case .instantMessagingSettingsChanged(let e): tenant.instantMessaging = e.settings
         case .externalTaskSettingsChanged(let e): tenant.externalTask = e.settings
         case .emailSettingsChanged(let e): tenant.email = e.settings
+        case .timeZoneChanged(let e): tenant.timeZone = e.timeZone
         case .tenantStateChanged(let e): tenant.state = e.state
         case .tenantDeletionRequested: tenant.lifecycle = .pendingDeletion
         case .tenantDeletionCompleted: tenant.lifecycle = .deleted

@@ -54,6 +54,8 @@ public enum Command: Hashable, Sendable {
     case changeExternalTaskSettings(tenant: TenantID, maxConcurrentPerService: Int)
     /// Change the e-mail settings.
     case changeEmailSettings(tenant: TenantID, maxConcurrent: Int)
+    /// Set the tenant's time zone (an IANA identifier such as `Europe/Zurich`) for reporting intervals.
+    case changeTimeZone(tenant: TenantID, timeZone: String)
     /// Change the tenant state.
     case changeTenantState(tenant: TenantID, state: TenantState)
     /// Set the contingent of a licence kind.
@@ -128,7 +130,7 @@ public enum Command: Hashable, Sendable {
         case .changeProvisioningSettings, .setDefaultOU, .changeOutboundSettings, .changeInteractSettings,
             .refreshWidgetKey, .changeAssistantSettings, .changeAttendantConsoleSettings,
             .changePresenceTrackingSettings, .setPresenceTrackingPermission, .changeInstantMessagingSettings,
-            .changeExternalTaskSettings, .changeEmailSettings:
+            .changeExternalTaskSettings, .changeEmailSettings, .changeTimeZone:
             .changeTenantSettings
         case .changeTenantState: .changeTenantState
         case .setLicenceContingent: .setLicenceContingent

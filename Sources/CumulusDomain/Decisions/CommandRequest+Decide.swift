@@ -17,8 +17,8 @@ extension CommandRequest {
             .changeProvisioningSettings, .setDefaultOU, .changeOutboundSettings, .changeInteractSettings,
             .refreshWidgetKey, .changeAssistantSettings, .changeAttendantConsoleSettings,
             .changePresenceTrackingSettings, .setPresenceTrackingPermission, .changeInstantMessagingSettings,
-            .changeExternalTaskSettings, .changeEmailSettings, .changeTenantState, .setLicenceContingent,
-            .requestTenantDeletion, .recordProvisioningScriptRun, .assignRole, .revokeRole:
+            .changeExternalTaskSettings, .changeEmailSettings, .changeTimeZone, .changeTenantState,
+            .setLicenceContingent, .requestTenantDeletion, .recordProvisioningScriptRun, .assignRole, .revokeRole:
             try Tenant.decide(command, by: actor, in: context)
         case .createOU, .renameOU, .moveOU, .deleteOU:
             try OrganisationUnit.decide(command, by: actor, in: context)

@@ -203,6 +203,8 @@ extension Tenant {
                 maxConcurrent: try FieldRules.number(
                     maximum, field: "email.maxConcurrent", range: EmailSettings.maxConcurrentRange))
             return [.emailSettingsChanged(EmailSettingsChanged(tenant: id, settings: settings))]
+        case .changeTimeZone(_, let identifier):
+            return [.timeZoneChanged(TimeZoneChanged(tenant: id, timeZone: try FieldRules.timeZone(identifier)))]
         case .changeTenantState(_, let state):
             return [.tenantStateChanged(TenantStateChanged(tenant: id, state: state))]
         case .setLicenceContingent(_, let kind, let contingent):
@@ -307,7 +309,7 @@ extension Command {
             .changeAssistantSettings(let tenant, _, _), .changeAttendantConsoleSettings(let tenant, _, _),
             .changePresenceTrackingSettings(let tenant, _, _, _), .setPresenceTrackingPermission(let tenant, _),
             .changeInstantMessagingSettings(let tenant, _, _, _, _, _), .changeExternalTaskSettings(let tenant, _),
-            .changeEmailSettings(let tenant, _), .changeTenantState(let tenant, _),
+            .changeEmailSettings(let tenant, _), .changeTimeZone(let tenant, _), .changeTenantState(let tenant, _),
             .setLicenceContingent(let tenant, _, _), .requestTenantDeletion(let tenant, _),
             .recordProvisioningScriptRun(let tenant, _), .createOU(let tenant, _, _, _),
             .provisionService(let tenant, _, _, _, _, _, _), .createUser(let tenant, _, _, _, _),

@@ -112,6 +112,8 @@ public enum DomainEvent: Hashable, Sendable {
     case roleAssigned(RoleAssigned)
     /// A principal's role in the tenant was withdrawn.
     case roleRevoked(RoleRevoked)
+    /// The tenant's time zone changed: reporting intervals (15/30/60 minutes, days) are aligned to it.
+    case timeZoneChanged(TimeZoneChanged)
     /// A user's display name changed.
     case userRenamed(UserRenamed)
     /// A user's UPN changed (unique among the tenant's live users).
@@ -183,6 +185,7 @@ public enum DomainEvent: Hashable, Sendable {
         MembershipRemoved.typeName,
         RoleAssigned.typeName,
         RoleRevoked.typeName,
+        TimeZoneChanged.typeName,
         UserRenamed.typeName,
         UserPrincipalNameChanged.typeName,
         UserMoved.typeName,
@@ -249,6 +252,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): type(of: event).typeName
         case .roleAssigned(let event): type(of: event).typeName
         case .roleRevoked(let event): type(of: event).typeName
+        case .timeZoneChanged(let event): type(of: event).typeName
         case .userRenamed(let event): type(of: event).typeName
         case .userPrincipalNameChanged(let event): type(of: event).typeName
         case .userMoved(let event): type(of: event).typeName
@@ -316,6 +320,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): type(of: event).schemaVersion
         case .roleAssigned(let event): type(of: event).schemaVersion
         case .roleRevoked(let event): type(of: event).schemaVersion
+        case .timeZoneChanged(let event): type(of: event).schemaVersion
         case .userRenamed(let event): type(of: event).schemaVersion
         case .userPrincipalNameChanged(let event): type(of: event).schemaVersion
         case .userMoved(let event): type(of: event).schemaVersion
@@ -383,6 +388,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): event.stream
         case .roleAssigned(let event): event.stream
         case .roleRevoked(let event): event.stream
+        case .timeZoneChanged(let event): event.stream
         case .userRenamed(let event): event.stream
         case .userPrincipalNameChanged(let event): event.stream
         case .userMoved(let event): event.stream
@@ -450,6 +456,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): event.dataSubject
         case .roleAssigned(let event): event.dataSubject
         case .roleRevoked(let event): event.dataSubject
+        case .timeZoneChanged(let event): event.dataSubject
         case .userRenamed(let event): event.dataSubject
         case .userPrincipalNameChanged(let event): event.dataSubject
         case .userMoved(let event): event.dataSubject
@@ -517,6 +524,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): type(of: event).personalDataFields
         case .roleAssigned(let event): type(of: event).personalDataFields
         case .roleRevoked(let event): type(of: event).personalDataFields
+        case .timeZoneChanged(let event): type(of: event).personalDataFields
         case .userRenamed(let event): type(of: event).personalDataFields
         case .userPrincipalNameChanged(let event): type(of: event).personalDataFields
         case .userMoved(let event): type(of: event).personalDataFields
@@ -584,6 +592,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): event
         case .roleAssigned(let event): event
         case .roleRevoked(let event): event
+        case .timeZoneChanged(let event): event
         case .userRenamed(let event): event
         case .userPrincipalNameChanged(let event): event
         case .userMoved(let event): event
@@ -652,6 +661,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .membershipRemoved(let event): event.encode(to: &writer)
         case .roleAssigned(let event): event.encode(to: &writer)
         case .roleRevoked(let event): event.encode(to: &writer)
+        case .timeZoneChanged(let event): event.encode(to: &writer)
         case .userRenamed(let event): event.encode(to: &writer)
         case .userPrincipalNameChanged(let event): event.encode(to: &writer)
         case .userMoved(let event): event.encode(to: &writer)
@@ -802,6 +812,8 @@ public enum DomainEvent: Hashable, Sendable {
             event = .roleAssigned(try RoleAssigned.decode(schemaVersion: schemaVersion, from: &reader))
         case RoleRevoked.typeName:
             event = .roleRevoked(try RoleRevoked.decode(schemaVersion: schemaVersion, from: &reader))
+        case TimeZoneChanged.typeName:
+            event = .timeZoneChanged(try TimeZoneChanged.decode(schemaVersion: schemaVersion, from: &reader))
         case UserRenamed.typeName:
             event = .userRenamed(try UserRenamed.decode(schemaVersion: schemaVersion, from: &reader))
         case UserPrincipalNameChanged.typeName:

@@ -126,7 +126,8 @@ public enum CommandImport {
         "changeProvisioningSettings", "setDefaultOU", "changeOutboundSettings", "changeInteractSettings",
         "refreshWidgetKey", "changeAssistantSettings", "changeAttendantConsoleSettings",
         "changePresenceTrackingSettings", "setPresenceTrackingPermission", "changeInstantMessagingSettings",
-        "changeExternalTaskSettings", "changeEmailSettings", "changeTenantState", "setLicenceContingent",
+        "changeExternalTaskSettings", "changeEmailSettings", "changeTimeZone", "changeTenantState",
+        "setLicenceContingent",
         "requestTenantDeletion", "recordProvisioningScriptRun", "createOU", "renameOU", "moveOU", "deleteOU",
         "provisionService", "renameService", "moveService", "changeServiceType", "changeDistributionSettings",
         "assignServiceLicence", "releaseServiceLicence", "requestServiceDeletion", "createUser", "removeUser",
@@ -230,6 +231,8 @@ public enum CommandImport {
                 tenant: try f.id("tenant"), maxConcurrentPerService: try f.integer("maxConcurrentPerService"))
         case "changeEmailSettings":
             return .changeEmailSettings(tenant: try f.id("tenant"), maxConcurrent: try f.integer("maxConcurrent"))
+        case "changeTimeZone":
+            return .changeTimeZone(tenant: try f.id("tenant"), timeZone: try f.string("timeZone"))
         case "changeTenantState":
             return .changeTenantState(tenant: try f.id("tenant"), state: try f.enumeration("state"))
         case "setLicenceContingent":

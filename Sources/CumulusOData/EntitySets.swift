@@ -1,0 +1,297 @@
+public import CumulusDomain
+import CumulusLog
+import CumulusProjections
+import Foundation
+
+/// The entity sets of the feed (domain.md §11) with their properties and how their rows are read.
+public enum EntitySet: String, CaseIterable, Hashable, Sendable {
+    /// The user-state report rows.
+    case userStates = "UserStates"
+    /// Time in state by interval.
+    case timeInStateIntervals = "TimeInStateIntervals"
+    /// Each user's current user state and presence, since when and for how long.
+    case currentStates = "CurrentStates"
+    /// Licence counters per tenant and kind.
+    case licences = "Licences"
+    /// Users.
+    case users = "Users"
+    /// Services.
+    case services = "Services"
+    /// Organisation units.
+    case organisationUnits = "OrganisationUnits"
+    /// Tenants.
+    case tenants = "Tenants"
+
+    /// The entity type's name in the `Cumulus` namespace.
+    public var typeName: String {
+        switch self {
+        case .userStates: "UserState"
+        case .timeInStateIntervals: "TimeInStateInterval"
+        case .currentStates: "CurrentState"
+        case .licences: "Licence"
+        case .users: "User"
+        case .services: "Service"
+        case .organisationUnits: "OrganisationUnit"
+        case .tenants: "Tenant"
+        }
+    }
+
+    /// The key property (every type has a single-property key).
+    public var key: String {
+        switch self {
+        case .userStates, .timeInStateIntervals, .licences: "Id"
+        case .currentStates, .users: "UserId"
+        case .services: "ServiceId"
+        case .organisationUnits: "OrganisationUnitId"
+        case .tenants: "TenantId"
+        }
+    }
+
+    /// The properties in order: name, type, nullable.
+    public var properties: [(name: String, type: EdmType, nullable: Bool)] {
+        switch self {
+        case .userStates:
+            [
+                ("Id", .string, false), ("TenantId", .string, false), ("UserId", .string, false),
+                ("UserName", .string, false), ("UserPrincipalName", .string, false),
+                ("OrganisationUnitId", .string, false), ("OrganisationUnit", .string, false),
+                ("ResponsibilityProfile", .string, true), ("UserState", .string, true),
+                ("PresenceAvailability", .string, true), ("PresenceActivity", .string, true),
+                ("Start", .dateTimeOffset, false), ("End", .dateTimeOffset, true),
+                ("DurationSeconds", .decimal, true),
+            ]
+        case .timeInStateIntervals:
+            [
+                ("Id", .string, false), ("TenantId", .string, false), ("UserId", .string, false),
+                ("UserName", .string, false), ("Interval", .string, false), ("IntervalStart", .dateTimeOffset, false),
+                ("IntervalEnd", .dateTimeOffset, false), ("IntervalStartLocal", .string, false),
+                ("TimeZone", .string, false), ("UserState", .string, true), ("PresenceAvailability", .string, true),
+                ("Seconds", .decimal, false),
+            ]
+        case .currentStates:
+            [
+                ("UserId", .string, false), ("TenantId", .string, false), ("UserName", .string, false),
+                ("OrganisationUnit", .string, false), ("UserState", .string, true),
+                ("ResponsibilityProfile", .string, true), ("UserStateSince", .dateTimeOffset, true),
+                ("UserStateSeconds", .decimal, true), ("PresenceAvailability", .string, true),
+                ("PresenceActivity", .string, true), ("PresenceSince", .dateTimeOffset, true),
+                ("PresenceSeconds", .decimal, true), ("At", .dateTimeOffset, false),
+            ]
+        case .licences:
+            [
+                ("Id", .string, false), ("TenantId", .string, false), ("Tenant", .string, false),
+                ("Kind", .string, false), ("Contingent", .int64, false), ("Used", .int64, false),
+                ("Available", .int64, false), ("IsOverused", .boolean, false),
+            ]
+        case .users:
+            [
+                ("UserId", .string, false), ("TenantId", .string, false), ("UserName", .string, false),
+                ("UserPrincipalName", .string, false), ("OrganisationUnitId", .string, false),
+                ("OrganisationUnit", .string, false), ("Lifecycle", .string, false), ("ServiceCount", .int64, false),
+                ("ServiceIds", .string, false),
+            ]
+        case .services:
+            [
+                ("ServiceId", .string, false), ("TenantId", .string, false), ("Name", .string, false),
+                ("Type", .string, false), ("OrganisationUnitId", .string, false), ("OrganisationUnit", .string, false),
+                ("Lifecycle", .string, false), ("MemberCount", .int64, false), ("RoutableCount", .int64, false),
+            ]
+        case .organisationUnits:
+            [
+                ("OrganisationUnitId", .string, false), ("TenantId", .string, false), ("Name", .string, false),
+                ("ParentId", .string, true), ("Parent", .string, true), ("Lifecycle", .string, false),
+                ("UserCount", .int64, false), ("ServiceCount", .int64, false), ("SubUnitCount", .int64, false),
+            ]
+        case .tenants:
+            [
+                ("TenantId", .string, false), ("Name", .string, false), ("CompanyName", .string, false),
+                ("CrmId", .string, false), ("State", .string, false), ("Lifecycle", .string, false),
+                ("TimeZone", .string, false), ("ShowsTimeInState", .boolean, false),
+                ("PersistsUserStatesInReporting", .boolean, false),
+            ]
+        }
+    }
+
+    /// Property name → type, for the filter parser.
+    var propertyTypes: [String: EdmType] {
+        Dictionary(uniqueKeysWithValues: properties.map { ($0.name, $0.type) })
+    }
+
+    /// The instant property a `$filter` range on narrows the rows read (`Start`, `IntervalStart`), if any.
+    var rangeProperty: String? {
+        switch self {
+        case .userStates: "Start"
+        case .timeInStateIntervals: "IntervalStart"
+        default: nil
+        }
+    }
+}
+
+/// The tenants a reader may see through the feed, each with its partner view.
+struct ReadScope {
+    var tenants: [(tenant: Tenant, view: PartnerView)]
+
+    /// Who reads the feed (domain.md §1): a user supervisor of the tenant; a partnerAdmin, for the tenants of
+    /// that partner, under the partner view; a systemAdmin, every tenant. Anyone else is refused (403).
+    init(reader: Actor, state: CurrentStateProjection) throws(ODataError) {
+        let all = state.tenants.values.sorted { $0.id < $1.id }
+        let visible: [Tenant]
+        switch reader {
+        case .systemAdmin: visible = all
+        case .partnerAdmin(let partner): visible = all.filter { $0.partner == partner }
+        case .userSupervisor(let tenant): visible = all.filter { $0.id == tenant }
+        default:
+            throw ODataError(
+                status: 403, code: "Forbidden",
+                message: "\(reader.kind) may not read the reporting feed: it needs a user supervisor of the tenant, "
+                    + "a partner administrator or a system administrator")
+        }
+        tenants = visible.map { ($0, PartnerView(reader: reader, privacy: $0.dataPrivacy)) }
+    }
+}
+
+extension EntitySet {
+    /// Every row the reader may see; `range` narrows the rows read for the sets with a ``rangeProperty``.
+    func rows(
+        _ snapshot: ODataSnapshot, scope: ReadScope, range: (from: Timestamp?, to: Timestamp?),
+        interval: ReportInterval,
+        maximumWindowDays: Int
+    ) throws(ODataError) -> [[String: ODataValue]] {
+        let state = snapshot.currentState
+        func text(_ value: String?) -> ODataValue { value.map(ODataValue.string) ?? .null }
+        func ouName(_ id: OUID) -> String { state.organisationUnits[id]?.name ?? "" }
+        var rows: [[String: ODataValue]] = []
+        for (tenant, view) in scope.tenants {
+            switch self {
+            case .userStates:
+                var seen: [String: Int] = [:]
+                for row in snapshot.report.rows(
+                    tenant: tenant.id, from: range.from, to: range.to)
+                {
+                    let base = "\(row.user)_\(row.start.microsecondsSinceEpoch)"
+                    let repeatCount = seen[base, default: 0]
+                    seen[base] = repeatCount + 1
+                    rows.append([
+                        "Id": .string(repeatCount == 0 ? base : "\(base)_\(repeatCount)"),
+                        "TenantId": .string(row.tenant.description), "UserId": .string(row.user.description),
+                        "UserName": .string(view.userIdentifier(row.userName)),
+                        "UserPrincipalName": .string(view.userIdentifier(row.userPrincipalName)),
+                        "OrganisationUnitId": .string(row.ou.description), "OrganisationUnit": .string(row.ouName),
+                        "ResponsibilityProfile": text(row.responsibilityProfile),
+                        "UserState": text(row.userState?.name),
+                        "PresenceAvailability": text(row.availability?.rawValue),
+                        "PresenceActivity": text(row.activity?.rawValue), "Start": .instant(row.start),
+                        "End": row.end.map(ODataValue.instant) ?? .null,
+                        "DurationSeconds": row.durationSeconds.map(ODataValue.number) ?? .null,
+                    ])
+                }
+            case .timeInStateIntervals:
+                guard snapshot.timeInState.isShown(for: tenant.id) else { continue }
+                let zone = TimeZone(identifier: tenant.timeZone) ?? TimeZone(secondsFromGMT: 0) ?? .current
+                let to = range.to ?? snapshot.instant
+                let from = range.from ?? to.adding(seconds: -86_400)
+                guard from < to else { continue }
+                guard to.seconds(since: from) <= Double(maximumWindowDays) * 86_400 else {
+                    throw .badRequest(
+                        "WindowTooLarge",
+                        "TimeInStateIntervals: the IntervalStart range spans more than \(maximumWindowDays) days; "
+                            + "narrow the $filter (IntervalStart ge … and IntervalStart lt …)", option: "$filter")
+                }
+                for row in snapshot.timeInState.intervals(
+                    tenant: tenant.id, from: from, to: to, until: snapshot.instant, interval: interval, timeZone: zone)
+                {
+                    let id = [
+                        row.user.description, interval.rawValue, String(row.intervalStart.microsecondsSinceEpoch),
+                        row.userState ?? "", row.availability ?? "",
+                    ].joined(separator: "_")
+                    rows.append([
+                        "Id": .string(id), "TenantId": .string(row.tenant.description),
+                        "UserId": .string(row.user.description), "UserName": .string(view.userIdentifier(row.userName)),
+                        "Interval": .string(interval.rawValue), "IntervalStart": .instant(row.intervalStart),
+                        "IntervalEnd": .instant(row.intervalEnd), "IntervalStartLocal": .string(row.intervalStartLocal),
+                        "TimeZone": .string(tenant.timeZone), "UserState": text(row.userState),
+                        "PresenceAvailability": text(row.availability), "Seconds": .number(row.seconds),
+                    ])
+                }
+            case .currentStates:
+                guard snapshot.timeInState.isShown(for: tenant.id) else { continue }
+                for user in snapshot.timeInState.users(in: tenant.id) {
+                    guard let shot = snapshot.timeInState.snapshot(of: user, at: snapshot.instant),
+                        let record = state.users[user], record.lifecycle == .live
+                    else { continue }
+                    rows.append([
+                        "UserId": .string(user.description), "TenantId": .string(tenant.id.description),
+                        "UserName": .string(view.userIdentifier(shot.userName)),
+                        "OrganisationUnit": .string(ouName(record.ou)),
+                        "UserState": text(shot.state.userState?.name),
+                        "ResponsibilityProfile": text(shot.state.responsibilityProfile),
+                        "UserStateSince": shot.userStateSince.map(ODataValue.instant) ?? .null,
+                        "UserStateSeconds": shot.userStateElapsedSeconds.map(ODataValue.number) ?? .null,
+                        "PresenceAvailability": text(shot.state.availability?.rawValue),
+                        "PresenceActivity": text(shot.state.activity?.rawValue),
+                        "PresenceSince": shot.presenceSince.map(ODataValue.instant) ?? .null,
+                        "PresenceSeconds": shot.presenceElapsedSeconds.map(ODataValue.number) ?? .null,
+                        "At": .instant(snapshot.instant),
+                    ])
+                }
+            case .licences:
+                for counter in snapshot.licences.counters(for: tenant.id) {
+                    rows.append([
+                        "Id": .string("\(tenant.id)_\(counter.kind.rawValue)"),
+                        "TenantId": .string(tenant.id.description), "Tenant": .string(tenant.name),
+                        "Kind": .string(counter.kind.rawValue), "Contingent": .number(Double(counter.contingent)),
+                        "Used": .number(Double(counter.used)), "Available": .number(Double(counter.available)),
+                        "IsOverused": .boolean(counter.available < 0),
+                    ])
+                }
+            case .users:
+                for user in state.users(in: tenant.id) {
+                    rows.append([
+                        "UserId": .string(user.id.description), "TenantId": .string(tenant.id.description),
+                        "UserName": .string(view.userIdentifier(user.displayName.value)),
+                        "UserPrincipalName": .string(view.userIdentifier(user.upn.value)),
+                        "OrganisationUnitId": .string(user.ou.description),
+                        "OrganisationUnit": .string(ouName(user.ou)),
+                        "Lifecycle": .string(user.lifecycle.rawValue),
+                        "ServiceCount": .number(Double(user.memberships.count)),
+                        "ServiceIds": .string(user.memberships.keys.map(\.description).sorted().joined(separator: " ")),
+                    ])
+                }
+            case .services:
+                for service in state.services(in: tenant.id) {
+                    rows.append([
+                        "ServiceId": .string(service.id.description), "TenantId": .string(tenant.id.description),
+                        "Name": .string(service.name), "Type": .string("\(service.type)"),
+                        "OrganisationUnitId": .string(service.ou.description),
+                        "OrganisationUnit": .string(ouName(service.ou)),
+                        "Lifecycle": .string(service.lifecycle.rawValue),
+                        "MemberCount": .number(Double(state.members(of: service.id).count)),
+                        "RoutableCount": .number(Double(state.routableCount(of: service.id))),
+                    ])
+                }
+            case .organisationUnits:
+                for unit in state.organisationUnits(in: tenant.id) {
+                    rows.append([
+                        "OrganisationUnitId": .string(unit.id.description), "TenantId": .string(tenant.id.description),
+                        "Name": .string(unit.name), "ParentId": text(unit.parent?.description),
+                        "Parent": text(unit.parent.map(ouName)), "Lifecycle": .string(unit.lifecycle.rawValue),
+                        "UserCount": .number(Double(unit.userCount)),
+                        "ServiceCount": .number(Double(unit.serviceCount)),
+                        "SubUnitCount": .number(Double(unit.subOUCount)),
+                    ])
+                }
+            case .tenants:
+                rows.append([
+                    "TenantId": .string(tenant.id.description), "Name": .string(tenant.name),
+                    "CompanyName": .string(view.customerIdentifier(tenant.companyDetails.companyName)),
+                    "CrmId": .string(view.customerIdentifier(tenant.companyDetails.crmID)),
+                    "State": .string(tenant.state.rawValue), "Lifecycle": .string(tenant.lifecycle.rawValue),
+                    "TimeZone": .string(tenant.timeZone),
+                    "ShowsTimeInState": .boolean(tenant.dataPrivacy.showTimeInState),
+                    "PersistsUserStatesInReporting": .boolean(tenant.dataPrivacy.persistUserStatesInReporting),
+                ])
+            }
+        }
+        return rows
+    }
+}

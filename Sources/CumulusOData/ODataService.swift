@@ -1,0 +1,247 @@
+import Crypto
+public import CumulusDomain
+public import CumulusLog
+import CumulusProjections
+import Foundation
+
+/// Limits and the page-link key of the feed.
+public struct ODataConfiguration: Sendable {
+    /// Rows per page before an `@odata.nextLink` (capped at ``maximumPageSize``).
+    public var pageSize: Int
+    /// The most rows one page may hold, whatever `pageSize` says.
+    public var maximumPageSize: Int
+    /// The largest `$top` accepted; more is refused (400), never run unbounded.
+    public var maximumTop: Int
+    /// The widest `IntervalStart` range one `TimeInStateIntervals` query may span, in days.
+    public var maximumWindowDays: Int
+    /// The key page links are signed with; a server of another log has another key, so its links are refused.
+    public var signingKey: [UInt8]
+
+    /// The key as CryptoKit takes it.
+    var key: SymmetricKey { SymmetricKey(data: signingKey) }
+
+    /// Creates a configuration; `signingKey` should be secret and stable across restarts of one server.
+    public init(
+        signingKey: [UInt8], pageSize: Int = 1_000, maximumPageSize: Int = 5_000, maximumTop: Int = 100_000,
+        maximumWindowDays: Int = 93
+    ) {
+        self.signingKey = signingKey
+        self.pageSize = pageSize
+        self.maximumPageSize = maximumPageSize
+        self.maximumTop = maximumTop
+        self.maximumWindowDays = maximumWindowDays
+    }
+}
+
+/// A request to the feed, as the HTTP layer parsed it.
+public struct ODataRequest: Sendable {
+    /// The path below the feed's root, without a leading slash: ``, `$metadata`, `UserStates`, `Users/$count`.
+    public var path: String
+    /// The raw query string (percent-encoded, without `?`).
+    public var query: String
+    /// The feed's absolute root URL ending with `/` (`https://host/odata/`), used in context URLs and next links.
+    public var baseURL: String
+    /// Who reads (from the bearer token).
+    public var reader: Actor
+
+    /// Assembles a request.
+    public init(path: String, query: String, baseURL: String, reader: Actor) {
+        self.path = path
+        self.query = query
+        self.baseURL = baseURL.hasSuffix("/") ? baseURL : baseURL + "/"
+        self.reader = reader
+    }
+}
+
+/// What to answer: status, headers and body.
+public struct ODataResponse: Sendable {
+    /// The HTTP status.
+    public var status: Int
+    /// Headers in order (`Content-Type`, `OData-Version`).
+    public var headers: [(name: String, value: String)]
+    /// The body bytes.
+    public var body: [UInt8]
+
+    /// The body as UTF-8 text.
+    public var text: String { String(decoding: body, as: UTF8.self) }
+
+    /// The value of header `name` (case-insensitive), if present.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.lowercased() == name.lowercased() }?.value
+    }
+}
+
+/// The point in the log a page link pinned: the server answers from a snapshot as of it.
+public struct ODataPin: Hashable, Sendable {
+    /// The log position of the first page.
+    public var position: UInt64
+    /// The instant open rows were measured to on the first page.
+    public var instant: Timestamp
+}
+
+/// The OData v4 reporting feed (domain.md §11): JSON, `OData-Version: 4.0`, read-only, no HTTP server inside.
+///
+/// ```swift
+/// let feed = ODataService(configuration: ODataConfiguration(signingKey: key))
+/// let response = feed.respond(to: request) { pin in
+///     pin.map { try? snapshot(asOf: $0.position, instant: $0.instant) } ?? latestSnapshot()
+/// }
+/// ```
+public struct ODataService: Sendable {
+    /// Limits and key.
+    public var configuration: ODataConfiguration
+
+    /// A feed with `configuration`.
+    public init(configuration: ODataConfiguration) { self.configuration = configuration }
+
+    /// Answers `request`. `snapshot` gives the projections: the latest when the pin is `nil`, or as of the pin a
+    /// page link carries (return `nil` if that point cannot be read: the answer is then 400).
+    public func respond(to request: ODataRequest, snapshot: (ODataPin?) -> ODataSnapshot?) -> ODataResponse {
+        do {
+            return try answer(request, snapshot: snapshot)
+        } catch {
+            return Self.json(status: error.status, error.body)
+        }
+    }
+
+    /// The point a page link in `request` pinned, if it carries a valid one: an HTTP layer that loads snapshots
+    /// asynchronously calls this first, prepares the snapshot as of the pin, then calls ``respond(to:snapshot:)``.
+    /// An invalid link gives `nil` here and a 400 from ``respond(to:snapshot:)``.
+    public func pin(of request: ODataRequest) -> ODataPin? {
+        var path = request.path
+        while path.hasPrefix("/") { path.removeFirst() }
+        while path.hasSuffix("/") { path.removeLast() }
+        if path.hasSuffix("/$count") { path = String(path.dropLast("/$count".count)) }
+        guard let set = EntitySet(rawValue: path), let options = try? QueryOptions(parsing: request.query),
+            let text = options.skipToken,
+            let token = try? PageToken(
+                decoding: text, key: configuration.key, entitySet: set.rawValue,
+                queryDigest: PageToken.digest(of: options.withoutSkipToken))
+        else { return nil }
+        return ODataPin(position: token.position, instant: Timestamp(microsecondsSinceEpoch: token.instantMicros))
+    }
+
+    private func answer(
+        _ request: ODataRequest, snapshot: (ODataPin?) -> ODataSnapshot?
+    ) throws(ODataError) -> ODataResponse {
+        var path = request.path
+        while path.hasPrefix("/") { path.removeFirst() }
+        while path.hasSuffix("/") { path.removeLast() }
+        let options = try QueryOptions(parsing: request.query)
+        if path.isEmpty {
+            try options.refuseAll(for: "the service document")
+            return Self.json(status: 200, serviceDocument(request.baseURL))
+        }
+        if path == "$metadata" {
+            try options.refuseAll(for: "$metadata")
+            return ODataResponse(
+                status: 200,
+                headers: [("Content-Type", "application/xml;charset=utf-8"), ("OData-Version", "4.0")],
+                body: Array(CSDL.document().utf8))
+        }
+        var countOnly = false
+        var setName = path
+        if path.hasSuffix("/$count") {
+            countOnly = true
+            setName = String(path.dropLast("/$count".count))
+        }
+        guard let set = EntitySet(rawValue: setName) else {
+            if setName.contains("(") {
+                throw ODataError(
+                    status: 404, code: "NotFound",
+                    message: "'\(setName)': addressing a single entity by key is not supported; use $filter")
+            }
+            throw ODataError(
+                status: 404, code: "NotFound",
+                message: "no entity set '\(setName)'; the feed has "
+                    + EntitySet.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let query = try ParsedQuery(options, set: set, configuration: configuration)
+        let digest = PageToken.digest(of: options.withoutSkipToken)
+        let token = try options.skipToken.map { text throws(ODataError) in
+            try PageToken(decoding: text, key: configuration.key, entitySet: set.rawValue, queryDigest: digest)
+        }
+        let pin = token.map {
+            ODataPin(position: $0.position, instant: Timestamp(microsecondsSinceEpoch: $0.instantMicros))
+        }
+        guard let snapshot = snapshot(pin) else {
+            throw .badRequest("BadSkipToken", "$skiptoken: the log position it pinned cannot be read here")
+        }
+        if let pin, snapshot.position != pin.position || snapshot.instant != pin.instant {
+            throw .badRequest("BadSkipToken", "$skiptoken: the log position it pinned cannot be read here")
+        }
+        let scope = try ReadScope(reader: request.reader, state: snapshot.currentState)
+        let range = set.rangeProperty.map { query.filter?.instantBounds(of: $0) ?? (nil, nil) } ?? (nil, nil)
+        var rows = try set.rows(
+            snapshot, scope: scope, range: range, interval: query.interval,
+            maximumWindowDays: configuration.maximumWindowDays)
+        if let filter = query.filter { rows = rows.filter(filter.matches) }
+        let count = rows.count
+        if countOnly {
+            return ODataResponse(
+                status: 200, headers: [("Content-Type", "text/plain;charset=utf-8"), ("OData-Version", "4.0")],
+                body: Array(String(count).utf8))
+        }
+        if !query.orderBy.isEmpty {
+            let key = set.key
+            rows = rows.enumerated().sorted { lhs, rhs in
+                for (property, descending) in query.orderBy {
+                    let order = ODataValue.compare(lhs.element[property] ?? .null, rhs.element[property] ?? .null) ?? 0
+                    if order != 0 { return descending ? order > 0 : order < 0 }
+                }
+                let tie = ODataValue.compare(lhs.element[key] ?? .null, rhs.element[key] ?? .null) ?? 0
+                return tie != 0 ? tie < 0 : lhs.offset < rhs.offset
+            }.map(\.element)
+        }
+        let afterSkip = rows.dropFirst(query.skip)
+        let selected = Array(query.top.map { afterSkip.prefix($0) } ?? afterSkip)
+        let offset = token?.offset ?? 0
+        let pageSize = max(1, min(configuration.pageSize, configuration.maximumPageSize))
+        let page = selected.dropFirst(offset).prefix(pageSize)
+        let selection = query.select.map { "(" + $0.joined(separator: ",") + ")" } ?? ""
+        var body =
+            "{\"@odata.context\":" + JSONWriter.string(request.baseURL + "$metadata#" + set.rawValue + selection)
+        if query.count { body += ",\"@odata.count\":\(count)" }
+        body += ",\"value\":["
+        let properties = query.select ?? set.properties.map(\.name)
+        for (index, row) in page.enumerated() {
+            body += index == 0 ? "{" : ",{"
+            body += properties.map { JSONWriter.string($0) + ":" + JSONWriter.value(row[$0] ?? .null) }
+                .joined(separator: ",")
+            body += "}"
+        }
+        body += "]"
+        if offset + page.count < selected.count {
+            let next = PageToken(
+                entitySet: set.rawValue, position: snapshot.position,
+                instantMicros: snapshot.instant.microsecondsSinceEpoch, offset: offset + page.count,
+                queryDigest: digest
+            ).encoded(key: configuration.key)
+            let link =
+                request.baseURL + set.rawValue + "?"
+                + (options.withoutSkipToken + [("$skiptoken", next)]).map {
+                    QueryOptions.encode($0.0) + "=" + QueryOptions.encode($0.1)
+                }.joined(separator: "&")
+            body += ",\"@odata.nextLink\":" + JSONWriter.string(link)
+        }
+        body += "}"
+        return Self.json(status: 200, body)
+    }
+
+    private func serviceDocument(_ base: String) -> String {
+        "{\"@odata.context\":" + JSONWriter.string(base + "$metadata") + ",\"value\":["
+            + EntitySet.allCases.map {
+                "{\"name\":" + JSONWriter.string($0.rawValue) + ",\"kind\":\"EntitySet\",\"url\":"
+                    + JSONWriter.string($0.rawValue) + "}"
+            }.joined(separator: ",") + "]}"
+    }
+
+    static func json(status: Int, _ body: String) -> ODataResponse {
+        ODataResponse(
+            status: status,
+            headers: [
+                ("Content-Type", "application/json;odata.metadata=minimal;odata.streaming=true;charset=utf-8"),
+                ("OData-Version", "4.0"),
+            ], body: Array(body.utf8))
+    }
+}
