@@ -17,11 +17,17 @@ let package = Package(
         .library(name: "Cumulus", targets: ["CumulusLog", "CumulusLMDB"]),
         /// Temporary logs and the backend conformance suite, for the tests of services that embed Cumulus.
         .library(name: "CumulusTesting", targets: ["CumulusTesting"]),
+        /// The event log on PostgreSQL, for several servers sharing one log (docs/postgres.md).
+        .library(name: "CumulusPostgres", targets: ["CumulusPostgres"]),
         .executable(name: "cumulus", targets: ["cumulus"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -34,6 +40,16 @@ let package = Package(
         .target(name: "CumulusCommands", dependencies: ["CumulusDomain", "CumulusLog"]),
         .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
         .target(
+            name: "CumulusPostgres",
+            dependencies: [
+                "CumulusLog",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
+        .target(
             name: "CumulusProjections",
             dependencies: ["CumulusLog", "CumulusDomain"],
             path: "Projections",
@@ -42,10 +58,15 @@ let package = Package(
         .executableTarget(
             name: "cumulus",
             dependencies: [
-                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections",
+                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections", "CumulusPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/cumulus"
+        ),
+        .executableTarget(
+            name: "cumulus-pg-torture",
+            dependencies: ["CumulusLog", "CumulusPostgres"],
+            path: "Tools/cumulus-pg-torture"
         ),
         .executableTarget(
             name: "cumulus-torture",
@@ -58,7 +79,10 @@ let package = Package(
             name: "cumulus-bench",
             dependencies: [
                 "CLMDB", "CSQLite", "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands",
-                "CumulusProjections",
+                "CumulusProjections", "CumulusPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/cumulus-bench"
         ),
@@ -75,6 +99,13 @@ let package = Package(
         .testTarget(name: "CumulusLogTests", dependencies: ["CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusLMDBTests", dependencies: ["CLMDB", "CumulusLMDB", "CumulusLog", "CumulusTesting"]),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),
+        .testTarget(
+            name: "CumulusPostgresTests",
+            dependencies: [
+                "CumulusPostgres", "CumulusLog", "CumulusLMDB", "CumulusTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

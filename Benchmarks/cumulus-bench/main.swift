@@ -16,6 +16,8 @@ do {
     case "rebuild-worker":
         guard arguments.count == 2 else { throw BenchError("usage: cumulus-bench rebuild-worker LOG (internal)") }
         try await RebuildBenchmark.worker(arguments[1])
+    case "postgres":
+        try await PostgresBenchmark.run(Array(arguments.dropFirst()))
     case "stream-index":
         let eventCount = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
         let streamCount = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000

@@ -59,7 +59,7 @@ public final class LMDBEventStore: EventScanning {
     /// The data directory.
     public let directory: String
     let environment: Environment
-    private let committer: GroupCommitter
+    let committer: GroupCommitter
     private let notifier = CommitNotifier()
     private let watcher: ChangeWatcher
     private let isClosed = Atomic<Bool>(false)

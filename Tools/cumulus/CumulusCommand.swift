@@ -10,12 +10,13 @@ struct CumulusCommand: AsyncParsableCommand {
         commandName: "cumulus",
         abstract: "The Cumulus event log: append, read, follow, verify.",
         discussion: """
-            Every command works on one data directory: --data-dir, else $CUMULUS_DATA_DIR, else ./cumulus-data.
+            Every command works on one log: --store (a directory or a postgres:// URL), else $CUMULUS_STORE, else the
+            data directory: --data-dir, else $CUMULUS_DATA_DIR, else ./cumulus-data.
             """,
         subcommands: [
             DemoCommand.self, InitCommand.self, ImportCommand.self, AppendCommand.self, ReadCommand.self,
             TailCommand.self, VerifyCommand.self, StatsCommand.self, RebuildCommand.self, StateCommand.self,
-            AuditCommand.self, ReportCommand.self,
+            AuditCommand.self, ReportCommand.self, CopyCommand.self,
         ]
     )
 }
@@ -24,6 +25,9 @@ struct CumulusCommand: AsyncParsableCommand {
 struct DataDirectoryOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "The log's directory (default: $CUMULUS_DATA_DIR or ./cumulus-data).")
     var dataDirectory: String?
+
+    @Option(help: "The log: a directory or a postgres:// URL (default: $CUMULUS_STORE, else the data directory).")
+    var store: String?
 
     var path: String {
         dataDirectory ?? ProcessInfo.processInfo.environment["CUMULUS_DATA_DIR"] ?? "cumulus-data"

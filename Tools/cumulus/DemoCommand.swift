@@ -33,13 +33,13 @@ struct DemoCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open(create: true)
+            let store = try await data.openStore(create: true)
             defer { store.close() }
             let clock = ContinuousClock()
             if try await store.lastPosition() == .start {
                 try await build(store, clock: clock)
             } else {
-                print("reusing the log at \(store.directory) (\(try await store.lastPosition()) events)")
+                print("reusing the log at \(store.place) (\(try await store.lastPosition()) events)")
             }
             let known = Set(ProjectionSet.standard().projections.map(\.name))
             let rebuildStarted = clock.now
@@ -62,13 +62,13 @@ struct DemoCommand: AsyncParsableCommand {
                     + "(\(ProgressLine.formatRate(Double(report.eventCount) / max(seconds, 1e-9))) events/s), head \(report.headLink.prefix(16))…"
             )
             let statistics = try await store.statistics()
-            print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.directory)")
+            print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.place)")
             print("")
             DemoSummary(set: set).print()
         }
     }
 
-    private func build(_ store: LMDBEventStore, clock: ContinuousClock) async throws {
+    private func build(_ store: any EventStore, clock: ContinuousClock) async throws {
         var world = DemoWorld(tenants: tenants, usersPerTenant: usersPerTenant)
         let handler = CommandHandler(store: store)
         let setUp = world.setUp()

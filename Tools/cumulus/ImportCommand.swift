@@ -34,7 +34,7 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let text = try readInput(file)
-            let store = try data.open(create: true)
+            let store = try await data.openStore(create: true)
             defer { store.close() }
             let handler = CommandHandler(store: store)
             let parsed = CommandImport.parse(lines: text)

@@ -13,9 +13,9 @@ struct InitCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open(create: true)
+            let store = try await data.openStore(create: true)
             let statistics = try await store.statistics()
-            print("log ready at \(store.directory): \(statistics.eventCount) events")
+            print("log ready at \(store.place): \(statistics.eventCount) events")
             store.close()
         }
     }
@@ -61,7 +61,7 @@ struct AppendCommand: AsyncParsableCommand {
                 if malformed.count > 20 { StandardError.write("cumulus: … and \(malformed.count - 20) more\n") }
                 throw CommandFailure("\(malformed.count) malformed line(s); nothing was appended")
             }
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             if atomic {
                 do throws(EventStoreError) {
@@ -145,7 +145,7 @@ struct ReadCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             var output = OutputBuffer()
             let rendering = EventRendering(includeSecrets: includeSecrets)
@@ -162,8 +162,14 @@ struct ReadCommand: AsyncParsableCommand {
                 var remaining = limit
                 while remaining > 0 {
                     let before = position
-                    position = try store.scan(after: position, maximumCount: min(remaining, 16_384)) { event in
-                        output.line(rendering.line(for: event))
+                    if let scanning = store as? any EventScanning {
+                        position = try scanning.scan(after: position, maximumCount: min(remaining, 16_384)) { event in
+                            output.line(rendering.line(for: event))
+                        }
+                    } else {
+                        let events = try await store.readAll(after: position, maximumCount: min(remaining, 4096))
+                        for event in events { output.line(rendering.line(for: event)) }
+                        position = events.last?.position ?? position
                     }
                     if position == before { break }
                     remaining -= Int(position.rawValue - before.rawValue)
@@ -196,7 +202,7 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             var start = GlobalPosition(after ?? 0)
             if after == nil { start = try await store.lastPosition() }
@@ -225,7 +231,7 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             let total = try await store.lastPosition().rawValue
             let progress = ProgressLine("verifying", total: total)
@@ -260,13 +266,13 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             let statistics = try await store.statistics()
             if json {
                 var text = JSONText()
                 text.beginObject()
-                text.field("directory", store.directory)
+                text.field("directory", store.place)
                 text.field("events", statistics.eventCount)
                 text.field("streams", statistics.streamCount)
                 text.field("lastPosition", statistics.lastPosition.rawValue)
@@ -276,7 +282,7 @@ struct StatsCommand: AsyncParsableCommand {
                 text.endObject()
                 print(text.text)
             } else {
-                print("directory:     \(store.directory)")
+                print("directory:     \(store.place)")
                 print("events:        \(statistics.eventCount)")
                 print("streams:       \(statistics.streamCount)")
                 print("last position: \(statistics.lastPosition)")

@@ -41,7 +41,7 @@ struct ReadOptions: ParsableArguments {
 /// saves new checkpoints unless the view is as of an earlier point.
 enum ProjectionLoader {
     static func load(
-        _ store: LMDBEventStore,
+        _ store: any EventStore,
         asOf: AsOf? = nil,
         rebuilding: Set<String> = [],
         label: String = "catching up projections"
@@ -88,7 +88,7 @@ struct RebuildCommand: AsyncParsableCommand {
             for name in projections where !known.contains(name) {
                 throw CommandFailure("unknown projection '\(name)'; known: \(known.joined(separator: ", "))")
             }
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             let clock = ContinuousClock()
             let started = clock.now
@@ -132,7 +132,7 @@ struct StateCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             let reader = try read.reader()
             let (set, _) = try await ProjectionLoader.load(store, asOf: try read.point())
@@ -215,7 +215,7 @@ struct AuditCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             let reader = try read.reader()
             let (set, _) = try await ProjectionLoader.load(store, asOf: try read.point())

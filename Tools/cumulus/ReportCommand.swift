@@ -64,7 +64,7 @@ struct ReportCommand: AsyncParsableCommand {
             let end = try to.map(Self.instant) ?? read.instant()
             let start = try from.map(Self.instant)
             if let start, start >= end { throw CommandFailure("--from must be before --to") }
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             let (set, _) = try await ProjectionLoader.load(store, asOf: try read.point())
             guard let current = set.projection(CurrentStateProjection.self) else { throw CommandFailure("no state") }
