@@ -58,7 +58,8 @@ let package = Package(
         .executableTarget(
             name: "cumulus",
             dependencies: [
-                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections", "CumulusPostgres",
+                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections",
+                "CumulusPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Tools/cumulus"

@@ -105,7 +105,9 @@ enum PostgresBenchmark {
                 let which = (round + offset) % 3
                 let events = workload.events(round * 100..<(round + 1) * 100)
                 let started = ContinuousClock.now
-                for event in events { try await p1[which].appendOne(event, stream: workload.streams[event.streamIndex]) }
+                for event in events {
+                    try await p1[which].appendOne(event, stream: workload.streams[event.streamIndex])
+                }
                 p1Time[which] += seconds(ContinuousClock.now - started)
             }
         }
@@ -169,7 +171,8 @@ enum PostgresBenchmark {
 
         print("")
         for (name, count, checksum) in checks { print("read back by \(name): \(count) events, checksum \(checksum)") }
-        let agreed = Set(checks.map(\.1)).count == 1 && Set(checks.map(\.2)).count == 1
+        let agreed =
+            Set(checks.map(\.1)).count == 1 && Set(checks.map(\.2)).count == 1
             && checks[0].1 == p3Rounds * settings.batch
         print(agreed ? "all contenders stored and read back the same events" : "CONTENDERS DISAGREE")
         if !agreed { exit(1) }
@@ -377,7 +380,8 @@ final class LMDBContender: PostgresBenchmark.Contender, Sendable {
     }
 
     static func open(directory: String) throws -> LMDBContender {
-        LMDBContender(store: try LMDBEventStore.open(directory: directory, options: .init(create: true)), directory: directory)
+        LMDBContender(
+            store: try LMDBEventStore.open(directory: directory, options: .init(create: true)), directory: directory)
     }
 
     func appendOne(_ event: GeneratedEvent, stream: StreamName) async throws {
@@ -405,7 +409,8 @@ private func streamAppends(_ events: [GeneratedEvent], _ streams: [StreamName]) 
         if let last = appends.last, last.stream == streams[event.streamIndex] {
             appends[appends.count - 1].events.append(event.proposed)
         } else {
-            appends.append(StreamAppend(stream: streams[event.streamIndex], expectedVersion: .any, events: [event.proposed]))
+            appends.append(
+                StreamAppend(stream: streams[event.streamIndex], expectedVersion: .any, events: [event.proposed]))
         }
     }
     return appends

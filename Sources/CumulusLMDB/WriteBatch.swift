@@ -328,7 +328,9 @@ struct WriteBatch {
     /// records and chain links come out identical; a refusal when an event does not continue this log (its
     /// position, its stream's version) or its id is stored already. Nothing of a refused copy is kept: the
     /// caller abandons the transaction.
-    mutating func copy(_ events: [RecordedEvent], _ txn: borrowing Transaction) throws(EventStoreError) -> EventStoreError? {
+    mutating func copy(
+        _ events: [RecordedEvent], _ txn: borrowing Transaction
+    ) throws(EventStoreError) -> EventStoreError? {
         for event in events {
             guard event.position.rawValue == lastPosition + 1, event.streamVersion.rawValue > 0 else {
                 return .integrityViolation(
@@ -344,7 +346,8 @@ struct WriteBatch {
             switch try apply([StreamAppend(stream: event.stream, expectedVersion: expected, events: [proposed])], txn) {
             case .failure(let refusal): return refusal
             case .success(let results) where results.first?.wasAlreadyStored ?? true:
-                return .integrityViolation(position: event.position, reason: "event \(event.id) is in the target already")
+                return .integrityViolation(
+                    position: event.position, reason: "event \(event.id) is in the target already")
             case .success: continue
             }
         }

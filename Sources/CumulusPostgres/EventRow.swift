@@ -50,7 +50,8 @@ struct EventRow: Sendable {
             payload: Array(payload.readableBytesView)
         )
         return EventRow(
-            event: event, previousInStream: GlobalPosition(UInt64(clamping: previous)), link: ChainLink(bytes: linkBytes))
+            event: event, previousInStream: GlobalPosition(UInt64(clamping: previous)),
+            link: ChainLink(bytes: linkBytes))
     }
 
     /// The event as a writer proposed it (what the record encodes besides its place).

@@ -252,7 +252,9 @@ public final class PostgresEventStore: EventStore {
     /// Reads the log after a position; see ``EventStore/readAll(after:maximumCount:)``.
     ///
     /// Positions are committed in order (see the type's notes), so a gap here is damage, not a writer in flight.
-    public func readAll(after position: GlobalPosition, maximumCount: Int) async throws(EventStoreError)
+    public func readAll(
+        after position: GlobalPosition, maximumCount: Int
+    ) async throws(EventStoreError)
         -> [RecordedEvent]
     {
         guard maximumCount > 0 else { return [] }

@@ -125,7 +125,8 @@ struct CLITests {
         // Resuming from another log is refused.
         let other = try await lmdbLog(10)
         defer { try? FileManager.default.removeItem(atPath: other) }
-        let foreign = try await ChildProcess.run("cumulus", ["copy", "--from", other, "--to", location.url, "--resume"])
+        let foreign = try await ChildProcess.run(
+            "cumulus", ["copy", "--from", other, "--to", location.url, "--resume"])
         #expect(foreign.status == 1 && foreign.error.contains("is not a partial copy"), "\(foreign.error)")
     }
 }

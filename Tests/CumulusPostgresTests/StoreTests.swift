@@ -26,7 +26,9 @@ struct StoreTests {
             let report = try await store.verify()
             Issue.record("verify accepted a damaged log: \(report)")
         } catch .integrityViolation(let reported, let reason) {
-            #expect(reported == position.map(GlobalPosition.init), "verify named \(String(describing: reported)): \(reason)")
+            #expect(
+                reported == position.map(GlobalPosition.init), "verify named \(String(describing: reported)): \(reason)"
+            )
         } catch {
             Issue.record("verify failed otherwise: \(error)")
         }

@@ -50,7 +50,9 @@ enum TestServer {
     static func psql(_ sql: String, url given: String? = nil) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["psql", try given ?? requiredURL(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql]
+        process.arguments = [
+            "psql", try given ?? requiredURL(), "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql,
+        ]
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output

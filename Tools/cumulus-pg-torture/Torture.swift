@@ -47,7 +47,8 @@ struct Torture {
                         let count = 1 + (task + index) % 3
                         let events = (0..<count).map { item in
                             ProposedEvent(
-                                type: "Tortured", actor: label, payload: Array("\(label)-\(task)-\(index)-\(item)".utf8))
+                                type: "Tortured", actor: label, payload: Array("\(label)-\(task)-\(index)-\(item)".utf8)
+                            )
                         }
                         // Own streams with exact versions, and a shared stream appended with `.any`.
                         let own = try StreamName("\(label)-\(task)")

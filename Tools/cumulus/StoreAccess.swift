@@ -37,7 +37,8 @@ extension DataDirectoryOptions {
     static func openStore(_ text: String, create: Bool) async throws -> any ClosableStore {
         do throws(EventStoreError) {
             if PostgresLocation.isURL(text) {
-                return try await PostgresEventStore.open(try PostgresLocation(url: text), options: .init(create: create))
+                return try await PostgresEventStore.open(
+                    try PostgresLocation(url: text), options: .init(create: create))
             }
             return try LMDBEventStore.open(directory: text, options: .init(create: create))
         } catch {
