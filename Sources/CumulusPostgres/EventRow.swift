@@ -107,6 +107,28 @@ struct EventColumns {
 
     private static let noID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
+    /// Drops the rows after the first `count` (a refused copy's rows).
+    mutating func truncate(to count: Int) {
+        guard count < positions.count else { return }
+        let drop = positions.count - count
+        positions.removeLast(drop)
+        streams.removeLast(drop)
+        versions.removeLast(drop)
+        ids.removeLast(drop)
+        types.removeLast(drop)
+        schemaVersions.removeLast(drop)
+        actors.removeLast(drop)
+        occurredAt.removeLast(drop)
+        recordedAt.removeLast(drop)
+        hasCorrelation.removeLast(drop)
+        correlations.removeLast(drop)
+        hasCausation.removeLast(drop)
+        causations.removeLast(drop)
+        previous.removeLast(drop)
+        payloads.removeLast(drop)
+        links.removeLast(drop)
+    }
+
     mutating func append(_ event: RecordedEvent, previousInStream: GlobalPosition, link: ChainLink) {
         positions.append(Int64(event.position.rawValue))
         streams.append(event.stream.rawValue)

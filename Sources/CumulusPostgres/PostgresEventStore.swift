@@ -30,8 +30,8 @@ public final class PostgresEventStore: EventStore {
         /// The most connections this store opens (one more is used for `LISTEN`).
         public var maximumConnections: Int
 
-        /// Options: no creation, 8 connections.
-        public init(create: Bool = false, maximumConnections: Int = 8) {
+        /// Options: no creation, 4 connections (appends need one: the writer group-commits).
+        public init(create: Bool = false, maximumConnections: Int = 4) {
             self.create = create
             self.maximumConnections = maximumConnections
         }
@@ -43,7 +43,7 @@ public final class PostgresEventStore: EventStore {
     let logger: Logger
     private let runner: Task<Void, Never>
     private let writer: PostgresWriter
-    private let notifier = CommitNotifier()
+    private let notifier: CommitNotifier
     private let listener = Mutex<Task<Void, Never>?>(nil)
     private let isClosed = Atomic<Bool>(false)
 
@@ -96,6 +96,8 @@ public final class PostgresEventStore: EventStore {
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
+        let notifier = CommitNotifier()
+        self.notifier = notifier
         writer = PostgresWriter(client: client, location: location, notifier: notifier, logger: logger)
     }
 

@@ -1,4 +1,5 @@
 import CumulusLog
+import Foundation
 import Logging
 import NIOCore
 import PostgresNIO
@@ -221,6 +222,19 @@ private struct GroupTransaction {
             }
         }
         if !ids.isEmpty {
+            // Time-ordered ids above the greatest stored one cannot be stored already: only the others are looked
+            // up (PostgreSQL orders uuids by their bytes, as `EventID` does).
+            let greatest = try await connection.query(
+                "SELECT max(id) FROM \(unescaped: location.table("events"))", logger: logger
+            ).collect()
+            if let top = try greatest.first?.decode(UUID?.self) {
+                let bound = EventID(top).orderKey
+                ids = ids.filter { EventID($0).orderKey <= bound }
+            } else {
+                ids = []
+            }
+        }
+        if !ids.isEmpty {
             let stored = try await connection.query(
                 """
                 SELECT \(unescaped: EventRow.columns) FROM \(unescaped: location.table("events"))
@@ -334,7 +348,7 @@ private struct GroupTransaction {
                 byID[event.id] == nil
             else {
                 (lastPosition, link, heads, dirtyStreams, byID) = (start.0, start.1, start.2, start.3, start.4)
-                rows.removeLast(rows.count - start.5)
+                rows.truncate(to: start.5)
                 return .failure(
                     .integrityViolation(
                         position: event.position,
