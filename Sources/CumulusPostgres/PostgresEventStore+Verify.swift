@@ -25,7 +25,7 @@ extension PostgresEventStore {
                     try await connection.query("ROLLBACK", logger: logger)
                     return report
                 } catch {
-                    try? await connection.query("ROLLBACK", logger: logger)
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
                     throw error
                 }
             }

@@ -45,6 +45,7 @@ public final class PostgresEventStore: EventStore {
     private let writer: PostgresWriter
     private let notifier: CommitNotifier
     private let listener = Mutex<Task<Void, Never>?>(nil)
+    private let listening = ListenerConnection()
     private let isClosed = Atomic<Bool>(false)
 
     /// Connects, checks (or creates) the log's schema, and returns the store.
@@ -123,6 +124,7 @@ public final class PostgresEventStore: EventStore {
         writer.close()
         notifier.close()
         listener.withLock { $0?.cancel() }
+        listening.close()
         runner.cancel()
     }
 
@@ -330,22 +332,30 @@ public final class PostgresEventStore: EventStore {
     private func startListening() {
         listener.withLock { task in
             guard task == nil else { return }
-            let (location, logger, notifier) = (self.location, self.logger, self.notifier)
+            let (location, logger, notifier, listening) = (self.location, self.logger, self.notifier, self.listening)
             task = Task {
                 while !Task.isCancelled {
                     do {
                         let connection = try await PostgresConnection.connect(
                             configuration: try Self.connectionConfiguration(location), id: 1, logger: logger)
+                        guard listening.adopt(connection) else {
+                            try? await connection.close()
+                            return
+                        }
                         do {
-                            let notifications = try await connection.listen(location.channel)
-                            let rows = try await connection.query(
-                                "SELECT last_position FROM \(unescaped: location.table("head"))", logger: logger
-                            ).collect()
-                            if let last = try rows.first?.decode(Int64.self) {
-                                notifier.publish(GlobalPosition(UInt64(clamping: last)))
-                            }
-                            for try await notification in notifications {
-                                if let last = UInt64(notification.payload) { notifier.publish(GlobalPosition(last)) }
+                            try await connection.listen(on: location.channel) { notifications in
+                                // Read the head once listening: a commit made before is not missed.
+                                let rows = try await connection.query(
+                                    "SELECT last_position FROM \(unescaped: location.table("head"))", logger: logger
+                                ).collect()
+                                if let last = try rows.first?.decode(Int64.self) {
+                                    notifier.publish(GlobalPosition(UInt64(clamping: last)))
+                                }
+                                for try await notification in notifications {
+                                    if let last = UInt64(notification.payload) {
+                                        notifier.publish(GlobalPosition(last))
+                                    }
+                                }
                             }
                         } catch {
                             try? await connection.close()
@@ -372,7 +382,7 @@ public final class PostgresEventStore: EventStore {
         let state = ByteBuffer(bytes: checkpoint.state)
         let checksum = ByteBuffer(bytes: Self.checksum(checkpoint))
         let (client, location, logger) = (self.client, self.location, self.logger)
-        try await run("save checkpoint '\(checkpoint.name)'") {
+        _ = try await run("save checkpoint '\(checkpoint.name)'") {
             try await client.query(
                 """
                 INSERT INTO \(unescaped: location.table("checkpoints")) (name, position, state, checksum)
@@ -443,5 +453,29 @@ public final class PostgresEventStore: EventStore {
                 lastPosition: GlobalPosition(UInt64(clamping: last)), fileSize: UInt64(clamping: size), mapSize: nil,
                 checkpointCount: UInt64(clamping: checkpoints))
         }
+    }
+}
+
+/// The connection the store listens on, so that closing the store ends it (and with it the listening loop).
+/// `Sendable`: its state sits in a `Mutex`.
+final class ListenerConnection: Sendable {
+    private let state = Mutex<(connection: PostgresConnection?, closed: Bool)>((nil, false))
+
+    /// Keeps `connection` as the current one; false when the store is closed already.
+    func adopt(_ connection: PostgresConnection) -> Bool {
+        state.withLock { state in
+            guard !state.closed else { return false }
+            state.connection = connection
+            return true
+        }
+    }
+
+    /// Closes the current connection and refuses later ones.
+    func close() {
+        let connection = state.withLock { state in
+            state.closed = true
+            return state.connection
+        }
+        if let connection { Task { try? await connection.close() } }
     }
 }

@@ -225,7 +225,7 @@ private struct GroupTransaction {
             // Time-ordered ids above the greatest stored one cannot be stored already: only the others are looked
             // up (PostgreSQL orders uuids by their bytes, as `EventID` does).
             let greatest = try await connection.query(
-                "SELECT max(id) FROM \(unescaped: location.table("events"))", logger: logger
+                "SELECT id FROM \(unescaped: location.table("events")) ORDER BY id DESC LIMIT 1", logger: logger
             ).collect()
             if let top = try greatest.first?.decode(UUID?.self) {
                 let bound = EventID(top).orderKey

@@ -13,9 +13,9 @@ enum TestServer {
     static let enabled = url != nil || isCI
 
     /// Why a suite was skipped.
-    static let skipReason: Comment =
-        "CUMULUS_POSTGRES_URL is not set: run Tools/scripts/test.sh, or start a server with "
-        + "`eval \"$(bash Tools/scripts/postgres.sh start)\"`"
+    static let skipReason = Comment(
+        rawValue: "CUMULUS_POSTGRES_URL is not set: run Tools/scripts/test.sh, or start a server with "
+            + "`eval \"$(bash Tools/scripts/postgres.sh start)\"`")
 
     struct Missing: Error, CustomStringConvertible {
         var description: String { "CUMULUS_POSTGRES_URL is not set but CI=true: the PostgreSQL tests must run on CI" }
