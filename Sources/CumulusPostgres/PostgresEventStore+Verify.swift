@@ -25,7 +25,7 @@ extension PostgresEventStore {
                     try await connection.query("ROLLBACK", logger: logger)
                     return report
                 } catch {
-                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
                     throw error
                 }
             }

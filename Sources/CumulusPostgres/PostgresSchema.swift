@@ -106,7 +106,7 @@ enum PostgresSchema {
                 try await connection.query("COMMIT", logger: logger)
             }
         } catch {
-            try? await connection.query("ROLLBACK", logger: logger)
+            if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
             throw PostgresFailure.storeError(error, "open the log", at: location)
         }
     }

@@ -137,7 +137,7 @@ final class PostgresWriter: Sendable {
                     try await connection.query("COMMIT", logger: logger)
                     return (outcomes, batch.lastPosition)
                 } catch {
-                    try? await connection.query("ROLLBACK", logger: logger)
+                    if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
                     throw error
                 }
             }

@@ -4,6 +4,7 @@ import CumulusTesting
 import Foundation
 import Logging
 import PostgresNIO
+import Synchronization
 import Testing
 
 /// Wrong URLs, passwords, privileges and schema versions give one clear sentence and create nothing; a
@@ -102,22 +103,34 @@ struct FaultTests {
         let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
         var url = try PostgresLocation(url: try TestServer.requiredURL())
         url.schema = store.location.schema
-        let connection = try await PostgresConnection.connect(
-            configuration: .init(
-                host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
-                tls: .disable),
-            id: 99, logger: logger)
+        let configuration = PostgresConnection.Configuration(
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database,
+            tls: .disable)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 99, logger: logger)
+        // pg_stat_activity is read once per transaction: the writer is looked for from another connection.
+        let observer = try await PostgresConnection.connect(configuration: configuration, id: 98, logger: logger)
+        defer { Task { try? await observer.close() } }
         let head = "\"\(url.schema)\".head"
         try await connection.query("BEGIN", logger: logger)
         try await connection.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(head) FOR UPDATE"), logger: logger)
         let events = SampleEvents.make(3, label: "killed")
         let stream = try StreamName("user-killed")
-        let append = Task { try await store.append(events, to: stream, expecting: .noStream) }
+        // The outcome is polled, not awaited: a hung append fails this test instead of hanging the whole run.
+        let outcome = Mutex<Result<AppendResult, EventStoreError>?>(nil)
+        let append = Task {
+            do throws(EventStoreError) {
+                let result = try await store.append(events, to: stream, expecting: .noStream)
+                outcome.withLock { $0 = .success(result) }
+            } catch {
+                outcome.withLock { $0 = .failure(error) }
+            }
+        }
         // Find the writer waiting for the lock, and end its connection as a failing server would.
         var terminated = false
-        for _ in 0..<200 where !terminated {
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !terminated && ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(25))
-            let rows = try await connection.query(
+            let rows = try await observer.query(
                 PostgresQuery(
                     unsafeSQL: """
                         SELECT pg_terminate_backend(pid) FROM pg_stat_activity
@@ -126,15 +139,31 @@ struct FaultTests {
             ).collect()
             terminated = !rows.isEmpty
         }
-        #expect(terminated, "the writer never waited for the head lock")
-        await #expect(throws: EventStoreError.self) { _ = try await append.value }
+        // Released before waiting for the append either way: a writer that was not found must not wait for ever.
         try await connection.query("ROLLBACK", logger: logger)
         try await connection.close()
-        #expect(try await store.lastPosition() == .start)
-        let retried = try await store.append(events, to: stream, expecting: .noStream)
+        try #require(terminated, "the writer never waited for the head lock")
+        var finished: Result<AppendResult, EventStoreError>?
+        let appendDeadline = ContinuousClock.now + .seconds(30)
+        while finished == nil && ContinuousClock.now < appendDeadline {
+            try await Task.sleep(for: .milliseconds(25))
+            finished = outcome.withLock { $0 }
+        }
+        guard let finished else {
+            append.cancel()
+            Issue.record("the append did not return within 30 s after its connection was killed")
+            return
+        }
+        #expect(throws: EventStoreError.self) { _ = try finished.get() }
+        // The client reconnects (a new store, as a restarted server process would) and retries by id.
+        let reconnected = try await PostgresEventStore.open(store.location)
+        defer { reconnected.close() }
+        #expect(try await reconnected.lastPosition() == .start)
+        let retried = try await reconnected.append(events, to: stream, expecting: .noStream)
         #expect(!retried.wasAlreadyStored && retried.lastPosition == GlobalPosition(3))
-        let again = try await store.append(events, to: stream, expecting: .noStream)
+        let again = try await reconnected.append(events, to: stream, expecting: .noStream)
         #expect(again.wasAlreadyStored && again.lastPosition == GlobalPosition(3))
-        #expect(try await store.verify().eventCount == 3)
+        #expect(try await reconnected.verify().eventCount == 3)
     }
+
 }

@@ -27,7 +27,8 @@ struct StoreTests {
             Issue.record("verify accepted a damaged log: \(report)")
         } catch .integrityViolation(let reported, let reason) {
             #expect(
-                reported == position.map { GlobalPosition($0) }, "verify named \(String(describing: reported)): \(reason)"
+                reported == position.map { GlobalPosition($0) },
+                "verify named \(String(describing: reported)): \(reason)"
             )
         } catch {
             Issue.record("verify failed otherwise: \(error)")
