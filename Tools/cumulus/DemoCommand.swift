@@ -41,19 +41,19 @@ struct DemoCommand: AsyncParsableCommand {
         try await summarise()
         let finite = noServe || ProcessInfo.processInfo.environment["CUMULUS_DEMO_FINITE"] == "1"
         if !finite {
-            try await reporting { try await DemoServing.serve(directory: data.path, listen: listen) }
+            try await reporting { try await DemoServing.serve(directory: try data.lmdbDirectory(), listen: listen) }
         }
     }
 
     private func summarise() async throws {
         try await reporting {
-            let store = try data.open(create: true)
+            let store = try await data.openStore(create: true)
             defer { store.close() }
             let clock = ContinuousClock()
             if try await store.lastPosition() == .start {
                 try await build(store, clock: clock)
             } else {
-                print("reusing the log at \(store.directory) (\(try await store.lastPosition()) events)")
+                print("reusing the log at \(store.place) (\(try await store.lastPosition()) events)")
             }
             let known = Set(ProjectionSet.standard().projections.map(\.name))
             let rebuildStarted = clock.now
@@ -77,15 +77,15 @@ struct DemoCommand: AsyncParsableCommand {
                     + "(\(ProgressLine.formatRate(Double(report.eventCount) / max(seconds, 1e-9))) events/s), head \(report.headLink.prefix(16))…"
             )
             let statistics = try await store.statistics()
-            print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.directory)")
+            print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.place)")
             print("")
             DemoSummary(set: set).print()
         }
     }
 
-    private func build(_ store: LMDBEventStore, clock: ContinuousClock) async throws {
+    private func build(_ store: any EventStore, clock: ContinuousClock) async throws {
         var world = DemoWorld(tenants: tenants, usersPerTenant: usersPerTenant)
-        let handler = CommandHandler(store: store, logger: store.logger)
+        let handler = CommandHandler(store: store, logger: data.logger)
         let setUp = world.setUp()
         var feed: [CommandRequest] = []
         for day in 0..<days { feed += world.feed(day: day) }
