@@ -41,8 +41,8 @@ struct CLITests {
         #expect(initialised.status == 0 && initialised.output.contains("log ready at \(location.description)"))
         #expect(!initialised.output.contains(location.password ?? "?"))
         let lines = """
-            {"stream":"user-1","type":"Noted","actor":"systemAdmin","payload":{"n":1}}
-            {"stream":"user-2","type":"Noted","actor":"systemAdmin","payload":{"n":2}}
+            {"stream":"notes-1","type":"Noted","actor":"systemAdmin","payload":{"n":1}}
+            {"stream":"notes-2","type":"Noted","actor":"systemAdmin","payload":{"n":2}}
             """
         let appended = try await ChildProcess.run("cumulus", ["append", "--store", url], input: Data(lines.utf8))
         #expect(appended.status == 0, "\(appended.output) \(appended.error)")

@@ -3,6 +3,7 @@ import CumulusCommands
 import CumulusDomain
 import CumulusLMDB
 import CumulusLog
+import CumulusPostgres
 import CumulusProjections
 import Foundation
 
@@ -40,7 +41,10 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         try await summarise()
         let finite = noServe || ProcessInfo.processInfo.environment["CUMULUS_DEMO_FINITE"] == "1"
-        if !finite {
+        if !finite, PostgresLocation.isURL(data.storeText) {
+            // `cumulus serve` works on LMDB only (docs/postgres.md): the demo on PostgreSQL ends after its summary.
+            print("not serving: `cumulus serve` works on an LMDB log only")
+        } else if !finite {
             try await reporting { try await DemoServing.serve(directory: try data.lmdbDirectory(), listen: listen) }
         }
     }
