@@ -32,6 +32,8 @@ let package = Package(
         .library(name: "CumulusServer", targets: ["CumulusServer"]),
         /// The OData v4 reporting feed (request in, status/headers/body out; no HTTP server inside).
         .library(name: "CumulusOData", targets: ["CumulusOData"]),
+        /// The event log on PostgreSQL, for several servers sharing one log (docs/postgres.md).
+        .library(name: "CumulusPostgres", targets: ["CumulusPostgres"]),
         .executable(name: "cumulus", targets: ["cumulus"]),
     ],
     dependencies: [
@@ -48,6 +50,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        // The PostgreSQL backend (`CumulusPostgres`, docs/postgres.md).
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.25.0"),
     ],
     targets: [
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
@@ -73,6 +79,16 @@ let package = Package(
         .target(name: "CumulusTesting", dependencies: ["CumulusLog", "CumulusLMDB"]),
         /// The demo world's generator, shared by `cumulus demo` and `cumulus-bench rebuild` (the real mix).
         .target(name: "CumulusDemo", dependencies: ["CumulusDomain", "CumulusLog"]),
+        .target(
+            name: "CumulusPostgres",
+            dependencies: [
+                "CumulusLog",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "CumulusProjections",
             dependencies: [
@@ -106,12 +122,17 @@ let package = Package(
             name: "cumulus",
             dependencies: [
                 "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections", "CumulusServer",
-                "CumulusDemo", "CumulusOData",
+                "CumulusDemo", "CumulusOData", "CumulusPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             path: "Tools/cumulus"
+        ),
+        .executableTarget(
+            name: "cumulus-pg-torture",
+            dependencies: ["CumulusLog", "CumulusPostgres"],
+            path: "Tools/cumulus-pg-torture"
         ),
         .executableTarget(
             name: "cumulus-torture",
@@ -124,7 +145,10 @@ let package = Package(
             name: "cumulus-bench",
             dependencies: [
                 "CLMDB", "CSQLite", "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands",
-                "CumulusProjections", "CumulusDemo",
+                "CumulusProjections", "CumulusDemo", "CumulusPostgres",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             path: "Benchmarks/cumulus-bench"
         ),
@@ -164,6 +188,13 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CumulusCLITests", dependencies: ["CumulusLog", "CumulusLMDB", "CumulusTesting"]),
+        .testTarget(
+            name: "CumulusPostgresTests",
+            dependencies: [
+                "CumulusPostgres", "CumulusLog", "CumulusLMDB", "CumulusTesting",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -18,6 +18,8 @@ do {
         try await RebuildBenchmark.worker(arguments[1])
     case "cli":
         try CLIBenchmark.run(Array(arguments.dropFirst()))
+    case "postgres":
+        try await PostgresBenchmark.run(Array(arguments.dropFirst()))
     case "stream-index":
         let eventCount = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
         let streamCount = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000

@@ -20,6 +20,8 @@ final class GroupCommitter: @unchecked Sendable {
             CheckedContinuation<Result<[Result<[AppendResult], EventStoreError>], EventStoreError>, Never>
         )
         case checkpoint(Checkpoint, CheckedContinuation<Result<Void, EventStoreError>, Never>)
+        /// Events copied from another log (``LMDBEventStore/appendCopied(_:)``); a refusal fails the whole group.
+        case copy([RecordedEvent], CheckedContinuation<Result<Void, EventStoreError>, Never>)
 
         var eventCount: Int {
             switch self {
@@ -29,6 +31,7 @@ final class GroupCommitter: @unchecked Sendable {
                     total + ((try? item.get())?.reduce(0) { $0 + $1.events.count } ?? 0)
                 }
             case .checkpoint: return 1
+            case .copy(let events, _): return events.count
             }
         }
     }
@@ -37,6 +40,7 @@ final class GroupCommitter: @unchecked Sendable {
         case atomic(Result<[AppendResult], EventStoreError>)
         case units([Result<[AppendResult], EventStoreError>])
         case checkpoint(Result<Void, EventStoreError>)
+        case copy
     }
 
     /// A group stops growing at this many events (the first request is always taken whole).
@@ -142,6 +146,9 @@ final class GroupCommitter: @unchecked Sendable {
                         case .checkpoint(let checkpoint, _):
                             try batch.save(checkpoint, txn)
                             outcomes.append(.checkpoint(.success(())))
+                        case .copy(let events, _):
+                            if let refusal = try batch.copy(events, txn) { throw refusal }
+                            outcomes.append(.copy)
                         }
                     }
                     try batch.finish(txn)
@@ -168,6 +175,7 @@ final class GroupCommitter: @unchecked Sendable {
                 case (.units(_, let continuation), .units(let results)):
                     continuation.resume(returning: .success(results))
                 case (.checkpoint(_, let continuation), .checkpoint(let result)): continuation.resume(returning: result)
+                case (.copy(_, let continuation), .copy): continuation.resume(returning: .success(()))
                 default: preconditionFailure("outcomes are built in request order")
                 }
             }
@@ -177,6 +185,7 @@ final class GroupCommitter: @unchecked Sendable {
                 case .atomic(_, let continuation): continuation.resume(returning: .failure(error))
                 case .units(_, let continuation): continuation.resume(returning: .failure(error))
                 case .checkpoint(_, let continuation): continuation.resume(returning: .failure(error))
+                case .copy(_, let continuation): continuation.resume(returning: .failure(error))
                 }
             }
         }

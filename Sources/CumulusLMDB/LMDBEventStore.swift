@@ -175,7 +175,7 @@ public final class LMDBEventStore: EventScanning {
     }
 
     /// The writer, or ``EventStoreError/readOnly(path:)`` when the store was opened read-only.
-    private func writer() throws(EventStoreError) -> GroupCommitter {
+    func writer() throws(EventStoreError) -> GroupCommitter {
         guard let committer else { throw .readOnly(path: directory) }
         return committer
     }

@@ -59,7 +59,8 @@ struct WriteBatch {
     /// Slots of the request being applied whose heads are still to be read.
     private var unread: [Int] = []
     private var requestCount = 0
-    private let recordedAt = Timestamp.now
+    /// One time for the whole transaction; a copy sets each event's own (``copy(_:_:)``).
+    private var recordedAt = Timestamp.now
     private(set) var wroteAnything = false
     /// The greatest id indexed so far: an id above it cannot be stored already, so its lookup is skipped
     /// (time-ordered ids, the common case, are always above it) and it is appended to the index.
@@ -321,6 +322,36 @@ struct WriteBatch {
             )
         }
         return results
+    }
+
+    /// Writes events copied from another log, each at its own position and with its own recorded time, so that
+    /// records and chain links come out identical; a refusal when an event does not continue this log (its
+    /// position, its stream's version) or its id is stored already. Nothing of a refused copy is kept: the
+    /// caller abandons the transaction.
+    mutating func copy(
+        _ events: [RecordedEvent], _ txn: borrowing Transaction
+    ) throws(EventStoreError) -> EventStoreError? {
+        for event in events {
+            guard event.position.rawValue == lastPosition + 1, event.streamVersion.rawValue > 0 else {
+                return .integrityViolation(
+                    position: event.position,
+                    reason: "the copied event does not continue the target log at position \(lastPosition + 1)")
+            }
+            recordedAt = event.recordedAt
+            let proposed = ProposedEvent(
+                id: event.id, type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
+                actor: event.actor, correlationID: event.correlationID, causationID: event.causationID,
+                payload: event.payload)
+            let expected = ExpectedVersion.exactly(StreamVersion(event.streamVersion.rawValue - 1))
+            switch try apply([StreamAppend(stream: event.stream, expectedVersion: expected, events: [proposed])], txn) {
+            case .failure(let refusal): return refusal
+            case .success(let results) where results.first?.wasAlreadyStored ?? true:
+                return .integrityViolation(
+                    position: event.position, reason: "event \(event.id) is in the target already")
+            case .success: continue
+            }
+        }
+        return nil
     }
 
     /// Saves a checkpoint: position (8 bytes little-endian), SHA-256 of name ‖ position ‖ state, state.

@@ -9,7 +9,7 @@ enum AppendRetry {
     static func adoptStoredTimes(
         _ appends: inout [(line: Int, append: StreamAppend)],
         _ defaultedTimes: [Int: [Int]],
-        store: LMDBEventStore
+        store: any EventStore
     ) async throws {
         for (index, events) in defaultedTimes {
             for item in events {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CumulusLMDB
 import CumulusLog
+import CumulusPostgres
 import Foundation
 import Logging
 
@@ -11,13 +12,15 @@ struct CumulusCommand: AsyncParsableCommand {
         commandName: "cumulus",
         abstract: "The Cumulus event log: append, read, follow, verify.",
         discussion: """
-            Every command works on one data directory: --data-dir, else $CUMULUS_DATA_DIR, else ./cumulus-data.
+            Every command works on one log: --store (a directory or a postgres:// URL), else $CUMULUS_STORE, else the
+            data directory: --data-dir, else $CUMULUS_DATA_DIR, else ./cumulus-data.
             """,
         subcommands: [
             DemoCommand.self, InitCommand.self, ImportCommand.self, AppendCommand.self, ReadCommand.self,
             TailCommand.self, VerifyCommand.self, StatsCommand.self, RebuildCommand.self, StateCommand.self,
             AuditCommand.self, ReportCommand.self, RepairCommand.self, ServeCommand.self, TokenCommand.self,
             ODataCommand.self,
+            CopyCommand.self,
         ]
     )
 }
@@ -26,6 +29,9 @@ struct CumulusCommand: AsyncParsableCommand {
 struct DataDirectoryOptions: ParsableArguments {
     @Option(name: .customLong("data-dir"), help: "The log's directory (default: $CUMULUS_DATA_DIR or ./cumulus-data).")
     var dataDirectory: String?
+
+    @Option(help: "The log: a directory or a postgres:// URL (default: $CUMULUS_STORE, else the data directory).")
+    var store: String?
 
     @Option(
         name: .customLong("log-level"),
@@ -43,14 +49,30 @@ struct DataDirectoryOptions: ParsableArguments {
         dataDirectory ?? ProcessInfo.processInfo.environment["CUMULUS_DATA_DIR"] ?? "cumulus-data"
     }
 
+    /// The log's directory for the commands that work on LMDB only (`serve`, `repair`, the verify walk); a
+    /// `postgres://` store is refused with a sentence.
+    func lmdbDirectory() throws -> String {
+        let text = storeText
+        if PostgresLocation.isURL(text) {
+            throw CommandFailure("this command works on an LMDB log only; --store names a PostgreSQL log")
+        }
+        return text
+    }
+
+    /// The logger `--log-level` asks for, or a silent one.
+    var logger: Logger { CommandLineLogging.logger(level: logLevel.flatMap(Logger.Level.init(rawValue:))) }
+
+    /// Opens the log as LMDB, for the commands that work on LMDB only (`serve`); a `postgres://` store is
+    /// refused with a sentence.
     func open(
         create: Bool = false, durability: LMDBEventStore.Durability = .full, readOnly: Bool = false
     ) throws -> LMDBEventStore {
+        let directory = try lmdbDirectory()
         DamageHandling.install()
         do {
             return try LMDBEventStore.open(
-                directory: path, options: .init(create: create, durability: durability, readOnly: readOnly),
-                logger: CommandLineLogging.logger(level: logLevel.flatMap(Logger.Level.init(rawValue:))))
+                directory: directory, options: .init(create: create, durability: durability, readOnly: readOnly),
+                logger: logger)
         } catch {
             throw CommandFailure(error.description)
         }

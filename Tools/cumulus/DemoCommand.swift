@@ -4,6 +4,7 @@ import CumulusDemo
 import CumulusDomain
 import CumulusLMDB
 import CumulusLog
+import CumulusPostgres
 import CumulusProjections
 import Foundation
 
@@ -41,20 +42,23 @@ struct DemoCommand: AsyncParsableCommand {
     func run() async throws {
         try await summarise()
         let finite = noServe || ProcessInfo.processInfo.environment["CUMULUS_DEMO_FINITE"] == "1"
-        if !finite {
-            try await reporting { try await DemoServing.serve(directory: data.path, listen: listen) }
+        if !finite, PostgresLocation.isURL(data.storeText) {
+            // `cumulus serve` works on LMDB only (docs/postgres.md): the demo on PostgreSQL ends after its summary.
+            print("not serving: `cumulus serve` works on an LMDB log only")
+        } else if !finite {
+            try await reporting { try await DemoServing.serve(directory: try data.lmdbDirectory(), listen: listen) }
         }
     }
 
     private func summarise() async throws {
         try await reporting {
-            let store = try data.open(create: true)
+            let store = try await data.openStore(create: true)
             defer { store.close() }
             let clock = ContinuousClock()
             if try await store.lastPosition() == .start {
                 try await build(store, clock: clock)
             } else {
-                print("reusing the log at \(store.directory) (\(try await store.lastPosition()) events)")
+                print("reusing the log at \(store.place) (\(try await store.lastPosition()) events)")
             }
             let known = Set(ProjectionSet.standard().projections.map(\.name))
             let rebuildStarted = clock.now
@@ -78,15 +82,15 @@ struct DemoCommand: AsyncParsableCommand {
                     + "(\(ProgressLine.formatRate(Double(report.eventCount) / max(seconds, 1e-9))) events/s), head \(report.headLink.prefix(16))…"
             )
             let statistics = try await store.statistics()
-            print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.directory)")
+            print("data file: \(formatBytes(statistics.fileSize ?? 0)) at \(store.place)")
             print("")
-            DemoSummary(set: set, dataDirectory: store.directory, days: days).print()
+            DemoSummary(set: set, dataDirectory: store.place, days: days).print()
         }
     }
 
-    private func build(_ store: LMDBEventStore, clock: ContinuousClock) async throws {
+    private func build(_ store: any EventStore, clock: ContinuousClock) async throws {
         var world = DemoWorld(tenants: tenants, usersPerTenant: usersPerTenant)
-        let handler = CommandHandler(store: store, logger: store.logger)
+        let handler = CommandHandler(store: store, logger: data.logger)
         let setUp = world.setUp()
         var feed: [CommandRequest] = []
         for day in 0..<days { feed += world.feed(day: day) }

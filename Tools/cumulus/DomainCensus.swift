@@ -13,32 +13,39 @@ struct DomainCensus {
     var unreadable: [(position: GlobalPosition, stream: String, type: String, reason: String)] = []
     static let maximumListed = 20
 
-    /// Classifies every event of `store` (one pass, in batches).
-    static func take(_ store: LMDBEventStore) throws -> DomainCensus {
+    /// Classifies every event of `store` (one pass, in batches): LMDB's scan, else pages of `readAll`.
+    static func take(_ store: any EventStore) async throws -> DomainCensus {
         var census = DomainCensus()
         var position = GlobalPosition.start
         while true {
             let before = position
-            position = try store.scan(after: position, maximumCount: 16_384) { event in
-                switch DomainAdmission.classify(
-                    stream: event.stream.rawValue, type: event.type, schemaVersion: event.schemaVersion,
-                    payload: event.payload)
-                {
-                case .domain: census.domainEvents += 1
-                case .foreign: census.foreignEvents += 1
-                case .unreadable(let reason):
-                    census.unreadableEvents += 1
-                    if census.unreadable.count < maximumListed {
-                        census.unreadable.append(
-                            (
-                                event.position, VisibleText.escaped(event.stream.rawValue),
-                                VisibleText.escaped(event.type),
-                                reason
-                            ))
-                    }
-                }
+            if let lmdb = store as? LMDBEventStore {
+                position = try lmdb.scan(after: position, maximumCount: 16_384) { census.count($0) }
+            } else {
+                let events = try await store.readAll(after: position, maximumCount: 4096)
+                for event in events { census.count(event) }
+                position = events.last?.position ?? position
             }
             if position == before { return census }
+        }
+    }
+
+    private mutating func count(_ event: RecordedEvent) {
+        switch DomainAdmission.classify(
+            stream: event.stream.rawValue, type: event.type, schemaVersion: event.schemaVersion,
+            payload: event.payload)
+        {
+        case .domain: domainEvents += 1
+        case .foreign: foreignEvents += 1
+        case .unreadable(let reason):
+            unreadableEvents += 1
+            if unreadable.count < Self.maximumListed {
+                unreadable.append(
+                    (
+                        event.position, VisibleText.escaped(event.stream.rawValue), VisibleText.escaped(event.type),
+                        reason
+                    ))
+            }
         }
     }
 

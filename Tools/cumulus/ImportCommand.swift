@@ -47,9 +47,9 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             let bytes = try readInput(file)
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
-            let handler = CommandHandler(store: store, logger: store.logger)
+            let handler = CommandHandler(store: store, logger: data.logger)
             // The kept write model: decide against its checkpoint plus what came after, not the whole log.
             var restoredAt = GlobalPosition.start
             if !foldFromZero {

@@ -2,6 +2,7 @@ import ArgumentParser
 import CumulusDomain
 import CumulusLMDB
 import CumulusLog
+import CumulusPostgres
 import Foundation
 
 struct InitCommand: AsyncParsableCommand {
@@ -14,9 +15,9 @@ struct InitCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open(create: true)
+            let store = try await data.openStore(create: true)
             let statistics = try await store.statistics()
-            print("log ready at \(store.directory): \(statistics.eventCount) events")
+            print("log ready at \(store.place): \(statistics.eventCount) events")
             store.close()
         }
     }
@@ -77,7 +78,7 @@ struct AppendCommand: AsyncParsableCommand {
                 if malformed.count > 20 { StandardError.write("cumulus: … and \(malformed.count - 20) more\n") }
                 throw CommandFailure("\(malformed.count) line(s) refused before appending; nothing was appended")
             }
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             try await AppendRetry.adoptStoredTimes(&appends, defaultedTimes, store: store)
             if atomic {
@@ -186,7 +187,7 @@ struct ReadCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             var output = OutputBuffer()
             // Also when a damaged event stops the read: what was read before it is printed.
@@ -197,9 +198,13 @@ struct ReadCommand: AsyncParsableCommand {
                 do throws(EventStoreError) { name = try StreamName(stream) } catch {
                     throw CommandFailure(error.description)
                 }
-                for event in try await store.readChecked(
-                    stream: name, from: StreamVersion(fromVersion), maximumCount: limit)
-                {
+                let events =
+                    if let lmdb = store as? LMDBEventStore {
+                        try await lmdb.readChecked(stream: name, from: StreamVersion(fromVersion), maximumCount: limit)
+                    } else {
+                        try await store.read(stream: name, from: StreamVersion(fromVersion), maximumCount: limit)
+                    }
+                for event in events {
                     output.line(rendering.line(for: event))
                 }
             } else {
@@ -207,8 +212,15 @@ struct ReadCommand: AsyncParsableCommand {
                 var remaining = limit
                 while remaining > 0 {
                     let before = position
-                    position = try store.scanChecked(after: position, maximumCount: min(remaining, 16_384)) { event in
-                        output.line(rendering.line(for: event))
+                    if let lmdb = store as? LMDBEventStore {
+                        position = try lmdb.scanChecked(after: position, maximumCount: min(remaining, 16_384)) {
+                            event in
+                            output.line(rendering.line(for: event))
+                        }
+                    } else {
+                        let events = try await store.readAll(after: position, maximumCount: min(remaining, 4096))
+                        for event in events { output.line(rendering.line(for: event)) }
+                        position = events.last?.position ?? position
                     }
                     if position == before { break }
                     remaining -= Int(position.rawValue - before.rawValue)
@@ -243,7 +255,7 @@ struct TailCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             var start = GlobalPosition(after ?? 0)
             if after == nil { start = try await store.lastPosition() }
@@ -277,9 +289,12 @@ struct VerifyCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            // The walk runs in a child process, so that damage that crashes the storage engine is still named.
-            guard walk else { return try await VerifyWalk.runInChild(directory: data.path) }
-            let store = try data.open()
+            // On LMDB the walk runs in a child process, so that damage that crashes the storage engine is still
+            // named; a PostgreSQL log is walked here.
+            if !walk, !PostgresLocation.isURL(data.storeText) {
+                return try await VerifyWalk.runInChild(directory: data.storeText)
+            }
+            let store = try await data.openStore()
             defer { store.close() }
             let total = try await store.lastPosition().rawValue
             VerifyWalk.reportTotal(total)
@@ -288,7 +303,7 @@ struct VerifyCommand: AsyncParsableCommand {
                 "log is sound: \(report.eventCount) events in \(report.streamCount) streams, "
                     + "\(report.checkpointCount) checkpoints, last position \(report.lastPosition)")
             if !report.headLink.isEmpty { print("chain head: \(report.headLink)") }
-            for line in try DomainCensus.take(store).textLines { print(line) }
+            for line in try await DomainCensus.take(store).textLines { print(line) }
         }
     }
 }
@@ -313,14 +328,14 @@ struct StatsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await reporting {
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             let statistics = try await store.statistics()
-            let census = try DomainCensus.take(store)
+            let census = try await DomainCensus.take(store)
             if json {
                 var text = JSONText()
                 text.beginObject()
-                text.field("directory", store.directory)
+                text.field("directory", store.place)
                 text.field("events", statistics.eventCount)
                 text.field("streams", statistics.streamCount)
                 text.field("lastPosition", statistics.lastPosition.rawValue)
@@ -344,7 +359,7 @@ struct StatsCommand: AsyncParsableCommand {
                 text.endObject()
                 print(text.text)
             } else {
-                print("directory:     \(store.directory)")
+                print("directory:     \(store.place)")
                 print("events:        \(statistics.eventCount)")
                 print("streams:       \(statistics.streamCount)")
                 print("last position: \(statistics.lastPosition)")

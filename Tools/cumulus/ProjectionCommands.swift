@@ -28,10 +28,10 @@ struct ReadOptions: ParsableArguments {
     func load(
         _ data: DataDirectoryOptions, _ projections: [any Projection]
     ) async throws -> (
-        LMDBEventStore, ProjectionSet
+        any ClosableStore, ProjectionSet
     ) {
         if loadAllProjections { return try await ProjectionLoader.loadAll(data, asOf: try point()) }
-        let store = try data.open(readOnly: true)
+        let store = try await data.openStore(readOnly: true)
         do {
             let (set, _) = try await ProjectionLoader.load(
                 store, projections: projections, asOf: try point(), validAt: try validInstant(), save: false)
@@ -86,7 +86,7 @@ struct ReadOptions: ParsableArguments {
 /// named on standard error with the reason, and that projection is folded from position 0.
 enum ProjectionLoader {
     static func load(
-        _ store: LMDBEventStore,
+        _ store: any EventStore,
         projections: [any Projection]? = nil,
         asOf: AsOf? = nil,
         validAt: Timestamp? = nil,
@@ -99,7 +99,8 @@ enum ProjectionLoader {
         let report: ProjectionCatchUp.Report
         do throws(ProjectionCatchUp.Failure) {
             report = try await ProjectionCatchUp.run(
-                &set, from: store, asOf: asOf, validAt: validAt, rebuilding: rebuilding, logger: store.logger
+                &set, from: store, asOf: asOf, validAt: validAt, rebuilding: rebuilding,
+                logger: (store as? LMDBEventStore)?.logger ?? LMDBEventStore.silentLogger
             ) {
                 done, total in
                 progress.setTotal(total)
@@ -123,8 +124,8 @@ enum ProjectionLoader {
 
     /// The approach before kept state, kept as the benchmark's baseline (`--load-all-projections`): the log opened
     /// for writing, all five projections caught up, and their checkpoints saved when the log had moved on.
-    static func loadAll(_ data: DataDirectoryOptions, asOf: AsOf?) async throws -> (LMDBEventStore, ProjectionSet) {
-        let store = try data.open()
+    static func loadAll(_ data: DataDirectoryOptions, asOf: AsOf?) async throws -> (any ClosableStore, ProjectionSet) {
+        let store = try await data.openStore()
         let (set, _) = try await load(store, asOf: asOf, save: true)
         return (store, set)
     }
@@ -133,7 +134,7 @@ enum ProjectionLoader {
 /// Loads the write model from its checkpoint, catches it up with the log and saves it again: what `rebuild` and
 /// `demo` do so that the next `import` starts where the log is.
 enum WriteModelKeeper {
-    static func advance(_ store: LMDBEventStore, fromZero: Bool) async throws -> WriteModel.Restore {
+    static func advance(_ store: any EventStore, fromZero: Bool) async throws -> WriteModel.Restore {
         let handler = CommandHandler(store: store)
         do throws(CommandError) {
             let outcome = fromZero ? WriteModel.Restore.noCheckpoint : try await handler.restoreCheckpoint()
@@ -178,7 +179,7 @@ struct RebuildCommand: AsyncParsableCommand {
                     "unknown projection '\(name)'; known: \((known + [WriteModel.checkpointName]).joined(separator: ", "))"
                 )
             }
-            let store = try data.open()
+            let store = try await data.openStore()
             defer { store.close() }
             let clock = ContinuousClock()
             let started = clock.now

@@ -21,7 +21,7 @@ struct RepairCommand: AsyncParsableCommand {
     func run() async throws {
         try await reporting {
             DamageHandling.install()
-            switch try await MetaPageRepair.repair(directory: data.path) {
+            switch try await MetaPageRepair.repair(directory: try data.lmdbDirectory()) {
             case .nothingToRepair(let transaction):
                 print("nothing to repair: both meta pages are intact (last commit: txn \(transaction))")
             case .repaired(let page, let damage, let transaction, let backup, let report):

@@ -22,8 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            try await CumulusServer.serve(directory: data.path, configurationPath: config, listen: listen) { port in
-                print("cumulus: serving \(data.path) on port \(port)")
+            // LMDB only: the server uses LMDBEventStore concretely (docs/postgres.md).
+            let directory = try data.lmdbDirectory()
+            try await CumulusServer.serve(directory: directory, configurationPath: config, listen: listen) { port in
+                print("cumulus: serving \(directory) on port \(port)")
                 fflush(nil)
             }
         } catch let error as any CustomStringConvertible & Error {

@@ -7,10 +7,16 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash Tools/scripts/prerequisites.sh
 swift build --build-tests
+# The PostgreSQL backend's tests need a server: a private throw-away cluster unless one is given (docs/postgres.md).
+if [ -z "${CUMULUS_POSTGRES_URL:-}" ]; then
+    eval "$(bash Tools/scripts/postgres.sh start)"
+    trap 'bash Tools/scripts/postgres.sh stop' EXIT
+fi
 echo "== benchmark smoke"
 .build/debug/cumulus-bench --smoke
 .build/debug/cumulus-bench rebuild --smoke
 .build/debug/cumulus-bench cli --smoke
+.build/debug/cumulus-bench postgres --smoke
 echo "== tests"
 swift test --skip-build "$@"
 echo "== schemathesis against cumulus serve"

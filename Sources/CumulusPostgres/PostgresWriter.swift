@@ -1,0 +1,420 @@
+import CumulusLog
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+import Synchronization
+
+/// This process's writer: it takes every append waiting in the process and commits them in one PostgreSQL
+/// transaction (group commit), which first locks the log's one `head` row.
+///
+/// Why positions stay gap-free across processes (docs/postgres.md): a writer assigns positions only while it
+/// holds the `head` row lock (`SELECT … FOR UPDATE`), from the last position stored in that row, and the lock
+/// is released by its commit. The next writer can read the head only after that commit is visible, so
+/// positions are committed in increasing order and a reader that sees position N+1 sees N.
+///
+/// `Sendable` because its state sits in one `Mutex`; the drain task is the only one running transactions.
+final class PostgresWriter: Sendable {
+    enum Request: Sendable {
+        case atomic([StreamAppend], CheckedContinuation<Result<[AppendResult], EventStoreError>, Never>)
+        case units(
+            [Result<[StreamAppend], EventStoreError>],
+            CheckedContinuation<Result<[Result<[AppendResult], EventStoreError>], EventStoreError>, Never>
+        )
+        /// Events copied from another log, stored with their positions and recorded times.
+        case copy([RecordedEvent], CheckedContinuation<Result<Void, EventStoreError>, Never>)
+
+        var eventCount: Int {
+            switch self {
+            case .atomic(let appends, _): return appends.reduce(0) { $0 + $1.events.count }
+            case .units(let items, _):
+                return items.reduce(0) { total, item in
+                    total + ((try? item.get())?.reduce(0) { $0 + $1.events.count } ?? 0)
+                }
+            case .copy(let events, _): return events.count
+            }
+        }
+
+        func fail(_ error: EventStoreError) {
+            switch self {
+            case .atomic(_, let continuation): continuation.resume(returning: .failure(error))
+            case .units(_, let continuation): continuation.resume(returning: .failure(error))
+            case .copy(_, let continuation): continuation.resume(returning: .failure(error))
+            }
+        }
+    }
+
+    private enum Outcome: Sendable {
+        case atomic(Result<[AppendResult], EventStoreError>)
+        case units([Result<[AppendResult], EventStoreError>])
+        case copy(Result<Void, EventStoreError>)
+    }
+
+    private struct State {
+        var pending: [Request] = []
+        var draining = false
+        var closed = false
+    }
+
+    /// A group stops growing at this many events (the first request is always taken whole).
+    static let maximumGroupEvents = 16_384
+
+    private let client: PostgresClient
+    private let location: PostgresLocation
+    private let notifier: CommitNotifier
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    init(client: PostgresClient, location: PostgresLocation, notifier: CommitNotifier, logger: Logger) {
+        self.client = client
+        self.location = location
+        self.notifier = notifier
+        self.logger = logger
+    }
+
+    /// Queues a request and starts the drain task if none runs; false once closed.
+    func submit(_ request: Request) -> Bool {
+        let start: Bool? = state.withLock { state in
+            if state.closed { return nil }
+            state.pending.append(request)
+            if state.draining { return false }
+            state.draining = true
+            return true
+        }
+        guard let start else { return false }
+        if start { Task { await drain() } }
+        return true
+    }
+
+    /// Refuses new requests and fails the queued ones with ``EventStoreError/closed``.
+    func close() {
+        let pending: [Request] = state.withLock { state in
+            state.closed = true
+            defer { state.pending.removeAll() }
+            return state.pending
+        }
+        for request in pending { request.fail(.closed) }
+    }
+
+    private func drain() async {
+        while true {
+            let group: [Request] = state.withLock { state in
+                var group: [Request] = []
+                var events = 0
+                while let request = state.pending.first,
+                    group.isEmpty || events + request.eventCount <= Self.maximumGroupEvents
+                {
+                    events += request.eventCount
+                    group.append(state.pending.removeFirst())
+                }
+                if group.isEmpty { state.draining = false }
+                return group
+            }
+            if group.isEmpty { return }
+            await commit(group)
+        }
+    }
+
+    private func commit(_ group: [Request]) async {
+        let location = self.location
+        let logger = self.logger
+        let result: Result<([Outcome], UInt64), EventStoreError>
+        do {
+            let value = try await client.withConnection { connection -> ([Outcome], UInt64) in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    var batch = try await GroupTransaction(connection, location, logger: logger, group: group)
+                    var outcomes: [Outcome] = []
+                    for request in group {
+                        switch request {
+                        case .atomic(let appends, _): outcomes.append(.atomic(batch.apply(appends)))
+                        case .units(let items, _):
+                            outcomes.append(.units(items.map { $0.flatMap { batch.apply($0) } }))
+                        case .copy(let events, _): outcomes.append(.copy(batch.copy(events)))
+                        }
+                    }
+                    try await batch.finish(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return (outcomes, batch.lastPosition)
+                } catch {
+                    if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+                    throw error
+                }
+            }
+            result = .success(value)
+        } catch {
+            result = .failure(PostgresFailure.storeError(error, "append", at: location))
+        }
+        switch result {
+        case .success(let (outcomes, lastPosition)):
+            notifier.publish(GlobalPosition(lastPosition))
+            for (request, outcome) in zip(group, outcomes) {
+                switch (request, outcome) {
+                case (.atomic(_, let continuation), .atomic(let result)): continuation.resume(returning: result)
+                case (.units(_, let continuation), .units(let results)):
+                    continuation.resume(returning: .success(results))
+                case (.copy(_, let continuation), .copy(let result)): continuation.resume(returning: result)
+                default: request.fail(.invalidField(field: "append", reason: "outcome out of order"))
+                }
+            }
+        case .failure(let error):
+            for request in group { request.fail(error) }
+        }
+    }
+}
+
+/// One group's transaction: what it read under the head lock, what it decided, and the rows it writes.
+///
+/// Reads happen once for the whole group (the head, the stored events among the group's ids, the heads of
+/// the group's streams); every request is then validated against them and against earlier requests of the
+/// group in memory, exactly as the LMDB writer does, and all new rows go out in one `INSERT`.
+private struct GroupTransaction {
+    let location: PostgresLocation
+    let logger: Logger
+    private(set) var lastPosition: UInt64
+    private var link: ChainLink
+    private var heads: [StreamName: (version: UInt64, lastPosition: UInt64)] = [:]
+    private var dirtyStreams: Set<StreamName> = []
+    /// Events stored before this transaction, and those this transaction writes, by id.
+    private var byID: [EventID: RecordedEvent] = [:]
+    private var rows = EventColumns()
+    private let recordedAt = Timestamp.now
+    private var buffer: [UInt8] = []
+
+    init(
+        _ connection: PostgresConnection,
+        _ location: PostgresLocation,
+        logger: Logger,
+        group: [PostgresWriter.Request]
+    ) async throws {
+        self.location = location
+        self.logger = logger
+        // The lock that orders every writer of every process: held until COMMIT.
+        let head = try await connection.query(
+            "SELECT last_position, link FROM \(unescaped: location.table("head")) FOR UPDATE", logger: logger
+        ).collect()
+        guard let row = head.first else {
+            throw EventStoreError.integrityViolation(position: nil, reason: "the head row of the log is missing")
+        }
+        let (last, linkBuffer) = try row.decode((Int64, ByteBuffer).self)
+        guard let linkBytes = linkBuffer.getBytes(at: linkBuffer.readerIndex, length: 32) else {
+            throw EventStoreError.integrityViolation(position: nil, reason: "the head's chain link is not 32 bytes")
+        }
+        lastPosition = UInt64(clamping: last)
+        link = ChainLink(bytes: linkBytes)
+        var ids: [UUID] = []
+        var streams: Set<String> = []
+        for request in group {
+            let appends: [[StreamAppend]]
+            switch request {
+            case .atomic(let unit, _): appends = [unit]
+            case .units(let items, _): appends = items.compactMap { try? $0.get() }
+            case .copy(let events, _):
+                ids += events.map(\.id.uuid)
+                streams.formUnion(events.map(\.stream.rawValue))
+                appends = []
+            }
+            for unit in appends {
+                for append in unit {
+                    streams.insert(append.stream.rawValue)
+                    ids += append.events.map(\.id.uuid)
+                }
+            }
+        }
+        if !ids.isEmpty {
+            // Time-ordered ids above the greatest stored one cannot be stored already: only the others are looked
+            // up (PostgreSQL orders uuids by their bytes, as `EventID` does).
+            let greatest = try await connection.query(
+                "SELECT id FROM \(unescaped: location.table("events")) ORDER BY id DESC LIMIT 1", logger: logger
+            ).collect()
+            if let top = try greatest.first?.decode(UUID?.self) {
+                let bound = EventID(top).orderKey
+                ids = ids.filter { EventID($0).orderKey <= bound }
+            } else {
+                ids = []
+            }
+        }
+        if !ids.isEmpty {
+            let stored = try await connection.query(
+                """
+                SELECT \(unescaped: EventRow.columns) FROM \(unescaped: location.table("events"))
+                WHERE id = ANY(\(ids)::uuid[])
+                """,
+                logger: logger
+            ).collect()
+            for row in stored {
+                let event = try EventRow.decode(row).event
+                byID[event.id] = event
+            }
+        }
+        if !streams.isEmpty {
+            let names = Array(streams)
+            let found = try await connection.query(
+                """
+                SELECT stream, version, last_position FROM \(unescaped: location.table("streams"))
+                WHERE stream = ANY(\(names)::text[])
+                """,
+                logger: logger
+            ).collect()
+            for row in found {
+                let (name, version, position) = try row.decode((String, Int64, Int64).self)
+                heads[StreamName(unchecked: name)] = (UInt64(clamping: version), UInt64(clamping: position))
+            }
+        }
+    }
+
+    /// Validates and stages one atomic request of one or more streams; a refusal stages nothing.
+    mutating func apply(_ appends: [StreamAppend]) -> Result<[AppendResult], EventStoreError> {
+        var seen: Set<StreamName> = []
+        for append in appends where !seen.insert(append.stream).inserted {
+            return .failure(.duplicateStreamInAppend(append.stream))
+        }
+        // Idempotency: events stored already, by an earlier transaction or earlier in this one.
+        var stored: [RecordedEvent] = []
+        var new: EventID?
+        for append in appends {
+            for event in append.events {
+                if let original = byID[event.id] {
+                    guard original.hasSameContent(as: event, in: append.stream) else {
+                        return .failure(.eventIDConflict(id: event.id, storedAt: original.position))
+                    }
+                    stored.append(original)
+                } else if new == nil {
+                    new = event.id
+                }
+            }
+        }
+        if let first = stored.first {
+            guard new == nil else { return .failure(.partiallyStored(id: first.id, storedAt: first.position)) }
+            var results: [AppendResult] = []
+            var index = 0
+            for append in appends {
+                let originals = stored[index..<index + append.events.count]
+                index += append.events.count
+                let last = originals.max { $0.position < $1.position }
+                results.append(
+                    AppendResult(
+                        stream: append.stream,
+                        firstPosition: originals.map(\.position).min() ?? .start,
+                        lastPosition: last?.position ?? .start,
+                        streamVersion: last?.streamVersion ?? .empty,
+                        wasAlreadyStored: true
+                    ))
+            }
+            return .success(results)
+        }
+        // Optimistic concurrency.
+        for append in appends {
+            let actual = StreamVersion(heads[append.stream]?.version ?? 0)
+            guard append.expectedVersion.isSatisfied(by: actual) else {
+                return .failure(
+                    .wrongExpectedVersion(stream: append.stream, expected: append.expectedVersion, actual: actual))
+            }
+        }
+        var results: [AppendResult] = []
+        for append in appends {
+            var head = heads[append.stream] ?? (0, 0)
+            let first = lastPosition + 1
+            for event in append.events {
+                let position = GlobalPosition(lastPosition + 1)
+                let version = StreamVersion(head.version + 1)
+                let previous = GlobalPosition(head.lastPosition)
+                let recorded = RecordedEvent(
+                    id: event.id, stream: append.stream, streamVersion: version, position: position, type: event.type,
+                    schemaVersion: event.schemaVersion, occurredAt: event.occurredAt, recordedAt: recordedAt,
+                    actor: event.actor, correlationID: event.correlationID, causationID: event.causationID,
+                    payload: event.payload)
+                stage(recorded, proposed: event, previousInStream: previous)
+                head = (version.rawValue, position.rawValue)
+            }
+            heads[append.stream] = head
+            dirtyStreams.insert(append.stream)
+            results.append(
+                AppendResult(
+                    stream: append.stream, firstPosition: GlobalPosition(first),
+                    lastPosition: GlobalPosition(lastPosition), streamVersion: StreamVersion(head.version),
+                    wasAlreadyStored: false))
+        }
+        return .success(results)
+    }
+
+    /// Stages events copied from another log at their own positions and recorded times; the first must follow
+    /// this log's last event, and each must continue its stream.
+    mutating func copy(_ events: [RecordedEvent]) -> Result<Void, EventStoreError> {
+        let start = (lastPosition, link, heads, dirtyStreams, byID, rows.count)
+        for event in events {
+            let head = heads[event.stream] ?? (0, 0)
+            guard event.position.rawValue == lastPosition + 1, event.streamVersion.rawValue == head.version + 1,
+                byID[event.id] == nil
+            else {
+                (lastPosition, link, heads, dirtyStreams, byID) = (start.0, start.1, start.2, start.3, start.4)
+                rows.truncate(to: start.5)
+                return .failure(
+                    .integrityViolation(
+                        position: event.position,
+                        reason: "the copied event does not continue the target log at position \(lastPosition + 1) "
+                            + "(stream '\(event.stream)' at version \(head.version))"))
+            }
+            let proposed = ProposedEvent(
+                id: event.id, type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
+                actor: event.actor, correlationID: event.correlationID, causationID: event.causationID,
+                payload: event.payload)
+            stage(event, proposed: proposed, previousInStream: GlobalPosition(head.lastPosition))
+            heads[event.stream] = (event.streamVersion.rawValue, event.position.rawValue)
+            dirtyStreams.insert(event.stream)
+        }
+        return .success(())
+    }
+
+    private mutating func stage(_ event: RecordedEvent, proposed: ProposedEvent, previousInStream: GlobalPosition) {
+        link = RecordCodec.encode(
+            proposed,
+            stream: event.stream,
+            version: event.streamVersion,
+            previousInStream: previousInStream,
+            recordedAt: event.recordedAt,
+            position: event.position,
+            previousLink: link,
+            into: &buffer
+        )
+        rows.append(event, previousInStream: previousInStream, link: link)
+        byID[event.id] = event
+        lastPosition = event.position.rawValue
+    }
+
+    /// Writes the staged rows, the touched stream heads and the new head, and announces the new last position
+    /// (PostgreSQL delivers the notification at commit).
+    func finish(_ connection: PostgresConnection) async throws {
+        guard !rows.isEmpty else { return }
+        try await connection.query(rows.insert(into: location), logger: logger)
+        var names: [String] = []
+        var versions: [Int64] = []
+        var positions: [Int64] = []
+        for stream in dirtyStreams {
+            guard let head = heads[stream] else { continue }
+            names.append(stream.rawValue)
+            versions.append(Int64(head.version))
+            positions.append(Int64(head.lastPosition))
+        }
+        try await connection.query(
+            """
+            INSERT INTO \(unescaped: location.table("streams")) (stream, version, last_position)
+            SELECT * FROM unnest(\(names)::text[], \(versions)::bigint[], \(positions)::bigint[])
+            ON CONFLICT (stream) DO UPDATE SET version = excluded.version, last_position = excluded.last_position
+            """,
+            logger: logger
+        )
+        let last = Int64(lastPosition)
+        let linkBytes = ByteBuffer(bytes: link.bytes)
+        try await connection.query(
+            """
+            WITH updated AS (
+                UPDATE \(unescaped: location.table("head")) SET last_position = \(last), link = \(linkBytes)
+                RETURNING last_position
+            )
+            SELECT pg_notify(\(location.channel), (SELECT last_position FROM updated)::text)
+            """,
+            logger: logger
+        )
+    }
+}

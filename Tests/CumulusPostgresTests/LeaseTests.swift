@@ -1,0 +1,66 @@
+import CumulusLog
+import CumulusPostgres
+import CumulusTesting
+import Foundation
+import Testing
+
+/// A shared projection checkpoint advanced by one worker process at a time under a lease; killing the holder
+/// mid-batch passes the lease on, and every event is applied exactly once.
+@Suite("PostgreSQL projection lease", .enabled(if: TestServer.enabled, TestServer.skipReason))
+struct LeaseTests {
+    @Test func aKilledHolderIsReplacedWithNothingAppliedTwiceOrSkipped() async throws {
+        let store = try await TestServer.freshStore("lease")
+        defer { store.close() }
+        let total: UInt64 = 600
+        for batch in 0..<12 { _ = try await store.append(SampleEvents.make(50), to: StreamName("user-\(batch % 5)")) }
+        let url = store.location.url
+        let arguments = ["project", url, "shared", "50", "150", String(total)]
+        let first = try ChildProcess("cumulus-pg-torture", arguments)
+        #expect(await first.waitForOutput(containing: "advanced to 100", timeout: 60), "\(first.standardError)")
+        let second = try ChildProcess("cumulus-pg-torture", arguments)
+        #expect(await second.waitForOutput(containing: "waiting for the lease", timeout: 30))
+        try await Task.sleep(for: .milliseconds(400))
+        // While the first holds the lease the second only waits.
+        #expect(!second.standardOutput.contains("took over"), "\(second.standardOutput)")
+        first.kill()
+        let killedAfter = first.standardOutput.split(separator: "\n").last { $0.hasPrefix("advanced to ") }
+        #expect(await second.wait(timeout: 60) == 0, "\(second.standardOutput) \(second.standardError)")
+        let output = second.standardOutput
+        let takeOver = output.split(separator: "\n").first { $0.hasPrefix("took over at ") }
+        let position = takeOver.flatMap { UInt64($0.dropFirst("took over at ".count)) } ?? 0
+        #expect(position >= 100 && position < total, "\(output)")
+        // It resumes from the last checkpoint the first saved (the batch the first was working on is done again).
+        let saved = killedAfter.flatMap { UInt64($0.dropFirst("advanced to ".count)) } ?? 0
+        #expect(position >= saved && position <= saved + 50, "saved \(saved), took over at \(position)")
+        #expect(output.contains("done at \(total)"))
+        let checkpoint = try #require(try await store.checkpoint(named: "shared"))
+        #expect(checkpoint.position == GlobalPosition(total))
+        let (count, sum) = checkpoint.state.withUnsafeBytes {
+            (
+                UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)),
+                UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+            )
+        }
+        #expect(count == total && sum == total * (total + 1) / 2, "count \(count), sum \(sum)")
+    }
+
+    @Test func aStaleHolderCannotOverwriteItsSuccessor() async throws {
+        let store = try await TestServer.freshStore("fence")
+        defer { store.close() }
+        let first = try await store.acquireLease("p")
+        #expect(try await store.tryLease("p") == nil)
+        let start = Checkpoint(name: "p", position: GlobalPosition(5), state: [1])
+        try await first.advance(from: nil, to: start)
+        await first.release()
+        let second = try #require(try await store.tryLease("p"))
+        try await second.advance(from: start, to: Checkpoint(name: "p", position: GlobalPosition(9), state: [2]))
+        await second.release()
+        // A holder that started from the old checkpoint is refused.
+        let stale = try await store.acquireLease("p")
+        await #expect(throws: EventStoreError.self) {
+            try await stale.advance(from: start, to: Checkpoint(name: "p", position: GlobalPosition(7), state: [3]))
+        }
+        await stale.release()
+        #expect(try await store.checkpoint(named: "p")?.position == GlobalPosition(9))
+    }
+}

@@ -1,0 +1,113 @@
+import CumulusLog
+import CumulusPostgres
+import CumulusTesting
+import Foundation
+import Testing
+
+/// What the conformance suite cannot see: tampering with rows, wake-ups from another connection, and the
+/// refusals when the server, the login or the schema is wrong.
+@Suite("PostgreSQL store", .enabled(if: TestServer.enabled, TestServer.skipReason))
+struct StoreTests {
+    /// A log of 40 events over 5 streams, one with correlation and causation ids, and a checkpoint.
+    func filledStore() async throws -> PostgresEventStore {
+        let store = try await TestServer.freshStore("tamper")
+        for batch in 0..<10 {
+            var events = SampleEvents.make(4, label: "b\(batch)")
+            events[0].correlationID = UUID()
+            events[1].causationID = UUID()
+            _ = try await store.append(events, to: StreamName("user-\(batch % 5)"))
+        }
+        try await store.save(Checkpoint(name: "current-state", position: GlobalPosition(40), state: [1, 2, 3]))
+        return store
+    }
+
+    func expectDamage(at position: UInt64?, of store: PostgresEventStore) async {
+        do {
+            let report = try await store.verify()
+            Issue.record("verify accepted a damaged log: \(report)")
+        } catch .integrityViolation(let reported, let reason) {
+            #expect(
+                reported == position.map { GlobalPosition($0) },
+                "verify named \(String(describing: reported)): \(reason)"
+            )
+        } catch {
+            Issue.record("verify failed otherwise: \(error)")
+        }
+    }
+
+    @Test func verifyNamesTheRowAlteredWithPsql() async throws {
+        let store = try await filledStore()
+        defer { store.close() }
+        let sound = try await store.verify()
+        #expect(sound.eventCount == 40 && sound.streamCount == 5 && sound.checkpointCount == 1)
+        let events = "\"\(store.location.schema)\".events"
+        try TestServer.psql("UPDATE \(events) SET payload = '\\x6f74686572' WHERE position = 17")
+        await expectDamage(at: 17, of: store)
+    }
+
+    @Test(arguments: [
+        ("recorded_at = recorded_at + 1", UInt64(9)),
+        ("actor = 'someone else'", UInt64(23)),
+        ("correlation_id = NULL", UInt64(29)),
+        ("stream = 'user-9'", UInt64(3)),
+    ])
+    func verifyNamesEachAlteredColumn(change: String, position: UInt64) async throws {
+        let store = try await filledStore()
+        defer { store.close() }
+        let events = "\"\(store.location.schema)\".events"
+        try TestServer.psql("UPDATE \(events) SET \(change) WHERE position = \(position)")
+        await expectDamage(at: position, of: store)
+    }
+
+    @Test func verifyNamesADeletedRowAndAnAlteredCheckpoint() async throws {
+        let store = try await filledStore()
+        defer { store.close() }
+        let schema = "\"\(store.location.schema)\""
+        try TestServer.psql("UPDATE \(schema).checkpoints SET position = 41")
+        await expectDamage(at: nil, of: store)
+        try TestServer.psql("UPDATE \(schema).checkpoints SET position = 40")
+        _ = try await store.verify()
+        try TestServer.psql("DELETE FROM \(schema).events WHERE position = 12")
+        await expectDamage(at: 12, of: store)
+    }
+
+    @Test func aWaitIsWokenByAnotherConnectionsAppend() async throws {
+        let writer = try await TestServer.freshStore("wake")
+        defer { writer.close() }
+        // A second store on the same log: its own connections, its own notifier; only NOTIFY can wake it.
+        let follower = try await PostgresEventStore.open(writer.location)
+        defer { follower.close() }
+        let woke = Task { () async throws -> GlobalPosition in
+            try await follower.waitForEvents(after: .start)
+            return try await follower.lastPosition()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        _ = try await writer.append(SampleEvents.make(2), to: StreamName("user-1"))
+        let position = try await woke.value
+        #expect(position == GlobalPosition(2))
+    }
+
+    @Test func sameIDOtherContentIsRefusedAcrossStores() async throws {
+        let first = try await TestServer.freshStore("ids")
+        defer { first.close() }
+        let second = try await PostgresEventStore.open(first.location)
+        defer { second.close() }
+        let event = SampleEvents.make(1)[0]
+        _ = try await first.append([event], to: StreamName("user-1"))
+        let again = try await second.append([event], to: StreamName("user-1"))
+        #expect(again.wasAlreadyStored && again.lastPosition == GlobalPosition(1))
+        var other = event
+        other.payload = Array("changed".utf8)
+        await #expect(throws: EventStoreError.eventIDConflict(id: event.id, storedAt: GlobalPosition(1))) {
+            _ = try await second.append([other], to: StreamName("user-1"))
+        }
+    }
+
+    @Test func aNULInTheTypeIsRefusedWithNothingWritten() async throws {
+        let store = try await TestServer.freshStore("nul")
+        defer { store.close() }
+        let event = ProposedEvent(type: "Bad\u{0}Type", actor: "a", payload: [])
+        await #expect(throws: EventStoreError.self) { _ = try await store.append([event], to: StreamName("s")) }
+        #expect(try await store.lastPosition() == .start)
+    }
+}
