@@ -117,7 +117,7 @@ class Shim(BaseHTTPRequestHandler):
 def world():
     data = tempfile.mkdtemp(prefix="cumulus-dashboard.")
     out = subprocess.run(
-        [CUMULUS, "demo", "--data-dir", data, "--tenants", "2", "--users-per-tenant", "60", "--days", "2"],
+        [CUMULUS, "demo", "--data-dir", data, "--tenants", "2", "--users-per-tenant", "60", "--days", "2", "--no-serve"],
         capture_output=True, text=True, check=True).stdout
     tenant = re.search(r", id ([0-9a-f-]{36})\)", out).group(1)
     server = ThreadingHTTPServer(("127.0.0.1", 0), Shim)

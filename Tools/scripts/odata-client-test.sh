@@ -14,7 +14,7 @@ if [ "${1:-}" = "--demo" ]; then
     cumulus="${2:-$here/../../.build/debug/cumulus}"
     data="$(mktemp -d "${TMPDIR:-/tmp}/cumulus-odata-demo.XXXXXX")"
     trap 'rm -rf "$data"' EXIT
-    "$cumulus" demo --data-dir "$data" --tenants 2 --users-per-tenant 12 --days 1 > "$data.out"
+    "$cumulus" demo --data-dir "$data" --tenants 2 --users-per-tenant 12 --days 1 --no-serve > "$data.out"
     tenant="$(grep -o ', id [0-9a-f-]*)' "$data.out" | head -1 | cut -c6-41)"
     rm -f "$data.out"
     export ODATA_CUMULUS="$cumulus" ODATA_DATA_DIR="$data" ODATA_ACTOR="userSupervisor:$tenant"
