@@ -396,7 +396,9 @@ struct ServerTests {
         let admin = try await server.systemAdmin
         async let live = server.client.get(
             "/v1/events/live", token: admin, headers: ["Last-Event-ID": String(last - 1)])
-        try await Task.sleep(for: .milliseconds(300))
+        // Time for the request to reach the server and start its stream before the server stops (300 ms was too
+        // little under the load of the whole suite on 2 cores).
+        try await Task.sleep(for: .seconds(2))
         await server.stop()
         let events = await live
         #expect(events.status == 200 && events.headers["content-type"] == "text/event-stream")
