@@ -145,15 +145,18 @@ public struct ProjectionSet: Sendable {
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }
 
-    /// How many events ``apply(contentsOf:asOf:)`` and the catch-up hand to the projections at once.
+    /// How many events ``apply(contentsOf:asOf:history:)`` and the catch-up hand to the projections at once.
     public static let batchSize = 256
 
     /// Applies every event of `events` that `asOf` includes (all of them when `asOf` is nil); events the domain
     /// cannot decode are passed over and counted in ``skipped``.
     ///
-    /// - Parameter history: reads one user's stream (`user-<id>`, in stream order) from the log, for the users
-    ///   whose late events landed before the in-memory history's horizon (``usersNeedingHistory``); without it
-    ///   such events are placed from memory only, which can miss repeats dropped long ago.
+    /// - Parameters:
+    ///   - events: the events, in log order.
+    ///   - asOf: apply only the events this point includes (all of them when nil).
+    ///   - history: reads one user's stream (`user-<id>`, in stream order) from the log, for the users
+    ///     whose late events landed before the in-memory history's horizon (``usersNeedingHistory``); without it
+    ///     such events are placed from memory only, which can miss repeats dropped long ago.
     public mutating func apply(
         contentsOf events: some Sequence<RecordedEvent>, asOf: AsOf? = nil,
         history: ((UserID) -> [RecordedEvent])? = nil
@@ -212,7 +215,7 @@ public struct ProjectionSet: Sendable {
     }
 
     /// One checkpoint per projection: its name, its last position, and `varint codeVersion`, the 8-byte
-    /// ``StateChecksum`` of the state, then the state (``Projection/encodeState()``).
+    /// `StateChecksum` of the state, then the state (``Projection/encodeState()``).
     public func checkpoints() -> [Checkpoint] {
         projections.indices.map { index in
             let projection = projections[index]

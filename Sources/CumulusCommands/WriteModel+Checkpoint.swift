@@ -25,7 +25,7 @@ extension WriteModel {
     }
 
     /// Restores a state written by ``encodeState()`` of the same ``codeVersion``, at `position`.
-    /// - Throws: ``PayloadDecodingError`` when the bytes are truncated or corrupt.
+    /// - Throws: `PayloadDecodingError` when the bytes are truncated or corrupt.
     public init(decodingState bytes: [UInt8], position: GlobalPosition) throws(PayloadDecodingError) {
         var reader = PayloadReader(bytes)
         self.init()
@@ -39,7 +39,7 @@ extension WriteModel {
         self.position = position
     }
 
-    /// The model as a checkpoint: `varint codeVersion`, an 8-byte ``StateChecksum`` of the state (so damaged bytes
+    /// The model as a checkpoint: `varint codeVersion`, an 8-byte `StateChecksum` of the state (so damaged bytes
     /// are noticed, not decoded into a wrong model), then ``encodeState()``.
     public func checkpoint() -> Checkpoint {
         let state = encodeState()

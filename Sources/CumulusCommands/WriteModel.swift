@@ -10,7 +10,7 @@ public import CumulusLog
 /// dictionaries), which the importer uses to decide a batch speculatively.
 ///
 /// It is kept like a projection: ``checkpoint()`` saves it with ``codeVersion`` in the log's checkpoints table
-/// under ``checkpointName``, and ``restore(_:)`` loads it back so that a handler catches up only with what came
+/// under ``checkpointName``, and `CommandHandler.restoreCheckpoint()` loads it back so that a handler catches up only with what came
 /// after (see `WriteModel+Checkpoint.swift`). Equal models encode to equal bytes.
 public struct WriteModel: Hashable, Sendable {
     /// The last log position folded in.

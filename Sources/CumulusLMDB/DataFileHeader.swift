@@ -152,8 +152,8 @@ enum DataFileCheck {
     ///   `cumulus repair` restores it);
     /// - a file shorter than the pages the last commit uses (a truncated copy: reading it would fault).
     ///
-    /// - Throws: ``EventStoreError/notACumulusLog(path:reason:)`` for an empty or foreign file,
-    ///   ``EventStoreError/integrityViolation(position:reason:)`` naming the damage otherwise.
+    /// - Throws: `EventStoreError.notACumulusLog(path:reason:)` for an empty or foreign file,
+    ///   `EventStoreError.integrityViolation(position:reason:)` naming the damage otherwise.
     static func check(directory: String) throws(EventStoreError) {
         let path = directory + "/data.mdb"
         var info = stat()

@@ -7,7 +7,7 @@ extension LMDBEventStore {
     ///
     /// Costs one more point read and one SHA-256 per event; `cumulus read` uses it so that an altered record
     /// is refused instead of printed.
-    /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` naming the first event that fails.
+    /// - Throws: `EventStoreError.integrityViolation(position:reason:)` naming the first event that fails.
     public func readChecked(
         stream: StreamName,
         from version: StreamVersion,
@@ -34,7 +34,7 @@ extension LMDBEventStore {
     /// The links run on from one record to the next, so the whole log costs one SHA-256 per event; a
     /// back-link is looked up only for the first event of each stream met in this call.
     /// - Returns: the position of the last event passed to `body`, or `position` when there was none.
-    /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` naming the first event that fails;
+    /// - Throws: `EventStoreError.integrityViolation(position:reason:)` naming the first event that fails;
     ///   the events before it have been passed to `body`.
     @discardableResult
     public func scanChecked(

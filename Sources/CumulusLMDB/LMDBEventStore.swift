@@ -52,7 +52,7 @@ public final class LMDBEventStore: EventScanning {
         /// Reader slots shared by all processes using the directory; 510 by default.
         public var maximumReaders: UInt32
         /// Open for reading only (`MDB_RDONLY`): the data file is opened read-only and never written, no writer
-        /// thread is started, and appends and checkpoint saves fail with ``EventStoreError/readOnly(path:)``.
+        /// thread is started, and appends and checkpoint saves fail with `EventStoreError.readOnly(path:)`.
         /// For queries, which must leave the log as they found it. Cannot be combined with `create`.
         public var readOnly: Bool
 
@@ -174,7 +174,7 @@ public final class LMDBEventStore: EventScanning {
         if isClosed.load(ordering: .acquiring) { throw .closed }
     }
 
-    /// The writer, or ``EventStoreError/readOnly(path:)`` when the store was opened read-only.
+    /// The writer, or `EventStoreError.readOnly(path:)` when the store was opened read-only.
     func writer() throws(EventStoreError) -> GroupCommitter {
         guard let committer else { throw .readOnly(path: directory) }
         return committer

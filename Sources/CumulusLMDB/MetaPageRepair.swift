@@ -35,9 +35,9 @@ public enum MetaPageRepair {
     }
 
     /// Repairs the log in `directory`; see the type's documentation for the steps.
-    /// - Throws: ``EventStoreError/logNotFound(path:)``, ``EventStoreError/integrityViolation(position:reason:)``
+    /// - Throws: `EventStoreError.logNotFound(path:)`, `EventStoreError.integrityViolation(position:reason:)`
     ///   when the damage is not one bad meta page (or the repaired copy does not verify), and
-    ///   ``EventStoreError/system(operation:path:errno:message:)`` for failed file operations; the log is
+    ///   `EventStoreError.system(operation:path:errno:message:)` for failed file operations; the log is
     ///   left as it was in every case.
     public static func repair(directory: String) async throws(EventStoreError) -> Outcome {
         let directory = URL(fileURLWithPath: directory).standardizedFileURL.path

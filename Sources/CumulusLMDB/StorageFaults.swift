@@ -11,7 +11,7 @@ import Darwin
 /// (SIGSEGV, SIGBUS) while it follows a damaged page. By default the process dies of the signal, as LMDB
 /// does; a tool that prefers a sentence and an exit status calls ``exitOnDamage(status:)`` once.
 ///
-/// The checks made when a log is opened (``LMDBEventStore/open(directory:options:)``: meta pages, file size,
+/// The checks made when a log is opened (``LMDBEventStore/open(directory:options:logger:metricsFactory:)``: meta pages, file size,
 /// chain head) catch the damage that can be caught cheaply; this is for the rest (a zeroed or altered page
 /// in the middle of the file).
 public enum StorageFaults {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 // The aggregates' stored form, for checkpoints of state folded from the log (the write model's). Every field is
 // written, dictionaries and sets sorted by key, so equal aggregates encode to equal bytes. The format is versioned

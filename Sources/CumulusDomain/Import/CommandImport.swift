@@ -47,7 +47,7 @@ public enum CommandImport {
     /// Parses one line.
     ///
     /// The ids a line leaves out — its `eventId`, and the ids of the entities it creates (tenant, root OU,
-    /// OU, service, user) — are derived from the line (``LineDerivedID``, labelled with the field name;
+    /// OU, service, user) — are derived from the line (`LineDerivedID`, labelled with the field name;
     /// `occurrence` says which copy of this exact line in the input it is), so importing the same input again
     /// stores nothing twice. A widget key left out stays random: it is a credential, and a value derived from
     /// the line could be guessed (a retry is still recognised by the derived event id).

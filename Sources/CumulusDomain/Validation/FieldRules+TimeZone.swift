@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension FieldRules {
     /// Checks that `identifier` names an IANA time zone Foundation knows (`Europe/Zurich`, `UTC`).
