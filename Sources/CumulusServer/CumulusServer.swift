@@ -182,7 +182,12 @@ public struct CumulusServer: Sendable {
         Application(
             router: makeRouter(),
             server: .http1(
-                configuration: .init(idleTimeout: .nanoseconds(Int64(configuration.limits.idleTimeoutSeconds * 1e9)))),
+                configuration: .init(
+                    additionalChannelHandlers: [
+                        RequestDeadlineHandler(
+                            timeout: .nanoseconds(Int64(configuration.limits.requestTimeoutSeconds * 1e9)))
+                    ],
+                    idleTimeout: .nanoseconds(Int64(configuration.limits.idleTimeoutSeconds * 1e9)))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "cumulus"),
             services: [FollowService(server: self), CheckpointService(server: self)],

@@ -54,6 +54,9 @@ public struct ServerConfiguration: Sendable {
         public var maximumEventsPerPage: Int = 10_000
         /// Seconds a connection may stay idle (no bytes read or written) before it is closed.
         public var idleTimeoutSeconds: Double = 30
+        /// Seconds from the first byte of a request until its last (head and body) must have arrived, or the
+        /// connection is closed: cuts off clients that trickle a request a byte at a time (slowloris).
+        public var requestTimeoutSeconds: Double = 30
 
         /// The defaults above.
         public init() {}
@@ -175,6 +178,12 @@ public struct ServerConfiguration: Sendable {
                     throw fail("`limits.idleTimeoutSeconds` must be a positive number")
                 }
                 configuration.limits.idleTimeoutSeconds = seconds
+            }
+            if let value = limits["requestTimeoutSeconds"] {
+                guard let seconds = value as? Double, seconds > 0 else {
+                    throw fail("`limits.requestTimeoutSeconds` must be a positive number")
+                }
+                configuration.limits.requestTimeoutSeconds = seconds
             }
         }
         return configuration

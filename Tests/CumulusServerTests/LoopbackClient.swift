@@ -65,7 +65,11 @@ struct LoopbackClient: Sendable {
     }
 
     /// Opens a connection, sends `bytes` and reads until EOF; returns what was read and the seconds it took.
-    static func blockingExchange(port: Int, _ bytes: [UInt8], readTimeout: Int) -> [UInt8] {
+    static func blockingExchange(
+        port: Int, _ bytes: [UInt8], readTimeout: Int, stopWhen marker: [UInt8]? = nil
+    )
+        -> [UInt8]
+    {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { return [] }
         defer { close(descriptor) }
@@ -93,8 +97,96 @@ struct LoopbackClient: Sendable {
             let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             if count <= 0 { break }
             received.append(contentsOf: chunk[0..<count])
+            if let marker, received.count >= marker.count,
+                received.indices.dropLast(marker.count - 1).contains(where: {
+                    received[$0..<$0 + marker.count].elementsEqual(marker)
+                })
+            {
+                break
+            }
         }
         return received
+    }
+
+    /// Sends a GET and reads the (streaming) answer until its text contains `marker`, the server closes, or
+    /// `timeout` seconds pass; returns what was read. For Server-Sent Events, which never end by themselves.
+    func stream(
+        _ path: String, token: String, headers: [String: String] = [:], until marker: String, timeout: Int = 30
+    )
+        async -> String
+    {
+        var request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nAuthorization: Bearer \(token)\r\n"
+        for (name, value) in headers { request += "\(name): \(value)\r\n" }
+        request += "\r\n"
+        let bytes = Array(request.utf8)
+        let port = port
+        let received = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    returning: Self.blockingExchange(
+                        port: port, bytes, readTimeout: timeout, stopWhen: Array(marker.utf8)))
+            }
+        }
+        return String(decoding: received, as: UTF8.self)
+    }
+
+    /// Sends `prefix` at once, then `bytes` one at a time, `every` apart, until the server closes the connection;
+    /// returns how long after the first byte it closed, or nil when it was still open after `giveUpAfter`.
+    static func trickle(
+        port: Int, prefix: [UInt8], _ bytes: [UInt8], every: Duration, giveUpAfter: Duration
+    ) async
+        -> Duration?
+    {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(
+                    returning: blockingTrickle(
+                        port: port, prefix: prefix, bytes, every: every, giveUpAfter: giveUpAfter))
+            }
+        }
+    }
+
+    static func blockingTrickle(
+        port: Int, prefix: [UInt8], _ bytes: [UInt8], every: Duration, giveUpAfter: Duration
+    ) -> Duration? {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        let pause = every.components
+        var timeout = timeval(tv_sec: Int(pause.seconds), tv_usec: Int(pause.attoseconds / 1_000_000_000_000))
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { return nil }
+        let start = ContinuousClock.now
+        if !prefix.isEmpty
+            && prefix.withUnsafeBytes({ Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) })
+                != prefix.count
+        {
+            return nil
+        }
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        var index = 0
+        while ContinuousClock.now - start < giveUpAfter {
+            if index < bytes.count {
+                var byte = bytes[index]
+                // MSG_NOSIGNAL: a closed peer fails the send instead of raising SIGPIPE.
+                if Glibc.send(descriptor, &byte, 1, Int32(MSG_NOSIGNAL)) <= 0 { return ContinuousClock.now - start }
+                index += 1
+            }
+            // Waits up to `every` for the server to close (0) or answer (anything else ends the trickle too).
+            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count == 0 { return ContinuousClock.now - start }
+            if count > 0 { return ContinuousClock.now - start }
+        }
+        return nil
     }
 
     static func parse(_ raw: [UInt8]) -> Response {

@@ -394,15 +394,26 @@ struct ServerTests {
         // Live: resume after Last-Event-ID; the stream ends when the server shuts down.
         let last = try await server.lastPosition()
         let admin = try await server.systemAdmin
-        async let live = server.client.get(
-            "/v1/events/live", token: admin, headers: ["Last-Event-ID": String(last - 1)])
-        // Time for the request to reach the server and start its stream before the server stops (300 ms was too
-        // little under the load of the whole suite on 2 cores).
-        try await Task.sleep(for: .seconds(2))
+        // The stream is read until the event after Last-Event-ID has arrived (no fixed wait).
+        let resumed = await server.client.stream(
+            "/v1/events/live", token: admin, headers: ["Last-Event-ID": String(last - 1)], until: "id: \(last)\n")
+        let head = LoopbackClient.parse(Array(resumed.utf8))
+        #expect(head.status == 200 && head.headers["content-type"] == "text/event-stream", "\(resumed)")
+        #expect(resumed.contains("id: \(last)\n"), "\(resumed)")
+        // A live one: an event appended while the stream is open arrives on it.
+        let appended = Task {
+            try await Task.sleep(for: .milliseconds(300))
+            return await server.client.post(
+                "/v1/commands", token: try await server.tenantAdmin,
+                body:
+                    "{\"command\":\"createOU\",\"occurredAt\":\"\(Self.at)\",\"tenant\":\"\(world.tenant)\",\"parent\":\"\(world.sales)\",\"name\":\"Live\"}"
+            ).status
+        }
+        let live = await server.client.stream(
+            "/v1/events/live", token: admin, headers: ["Last-Event-ID": String(last)], until: "id: \(last + 1)\n")
+        #expect(try await appended.value == 201)
+        #expect(live.contains("id: \(last + 1)\n") && live.contains("OUCreated"), "\(live)")
         await server.stop()
-        let events = await live
-        #expect(events.status == 200 && events.headers["content-type"] == "text/event-stream")
-        #expect(events.body.contains("id: \(last)\n"), "\(events.body)")
     }
 
     @Test func appendsByOthersShowUpAndCheckpointsAreSaved() async throws {
@@ -472,6 +483,20 @@ struct ServerTests {
             await server.client.get("/v1/reports/time-in-state?tenant=\(world.tenant)", token: supervisorToken).status
                 == 200)
         #expect(await server.client.get("/v1/reports/licences", token: admin).status == 400)
+        // Time in state by interval: the users exist from 2026-11-16T00:00:1x; 2 hours of hourly rows, each user's
+        // rows of one interval adding up to the part of the hour they existed.
+        let hourly = await server.client.get(
+            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=1h&from=2026-11-16T00:00:00Z&to=2026-11-16T02:00:00Z",
+            token: supervisorToken)
+        let rows = try #require(hourly.json["rows"] as? [[String: Any]], "\(hourly.body)")
+        #expect(hourly.status == 200 && !rows.isEmpty, "\(hourly.body)")
+        #expect(Set(rows.compactMap { $0["intervalStart"] as? String }).count == 2, "\(hourly.body)")
+        let badInterval = await server.client.get(
+            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=2h", token: supervisorToken)
+        #expect(badInterval.status == 400 && badInterval.json["field"] as? String == "interval", "\(badInterval.body)")
+        #expect(
+            await server.client.get("/v1/reports/licences?tenant=\(world.tenant)&interval=1h", token: admin).status
+                == 400)
         let tenant = await server.client.get("/v1/tenants/\(world.tenant)", token: admin)
         #expect(tenant.body.contains(ouAdmin.uuidString.lowercased()), "the tenant's state lists its role assignments")
         await server.stop()
@@ -495,6 +520,26 @@ struct ServerTests {
         let waited = ContinuousClock.now - start
         #expect(answer.isEmpty || String(decoding: answer, as: UTF8.self).hasPrefix("HTTP/1.1 4"))
         #expect(waited < .seconds(15), "the connection stayed open \(waited)")
+        await server.stop()
+    }
+
+    @Test func aClientTricklingARequestIsCutOff() async throws {
+        let server = try await TestServer()
+        // A complete head, then the body a byte every 0.5 s: each body part resets the 2 s idle timeout, so only
+        // the request timeout (3 s from the request's first byte) ends it. Without it the trickle runs the 20 s.
+        let body = Array(repeating: UInt8(ascii: " "), count: 100)
+        let head = Array(
+            ("POST /v1/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Authorization: Bearer \(try await server.tenantAdmin)\r\n"
+                + "Content-Length: \(body.count)\r\n\r\n").utf8)
+        let closedAfter = await LoopbackClient.trickle(
+            port: server.client.port, prefix: head, body, every: .milliseconds(500), giveUpAfter: .seconds(20))
+        let seconds = closedAfter.map { Double($0.components.seconds) + Double($0.components.attoseconds) / 1e18 }
+        #expect(seconds != nil, "the server kept a trickling client connected for 20 s")
+        #expect(
+            (seconds ?? 0) >= 2.5 && (seconds ?? 0) < 10, "closed after \(seconds ?? 0) s, not at the request timeout")
+        // A whole request on a fresh connection is still answered.
+        #expect(await server.client.get("/health").status == 200)
         await server.stop()
     }
 }

@@ -90,7 +90,8 @@ final class TestServer: Sendable {
              "platformAdminGroups": ["\(world.platformGroup.uuidString.lowercased())"],
              "keys": [{"kid": "test", "alg": "HS256", "secret": "\(secret)"}],
              "listen": "127.0.0.1:0", "checkpointIntervalSeconds": 1,
-             "limits": {"maximumBodyBytes": 200000, "maximumBatchLines": 500, "idleTimeoutSeconds": 2}\(extra)}
+             "limits": {"maximumBodyBytes": 200000, "maximumBatchLines": 500, "idleTimeoutSeconds": 2,
+                        "requestTimeoutSeconds": 3}\(extra)}
             """
         // The test's own configuration: a parse failure here is a test bug.
         return (try? ServerConfiguration.parse(Data(text.utf8))) ?? ServerConfiguration()
