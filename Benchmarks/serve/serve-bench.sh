@@ -34,7 +34,7 @@ port=$(sed -n 's/.*on port \([0-9]*\).*/\1/p' "$work/out" | head -1)
 url="http://127.0.0.1:$port"
 admin=$("$bin" token --config "$work/serve.json" --tid "$(python3 -c 'import uuid; print(uuid.uuid4())')" --groups "$group")
 tenant=$(curl -sf "$url/v1/tenants" -H "Authorization: Bearer $admin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["items"][0]["id"])')
-tid=$(curl -sf "$url/v1/tenants/$tenant" -H "Authorization: Bearer $admin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["tenant"]["azureTenantID"])')
+tid=$(curl -sf "$url/v1/tenants/$tenant" -H "Authorization: Bearer $admin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["azureTenantId"])')
 curl -sf "$url/v1/users?tenant=$tenant&limit=1000" -H "Authorization: Bearer $admin" \
     | python3 -c 'import json,sys; print("\n".join(i["id"] for i in json.load(sys.stdin)["items"]))' > "$work/users.txt"
 user=$(head -1 "$work/users.txt")

@@ -15,7 +15,8 @@ enum ReportKind: String, CaseIterable, Sendable {
 
 extension CumulusServer {
     /// `GET /v1/reports/licences|user-states|time-in-state|current-states?tenant=&user=&from=&to=&asOf=&limit=&offset=`,
-    /// JSON (default) or CSV (`Accept: text/csv`), paged by rows.
+    /// JSON (default) or CSV (`Accept: text/csv`), paged by rows; time in state also by `interval=15m|30m|1h|1d`
+    /// (the rows of `cumulus report time-in-state --interval`).
     ///
     /// Readers as the CLI's: licences — the administrative readers of the tenant (systemAdmin without a tenant:
     /// all); the others — the matrix's "read user-state report" row (userSupervisor; partnerAdmin, names masked
@@ -56,8 +57,20 @@ extension CumulusServer {
         let end = try instant("to") ?? defaultEnd
         let start = try instant("from")
         if let start, start >= end { throw Problem.badParameter("from", "from must be before to") }
+        var chosenInterval: ReportInterval?
+        if let text = parameters.get("interval") {
+            guard let value = ReportInterval(rawValue: text) else {
+                throw Problem.badParameter("interval", "interval must be one of 15m, 30m, 1h, 1d")
+            }
+            guard kind == .timeInState else {
+                throw Problem.badParameter("interval", "interval is only for time-in-state")
+            }
+            chosenInterval = value
+        }
+        let interval = chosenInterval
         let tenantFilter = tenantID
         let user = userID
+        let asOfInstant = defaultEnd
         let table = try await withSet(asOf: asOf) { (set) throws(Problem) -> ReportTable in
             guard let current = set.projection(CurrentStateProjection.self) else { throw Self.storageProblem() }
             var tenant: Tenant?
@@ -98,8 +111,18 @@ extension CumulusServer {
                         detail: error.description)
                 }
                 if kind == .timeInState {
-                    let summaries = times.summaries(
-                        tenant: tenant.id, user: user, from: start ?? end.adding(seconds: -7 * 86_400), to: end)
+                    let windowStart = start ?? end.adding(seconds: -7 * 86_400)
+                    if let interval {
+                        guard let zone = TimeZone(identifier: tenant.timeZone) else {
+                            throw Problem.badParameter(
+                                "tenant", "the tenant's time zone '\(tenant.timeZone)' is unknown to this system")
+                        }
+                        let rows = times.intervals(
+                            tenant: tenant.id, user: user, from: windowStart, to: end, until: min(end, asOfInstant),
+                            interval: interval, timeZone: zone)
+                        return ReportTable.timeInStateIntervals(rows.map(view.apply(to:)))
+                    }
+                    let summaries = times.summaries(tenant: tenant.id, user: user, from: windowStart, to: end)
                     return ReportTable.timeInState(summaries.map(view.apply(to:)))
                 }
                 let users = user.map { [$0] } ?? times.users(in: tenant.id)

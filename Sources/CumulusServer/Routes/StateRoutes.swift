@@ -102,40 +102,37 @@ extension CumulusServer {
         let notFound = Problem.notFound(
             "no \(kind.rawValue.dropLast()) with id '\(id)'" + (asOf.map { " as of \($0)" } ?? ""))
         let text = try await withProjections(asOf: asOf) { (current, auditLog) throws(Problem) -> String in
-            let value: Any
             let tenant: Tenant?
             let entity: AuditedEntity
+            let document: (StateJSON) -> JSONNode
             switch kind {
             case .tenants:
                 guard let id = TenantID(string: id), let found = current.tenants[id] else { throw notFound }
                 tenant = found
                 entity = .tenant(id)
-                value = TenantView(tenant: found, current: current)
+                document = { $0.tenant(found) }
             case .ous:
                 guard let id = OUID(string: id), let found = current.organisationUnits[id] else { throw notFound }
                 tenant = current.tenants[found.tenant]
                 entity = .organisationUnit(id)
-                value = found
+                document = { $0.organisationUnit(found) }
             case .services:
                 guard let id = ServiceID(string: id), let found = current.services[id] else { throw notFound }
                 tenant = current.tenants[found.tenant]
                 entity = .service(id)
-                value = ServiceView(
-                    service: found, members: current.members(of: id).count,
-                    routableNow: current.routableCount(of: id),
-                    licences: current.licences(of: id).map(\.description).sorted())
+                document = { $0.service(found) }
             case .users:
                 guard let id = UserID(string: id), let found = current.users[id] else { throw notFound }
                 tenant = current.tenants[found.tenant]
                 entity = .user(id)
-                value = found
+                document = { $0.user(found) }
             }
             guard let tenant else { throw notFound }
             guard let view = Self.administrativeView(caller, tenant: tenant, audit: audit) else {
                 throw Self.readForbidden(caller)
             }
             if audit { return ReportTable.audit(auditLog.entries(for: entity)).json() }
-            return StateJSON(partnerView: view).render(value)
+            return document(StateJSON(partnerView: view, current: current)).rendered()
         }
         return Self.json(.ok, text + "\n")
     }
@@ -203,27 +200,4 @@ extension CumulusServer {
         }
         return number
     }
-}
-
-/// A tenant with what hangs off it (as `cumulus state tenant`).
-struct TenantView {
-    let tenant: Tenant
-    let organisationUnits: [String]
-    let services: Int
-    let users: Int
-
-    init(tenant: Tenant, current: CurrentStateProjection) {
-        self.tenant = tenant
-        organisationUnits = current.organisationUnits(in: tenant.id).map { "\($0.name) (\($0.id))" }
-        services = current.services(in: tenant.id).count
-        users = current.users(in: tenant.id).count
-    }
-}
-
-/// A service with its members and how many are routable now.
-struct ServiceView {
-    let service: Service
-    let members: Int
-    let routableNow: Int
-    let licences: [String]
 }

@@ -1,21 +1,28 @@
-import CumulusDomain
+public import CumulusDomain
 import CumulusLog
-import CumulusProjections
-import Foundation
+public import Foundation
 
-/// A JSON value with its keys in the order written, for `cumulus state`.
-indirect enum JSONNode {
+/// A JSON value with its keys in the order written: the state documents of `cumulus state` and the server's
+/// `GET /v1/{tenants,ous,services,users}/{id}`, encoded with explicit keys.
+public indirect enum JSONNode: Sendable {
+    /// An object: its fields in order.
     case object([(String, JSONNode)])
+    /// An array.
     case array([JSONNode])
+    /// A string.
     case string(String)
+    /// An integer.
     case number(Int)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
 
-    static func text(_ value: String?) -> JSONNode { value.map(JSONNode.string) ?? .null }
+    /// A string, or `null` for `nil`.
+    public static func text(_ value: String?) -> JSONNode { value.map(JSONNode.string) ?? .null }
 
     /// Indented JSON, two spaces per level.
-    func rendered(indent: Int = 0) -> String {
+    public func rendered(indent: Int = 0) -> String {
         let inner = String(repeating: "  ", count: indent + 1)
         let outer = String(repeating: "  ", count: indent)
         switch self {
@@ -42,11 +49,18 @@ indirect enum JSONNode {
     }
 }
 
-/// `cumulus state` as JSON with explicit keys: the import format's field names (`azureTenantId`, `crmId`,
-/// `useOwnAcs`), secrets masked, personal data in clear or as `*` placeholders through the partner view.
-struct StateJSON {
+/// The state of a tenant, OU, service or user as JSON with explicit keys: the import format's field names
+/// (`azureTenantId`, `crmId`, `useOwnAcs`), secrets masked, personal data in clear or as `*` placeholders
+/// through the partner view. `cumulus state` and the server's state routes print the same documents.
+public struct StateJSON: Sendable {
     let partnerView: PartnerView
     let current: CurrentStateProjection
+
+    /// Documents for a reader who sees through `partnerView`, with names resolved from `current`.
+    public init(partnerView: PartnerView, current: CurrentStateProjection) {
+        self.partnerView = partnerView
+        self.current = current
+    }
 
     private func id(_ value: some EntityIdentifier) -> JSONNode { .string(value.description) }
     private func uuid(_ value: UUID?) -> JSONNode { .text(value?.uuidString.lowercased()) }
@@ -58,7 +72,7 @@ struct StateJSON {
     private func ouName(_ ou: OUID) -> JSONNode { .text(current.organisationUnits[ou]?.name) }
 
     /// A tenant with its settings and what hangs off it.
-    func tenant(_ tenant: Tenant) -> JSONNode {
+    public func tenant(_ tenant: Tenant) -> JSONNode {
         let company = tenant.companyDetails
         let address = company.billingAddress
         let contact = tenant.technicalContact
@@ -169,6 +183,16 @@ struct StateJSON {
             ("email", .object([("maxConcurrent", .number(tenant.email.maxConcurrent))])),
             ("pendingScriptItems", .array(tenant.pendingScriptItems.map { .string("\($0)") })),
             (
+                "roleAssignments",
+                .array(
+                    tenant.roleAssignments.map { assignment in
+                        .object([
+                            ("principal", uuid(assignment.principal)), ("role", .string(assignment.role.rawValue)),
+                            ("ou", .text(assignment.ou?.description)),
+                        ])
+                    })
+            ),
+            (
                 "organisationUnits",
                 .array(
                     current.organisationUnits(in: tenant.id).map {
@@ -181,7 +205,7 @@ struct StateJSON {
     }
 
     /// An OU with its sub-OUs, services and users by name (user names through the partner view).
-    func organisationUnit(_ unit: OrganisationUnit) -> JSONNode {
+    public func organisationUnit(_ unit: OrganisationUnit) -> JSONNode {
         var subUnits: [JSONNode] = []
         var services: [JSONNode] = []
         var users: [(String, JSONNode)] = []
@@ -213,7 +237,7 @@ struct StateJSON {
     }
 
     /// A service with its settings, members and how many are routable now.
-    func service(_ service: Service) -> JSONNode {
+    public func service(_ service: Service) -> JSONNode {
         .object([
             ("service", id(service.id)), ("tenant", id(service.tenant)), ("name", .string(service.name)),
             ("type", .string(service.type.rawValue)), ("ou", id(service.ou)), ("ouName", ouName(service.ou)),
@@ -233,7 +257,7 @@ struct StateJSON {
     }
 
     /// A user with memberships, licences and current state.
-    func user(_ user: User) -> JSONNode {
+    public func user(_ user: User) -> JSONNode {
         .object([
             ("user", id(user.id)), ("tenant", id(user.tenant)), ("upn", person(user.upn.value)),
             ("displayName", person(user.displayName.value)), ("ou", id(user.ou)), ("ouName", ouName(user.ou)),
