@@ -1,4 +1,4 @@
-public import CumulusDomain
+import CumulusDomain
 import CumulusLog
 import CumulusProjections
 import Foundation

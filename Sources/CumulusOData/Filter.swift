@@ -1,4 +1,4 @@
-public import CumulusLog
+import CumulusLog
 
 /// A parsed `$filter` expression (OData v4 URL conventions, the subset Power BI folds into a query).
 public indirect enum FilterExpression: Hashable, Sendable {

@@ -1,4 +1,4 @@
-public import CumulusDomain
+import CumulusDomain
 public import CumulusLog
 public import CumulusProjections
 

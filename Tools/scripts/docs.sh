@@ -4,7 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 status=0
-for target in CumulusLog CumulusLMDB CumulusDomain CumulusCommands CumulusProjections CumulusTesting; do
+for target in CumulusLog CumulusLMDB CumulusDomain CumulusCommands CumulusProjections CumulusTesting \
+    CumulusServer CumulusOData CumulusPostgres; do
     echo "== docs: $target"
     log=$(mktemp)
     if ! swift package generate-documentation --target "$target" 2>&1 | tee "$log"; then
