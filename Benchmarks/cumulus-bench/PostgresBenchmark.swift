@@ -18,6 +18,7 @@ enum PostgresBenchmark {
         var p1Events = 1_000
         var p2Events = 12_800
         var tasks = 64
+        var processes = 3
         var events = 1_000_000
         var streams = 100_000
         var batch = 10_000
@@ -38,6 +39,7 @@ enum PostgresBenchmark {
                 case "--p1-events": p1Events = try value()
                 case "--p2-events": p2Events = try value()
                 case "--tasks": tasks = try value()
+                case "--processes": processes = try value()
                 case "--events": events = try value()
                 case "--streams": streams = try value()
                 case "--batch": batch = try value()
@@ -143,6 +145,41 @@ enum PostgresBenchmark {
         row("P2 \(settings.tasks) concurrent appenders (events/s)", p2Time.map { Double(p2Rounds * roundSize) / $0 })
         for contender in p2 { await contender.close() }
 
+        // P2 across processes: `processes` child processes × `tasks` appenders each, on one shared log, started
+        // together; the rate is all their events over the wall time from the start signal to the last exit.
+        let perProcess = max(settings.tasks, p2Rounds * roundSize / settings.processes)
+        var p2mRates: [Double] = []
+        for kind in ["limit", "store", "lmdb"] {
+            let target = "p2m_\(kind)_\(suffix)"
+            let shared: any Contender
+            switch kind {
+            case "limit": shared = try await SQLLimit.open(url: url, schema: "bench_limit_" + target)
+            case "store": shared = try await PostgresContender.open(url: url, schema: "bench_store_" + target)
+            default: shared = try LMDBContender.open(directory: settings.directory + "/" + target)
+            }
+            if let lmdb = shared as? LMDBContender { lmdb.store.close() }
+            var children: [P2Child] = []
+            for process in 0..<settings.processes {
+                let place = kind == "lmdb" ? settings.directory + "/" + target : target
+                children.append(
+                    try P2Child(
+                        kind: kind, target: place, tasks: settings.tasks, first: process * perProcess,
+                        count: perProcess, streams: settings.streams))
+            }
+            for child in children { try child.waitUntilReady() }
+            let started = ContinuousClock.now
+            for child in children { child.go() }
+            for child in children { try child.waitForExit() }
+            let elapsed = seconds(ContinuousClock.now - started)
+            p2mRates.append(Double(perProcess * settings.processes) / elapsed)
+            if kind == "lmdb" {
+                try? FileManager.default.removeItem(atPath: settings.directory + "/" + target)
+            } else {
+                await shared.close()
+            }
+        }
+        row("P2 \(settings.processes) processes × \(settings.tasks) appenders (events/s)", p2mRates)
+
         // P3: bulk import, `batch` events per commit grouped by stream; P4 then scans what P3 wrote.
         let p3 = try await contenders("p3")
         var p3Time = [Double](repeating: 0, count: 3)
@@ -178,6 +215,48 @@ enum PostgresBenchmark {
         if !agreed { exit(1) }
         print("")
         print(report.joined(separator: "\n"))
+    }
+
+    /// `cumulus-bench postgres-p2-worker KIND TARGET TASKS FIRST COUNT STREAMS` (internal): opens the shared log
+    /// (`limit`: the limit's table in schema `bench_limit_TARGET`; `store`: `PostgresEventStore` in schema
+    /// `bench_store_TARGET`; `lmdb`: the directory TARGET), prints `ready`, waits for a line on standard input,
+    /// then appends events FIRST..<FIRST+COUNT of the presence workload with TASKS concurrent appenders.
+    static func p2Worker(_ arguments: [String]) async throws {
+        guard arguments.count == 6, let tasks = Int(arguments[2]), let first = Int(arguments[3]),
+            let count = Int(arguments[4]), let streamCount = Int(arguments[5])
+        else { throw BenchError("usage: cumulus-bench postgres-p2-worker KIND TARGET TASKS FIRST COUNT STREAMS") }
+        let workload = try PresenceWorkload(streams: streamCount)
+        let contender: any Contender
+        switch arguments[0] {
+        case "limit":
+            guard let url = ProcessInfo.processInfo.environment["CUMULUS_POSTGRES_URL"] else {
+                throw BenchError("CUMULUS_POSTGRES_URL is not set")
+            }
+            contender = try await SQLLimit.attach(
+                url: url, schema: "bench_limit_" + arguments[1], firstPosition: Int64(first))
+        case "store":
+            guard let url = ProcessInfo.processInfo.environment["CUMULUS_POSTGRES_URL"] else {
+                throw BenchError("CUMULUS_POSTGRES_URL is not set")
+            }
+            contender = try await PostgresContender.attach(url: url, schema: "bench_store_" + arguments[1])
+        default:
+            contender = LMDBContender.attach(store: try LMDBEventStore.open(directory: arguments[1]))
+        }
+        FileHandle.standardOutput.write(Data("ready\n".utf8))
+        _ = readLine()
+        let events = workload.events(first..<first + count)
+        let streams = workload.streams
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for task in 0..<tasks {
+                group.addTask {
+                    for index in stride(from: task, to: events.count, by: tasks) {
+                        try await contender.appendOne(events[index], stream: streams[events[index].streamIndex])
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        if let lmdb = contender as? LMDBContender { lmdb.store.close() }
     }
 
     static func seconds(_ duration: Duration) -> Double {
@@ -234,6 +313,21 @@ final class SQLLimit: PostgresBenchmark.Contender, @unchecked Sendable {
                         version bigint NOT NULL, id uuid NOT NULL, type text NOT NULL, actor text NOT NULL,
                         occurred_at bigint NOT NULL, recorded_at bigint NOT NULL, payload bytea NOT NULL)
                     """), logger: limit.logger)
+        return limit
+    }
+
+    /// The limit's table made by another process; this process hands out positions from `firstPosition + 1`
+    /// (each process of the multi-process run gets its own range: the limit coordinates nothing).
+    static func attach(url: String, schema: String, firstPosition: Int64) async throws -> SQLLimit {
+        let location = try PostgresLocation(url: url)
+        var configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: .disable)
+        configuration.options.maximumConnections = 8
+        let client = PostgresClient(configuration: configuration)
+        let runner = Task { await client.run() }
+        let limit = SQLLimit(client: client, runner: runner, schema: schema)
+        limit.counters.withLock { $0.position = firstPosition }
         return limit
     }
 
@@ -333,6 +427,13 @@ final class PostgresContender: PostgresBenchmark.Contender, Sendable {
             store: try await PostgresEventStore.open(location, options: .init(create: true)), url: url)
     }
 
+    /// The store made by another process.
+    static func attach(url: String, schema: String) async throws -> PostgresContender {
+        var location = try PostgresLocation(url: url)
+        location.schema = schema
+        return PostgresContender(store: try await PostgresEventStore.open(location), url: url)
+    }
+
     func appendOne(_ event: GeneratedEvent, stream: StreamName) async throws {
         _ = try await store.append([event.proposed], to: stream, expecting: .any)
     }
@@ -377,6 +478,11 @@ final class LMDBContender: PostgresBenchmark.Contender, Sendable {
     private init(store: LMDBEventStore, directory: String) {
         self.store = store
         self.directory = directory
+    }
+
+    /// A handle on a log another process made.
+    static func attach(store: LMDBEventStore) -> LMDBContender {
+        LMDBContender(store: store, directory: "")
     }
 
     static func open(directory: String) throws -> LMDBContender {
@@ -429,4 +535,55 @@ private func scan(_ store: any EventStore) async throws -> (count: Int, checksum
         position = last.position
     }
     return (count, checksum)
+}
+
+/// One child process of the multi-process P2: `cumulus-bench postgres-p2-worker …`.
+final class P2Child {
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+
+    init(kind: String, target: String, tasks: Int, first: Int, count: Int, streams: Int) throws {
+        let executable =
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = ["postgres-p2-worker", kind, target, "\(tasks)", "\(first)", "\(count)", "\(streams)"]
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+    }
+
+    /// Waits for the child's `ready` line.
+    func waitUntilReady() throws {
+        let descriptor = output.fileHandleForReading.fileDescriptor
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let count = read(descriptor, &byte, 1)
+            if count < 0 && errno == EINTR { continue }
+            guard count == 1 else {
+                process.waitUntilExit()
+                throw BenchError("a P2 worker stopped before it was ready (status \(process.terminationStatus))")
+            }
+            if byte == UInt8(ascii: "\n") { break }
+            line.append(byte)
+        }
+        guard line == Array("ready".utf8) else {
+            throw BenchError("a P2 worker said '\(String(decoding: line, as: UTF8.self))' instead of ready")
+        }
+    }
+
+    /// Starts the child's appenders.
+    func go() {
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+    }
+
+    /// Waits for the child to finish; fails unless it exited 0.
+    func waitForExit() throws {
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw BenchError("a P2 worker exited with status \(process.terminationStatus)")
+        }
+    }
 }

@@ -20,6 +20,8 @@ do {
         try CLIBenchmark.run(Array(arguments.dropFirst()))
     case "postgres":
         try await PostgresBenchmark.run(Array(arguments.dropFirst()))
+    case "postgres-p2-worker":
+        try await PostgresBenchmark.p2Worker(Array(arguments.dropFirst()))
     case "stream-index":
         let eventCount = arguments.count > 1 ? Int(arguments[1]) ?? 1_000_000 : 1_000_000
         let streamCount = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
