@@ -41,15 +41,24 @@ public struct ODataRequest: Sendable {
     public var query: String
     /// The feed's absolute root URL ending with `/` (`https://host/odata/`), used in context URLs and next links.
     public var baseURL: String
-    /// Who reads (from the bearer token).
-    public var reader: Actor
+    /// Who reads (from the bearer token): the first of ``readers``.
+    public var reader: Actor { readers[0] }
+    /// Every actor the reader holds (a token may map to several, e.g. a user supervisor of one tenant who is
+    /// also a partner administrator); each tenant is read through the one that shows the most (names before
+    /// placeholders). Never empty.
+    public private(set) var readers: [Actor]
 
     /// Assembles a request.
     public init(path: String, query: String, baseURL: String, reader: Actor) {
+        self.init(path: path, query: query, baseURL: baseURL, reader: reader, alsoReadingAs: [])
+    }
+
+    /// Assembles a request from a reader holding several actors (`reader` first, then `others`).
+    public init(path: String, query: String, baseURL: String, reader: Actor, alsoReadingAs others: [Actor]) {
         self.path = path
         self.query = query
         self.baseURL = baseURL.hasSuffix("/") ? baseURL : baseURL + "/"
-        self.reader = reader
+        self.readers = [reader] + others
     }
 }
 
@@ -61,6 +70,9 @@ public struct ODataResponse: Sendable {
     public var headers: [(name: String, value: String)]
     /// The body bytes.
     public var body: [UInt8]
+    /// The point the answer's `@odata.nextLink` pinned, if it has one: the server keeps the snapshot it
+    /// answered from so that the next pages are read from the same point cheaply.
+    public var pinned: ODataPin?
 
     /// The body as UTF-8 text.
     public var text: String { String(decoding: body, as: UTF8.self) }
@@ -170,7 +182,7 @@ public struct ODataService: Sendable {
         if let pin, snapshot.position != pin.position || snapshot.instant != pin.instant {
             throw .badRequest("BadSkipToken", "$skiptoken: the log position it pinned cannot be read here")
         }
-        let scope = try ReadScope(reader: request.reader, state: snapshot.currentState)
+        let scope = try ReadScope(readers: request.readers, state: snapshot.currentState)
         let range = set.rangeProperty.map { query.filter?.instantBounds(of: $0) ?? (nil, nil) } ?? (nil, nil)
         var rows = try set.rows(
             snapshot, scope: scope, range: range, interval: query.interval,
@@ -225,7 +237,11 @@ public struct ODataService: Sendable {
             body += ",\"@odata.nextLink\":" + JSONWriter.string(link)
         }
         body += "}"
-        return Self.json(status: 200, body)
+        var response = Self.json(status: 200, body)
+        if offset + page.count < selected.count {
+            response.pinned = ODataPin(position: snapshot.position, instant: snapshot.instant)
+        }
+        return response
     }
 
     private func serviceDocument(_ base: String) -> String {
@@ -234,6 +250,12 @@ public struct ODataService: Sendable {
                 "{\"name\":" + JSONWriter.string($0.rawValue) + ",\"kind\":\"EntitySet\",\"url\":"
                     + JSONWriter.string($0.rawValue) + "}"
             }.joined(separator: ",") + "]}"
+    }
+
+    /// The answer for `error`: its status, the OData JSON error body and `OData-Version: 4.0` (for an HTTP layer
+    /// refusing a request before the feed reads it, e.g. a missing or bad token).
+    public static func response(for error: ODataError) -> ODataResponse {
+        json(status: error.status, error.body)
     }
 
     static func json(status: Int, _ body: String) -> ODataResponse {

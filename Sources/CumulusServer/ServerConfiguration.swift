@@ -77,6 +77,8 @@ public struct ServerConfiguration: Sendable {
     public var checkpointIntervalSeconds: Double = 60
     /// Request limits.
     public var limits = Limits()
+    /// The OData feed's page-link secret, page size and public URL.
+    public var odata = ReportingSettings()
 
     /// An empty configuration (no keys: every token is refused).
     public init() {}
@@ -177,6 +179,7 @@ public struct ServerConfiguration: Sendable {
                 configuration.limits.idleTimeoutSeconds = seconds
             }
         }
+        configuration.odata = try ReportingSettings.parse(object["odata"], fail)
         return configuration
     }
 
