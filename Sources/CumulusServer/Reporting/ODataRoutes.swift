@@ -9,7 +9,8 @@ import Hummingbird
 import NIOCore
 
 /// The feed's server-side state: the service with its page-link key (derived once, on the first request, from
-/// the configured secret and the log's first event) and the snapshots that page links pinned.
+/// the configured secret and the log's first event), the snapshots that page links pinned and the rows their
+/// queries selected (so that page N+1 is cut from them, not computed again).
 actor ODataFeed {
     /// How many pinned snapshots are kept, and for how long after the last page read from one.
     static let capacity = 8
@@ -18,6 +19,7 @@ actor ODataFeed {
     private let settings: ReportingSettings
     private var service: ODataService?
     private var pinned: [(pin: ODataPin, snapshot: ODataSnapshot, used: ContinuousClock.Instant)] = []
+    private var prepared: [(rows: ODataPreparedRows, used: ContinuousClock.Instant)] = []
 
     init(settings: ReportingSettings) { self.settings = settings }
 
@@ -27,7 +29,8 @@ actor ODataFeed {
         let first = try await store.readAll(after: GlobalPosition(0), maximumCount: 1).first?.id.description ?? "empty"
         if let service { return service }  // another request derived it while this one read the log
         let made = ODataService(
-            configuration: ODataConfiguration(signingKey: settings.signingKey(firstEventID: first), pageSize: settings.pageSize))
+            configuration: ODataConfiguration(
+                signingKey: settings.signingKey(firstEventID: first), pageSize: settings.pageSize))
         service = made
         return made
     }
@@ -39,6 +42,28 @@ actor ODataFeed {
         guard let index = pinned.firstIndex(where: { $0.pin == pin }) else { return nil }
         pinned[index].used = now
         return pinned[index].snapshot
+    }
+
+    /// The rows earlier pages selected at `pin`, for the next pages of their queries.
+    func prepared(for pin: ODataPin) -> [ODataPreparedRows] {
+        let now = ContinuousClock.now
+        prepared.removeAll { now - $0.used > Self.lifetime }
+        var found: [ODataPreparedRows] = []
+        for index in prepared.indices where prepared[index].rows.pinned == pin {
+            prepared[index].used = now
+            found.append(prepared[index].rows)
+        }
+        return found
+    }
+
+    /// Keeps the rows a query selected (the least recently used of ``capacity`` goes first).
+    func keep(_ rows: ODataPreparedRows) {
+        if prepared.count >= Self.capacity,
+            let oldest = prepared.indices.min(by: { prepared[$0].used < prepared[$1].used })
+        {
+            prepared.remove(at: oldest)
+        }
+        prepared.append((rows, ContinuousClock.now))
     }
 
     /// Keeps the snapshot a first page answered from, for its next pages (the least recently used goes first).
@@ -120,6 +145,7 @@ extension CumulusServer {
                 return (response, response.pinned == nil ? nil : snapshot)
             }
             if let kept, let pinned = response.pinned { await feed.keep(kept, for: pinned) }
+            if let rows = response.prepared { await feed.keep(rows) }
             return response
         }
         var snapshot = await feed.snapshot(for: pin)
@@ -127,7 +153,12 @@ extension CumulusServer {
             snapshot = try await rebuild(as: pin)
             if let snapshot { await feed.keep(snapshot, for: pin) }
         }
-        return service.respond(to: odataRequest) { wanted in wanted == pin ? snapshot : nil }
+        let candidates = await feed.prepared(for: pin)
+        let response = service.respond(
+            to: odataRequest, snapshot: { wanted in wanted == pin ? snapshot : nil }, reusing: candidates)
+        // Rows computed again (none kept for this pin, e.g. after a restart): kept for the pages after this one.
+        if candidates.isEmpty, let rows = response.prepared { await feed.keep(rows) }
+        return response
     }
 
     /// The projections as of a pinned position, rebuilt from the log (a page link whose snapshot is no longer

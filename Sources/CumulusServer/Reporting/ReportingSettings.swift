@@ -45,7 +45,8 @@ public struct ReportingSettings: Sendable {
             settings.pageSize = number
         }
         if let base = object["baseURL"] {
-            guard let text = base as? String, let url = URL(string: text), url.scheme == "http" || url.scheme == "https",
+            guard let text = base as? String, let url = URL(string: text),
+                url.scheme == "http" || url.scheme == "https",
                 url.host != nil
             else { throw fail("`odata.baseURL` must be an absolute http(s) URL such as https://host/odata/") }
             settings.baseURL = text.hasSuffix("/") ? text : text + "/"
