@@ -182,7 +182,7 @@ let package = Package(
             name: "CumulusServerTests",
             dependencies: [
                 "CumulusServer", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusCommands", "CumulusTesting",
-                "CumulusOData", .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
