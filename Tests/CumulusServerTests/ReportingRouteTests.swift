@@ -148,6 +148,49 @@ import Testing
         await server.stop()
     }
 
+    @Test func aPageLinkWhoseSnapshotIsNoLongerKeptIsAnsweredFromARebuild() async throws {
+        let server = try await Self.server(pageSize: 1)
+        let supervisor = try await server.token(oid: Self.supervisorOID)
+        let first = await server.client.get("/odata/Users?$orderby=UserName", token: supervisor)
+        let next = try #require(first.json["@odata.nextLink"] as? String)
+        let path = String(next.dropFirst("http://127.0.0.1:\(server.client.port)".count))
+        // The log moves on, and more paged queries than the feed keeps push the first one's snapshot out.
+        _ = try await server.server.handler.handle(
+            CommandRequest(
+                command: .renameUser(user: server.world.owner, displayName: "Olivia Renamed"),
+                actor: .systemAdmin, occurredAt: 1_794_787_500_000_000))
+        try await server.server.readSide.catchUp()
+        for top in 2...10 {
+            let other = await server.client.get("/odata/Users?$orderby=UserName&$top=\(top)", token: supervisor)
+            #expect(other.json["@odata.nextLink"] != nil)
+        }
+        let second = await server.client.get(path, token: supervisor)
+        #expect(second.status == 200, "\(second.body)")
+        #expect(Self.rows(second).compactMap { $0["UserName"] as? String } == ["Olivia Owner"], "as of the first page")
+        await server.stop()
+    }
+
+    @Test func theODataSettingsAreChecked() {
+        let base = #"{"issuer": "i", "audience": "a", "keys": [], "odata": "#
+        for (section, message) in [
+            (#"{"pageSize": 0}"#, "odata.pageSize"), (#"{"signingSecret": "short"}"#, "odata.signingSecret"),
+            (#"{"baseURL": "ftp://x"}"#, "odata.baseURL"), (#"{"pagesize": 5}"#, "odata.pagesize"),
+            (#"[]"#, "`odata` must be an object"),
+        ] {
+            #expect(throws: ServerConfigurationError.self) {
+                try ServerConfiguration.parse(Data((base + section + "}").utf8))
+            }
+            do {
+                _ = try ServerConfiguration.parse(Data((base + section + "}").utf8))
+            } catch {
+                #expect(error.description.contains(message), "\(error.description)")
+            }
+        }
+        let good = try? ServerConfiguration.parse(
+            Data((base + #"{"pageSize": 7, "baseURL": "https://reports.example/odata"}}"#).utf8))
+        #expect(good?.odata.pageSize == 7 && good?.odata.baseURL == "https://reports.example/odata/")
+    }
+
     @Test func theDashboardIsServedWithItsContentTypes() async throws {
         let server = try await TestServer(seed: false)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
