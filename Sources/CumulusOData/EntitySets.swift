@@ -131,22 +131,35 @@ public enum EntitySet: String, CaseIterable, Hashable, Sendable {
 struct ReadScope {
     var tenants: [(tenant: Tenant, view: PartnerView)]
 
-    /// Who reads the feed (domain.md §1): a user supervisor of the tenant; a partnerAdmin, for the tenants of
-    /// that partner, under the partner view; a systemAdmin, every tenant. Anyone else is refused (403).
-    init(reader: Actor, state: CurrentStateProjection) throws(ODataError) {
-        let all = state.tenants.values.sorted { $0.id < $1.id }
-        let visible: [Tenant]
-        switch reader {
-        case .systemAdmin: visible = all
-        case .partnerAdmin(let partner): visible = all.filter { $0.partner == partner }
-        case .userSupervisor(let tenant): visible = all.filter { $0.id == tenant }
-        default:
+    /// Who reads the feed (docs/domain.md, *Who sees personal data*): the matrix's "read user-state report" row
+    /// (a user supervisor of the tenant; a partnerAdmin, for the tenants of that partner, under the partner view)
+    /// and a systemAdmin (every tenant). A reader holding several actors reads each tenant through the one whose
+    /// view shows the most. A reader none of whose actors is of those kinds is refused (403); one of those
+    /// kinds without a tenant in reach reads empty sets.
+    init(readers: [Actor], state: CurrentStateProjection) throws(ODataError) {
+        let kinds: Set<ActorKind> = [.systemAdmin, .partnerAdmin, .userSupervisor]
+        guard readers.contains(where: { kinds.contains($0.kind) }) else {
+            let names = readers.map { "\($0.kind)" }.joined(separator: ", ")
             throw ODataError(
                 status: 403, code: "Forbidden",
-                message: "\(reader.kind) may not read the reporting feed: it needs a user supervisor of the tenant, "
-                    + "a partner administrator or a system administrator")
+                message: "\(names.isEmpty ? "a guest" : names) may not read the reporting feed: it needs a user "
+                    + "supervisor of the tenant, a partner administrator or a system administrator")
         }
-        tenants = visible.map { ($0, PartnerView(reader: reader, privacy: $0.dataPrivacy)) }
+        var tenants: [(tenant: Tenant, view: PartnerView)] = []
+        for tenant in state.tenants.values.sorted(by: { $0.id < $1.id }) {
+            let scope = PermissionScope(tenant: tenant.id, tenantPartner: tenant.partner)
+            let views = readers.filter {
+                $0 == .systemAdmin || PermissionTable.allows($0, .readUserStateReport, in: scope)
+            }.map { PartnerView(reader: $0, privacy: tenant.dataPrivacy) }
+            guard
+                let view = views.max(by: {
+                    ($0.showsUserIdentifiers ? 2 : 0) + ($0.showsCustomerIdentifiers ? 1 : 0)
+                        < ($1.showsUserIdentifiers ? 2 : 0) + ($1.showsCustomerIdentifiers ? 1 : 0)
+                })
+            else { continue }
+            tenants.append((tenant, view))
+        }
+        self.tenants = tenants
     }
 }
 

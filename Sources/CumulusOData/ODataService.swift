@@ -41,15 +41,24 @@ public struct ODataRequest: Sendable {
     public var query: String
     /// The feed's absolute root URL ending with `/` (`https://host/odata/`), used in context URLs and next links.
     public var baseURL: String
-    /// Who reads (from the bearer token).
-    public var reader: Actor
+    /// Who reads (from the bearer token): the first of ``readers``.
+    public var reader: Actor { readers[0] }
+    /// Every actor the reader holds (a token may map to several, e.g. a user supervisor of one tenant who is
+    /// also a partner administrator); each tenant is read through the one that shows the most (names before
+    /// placeholders). Never empty.
+    public private(set) var readers: [Actor]
 
     /// Assembles a request.
     public init(path: String, query: String, baseURL: String, reader: Actor) {
+        self.init(path: path, query: query, baseURL: baseURL, reader: reader, alsoReadingAs: [])
+    }
+
+    /// Assembles a request from a reader holding several actors (`reader` first, then `others`).
+    public init(path: String, query: String, baseURL: String, reader: Actor, alsoReadingAs others: [Actor]) {
         self.path = path
         self.query = query
         self.baseURL = baseURL.hasSuffix("/") ? baseURL : baseURL + "/"
-        self.reader = reader
+        self.readers = [reader] + others
     }
 }
 
@@ -61,6 +70,13 @@ public struct ODataResponse: Sendable {
     public var headers: [(name: String, value: String)]
     /// The body bytes.
     public var body: [UInt8]
+    /// The point the answer's `@odata.nextLink` pinned, if it has one: the server keeps the snapshot it
+    /// answered from so that the next pages are read from the same point cheaply.
+    public var pinned: ODataPin?
+    /// The rows the query selected, when the answer has a next link: handed back to
+    /// ``ODataService/respond(to:snapshot:reusing:)`` for the next pages, they are cut from these rows instead of
+    /// being computed again.
+    public var prepared: ODataPreparedRows?
 
     /// The body as UTF-8 text.
     public var text: String { String(decoding: body, as: UTF8.self) }
@@ -69,6 +85,21 @@ public struct ODataResponse: Sendable {
     public func header(_ name: String) -> String? {
         headers.first { $0.name.lowercased() == name.lowercased() }?.value
     }
+}
+
+/// The rows one query selected (filtered, sorted, `$skip`/`$top` applied) from the snapshot its page links pin.
+/// Opaque: the server keeps a few and passes them back; the feed uses one only for the same entity set, query,
+/// readers and pin.
+public struct ODataPreparedRows: Sendable {
+    let pin: ODataPin
+    let entitySet: String
+    let queryDigest: String
+    let readers: [Actor]
+    let rows: [[String: ODataValue]]
+    let count: Int
+
+    /// The pin the rows were selected at.
+    public var pinned: ODataPin { pin }
 }
 
 /// The point in the log a page link pinned: the server answers from a snapshot as of it.
@@ -97,8 +128,16 @@ public struct ODataService: Sendable {
     /// Answers `request`. `snapshot` gives the projections: the latest when the pin is `nil`, or as of the pin a
     /// page link carries (return `nil` if that point cannot be read: the answer is then 400).
     public func respond(to request: ODataRequest, snapshot: (ODataPin?) -> ODataSnapshot?) -> ODataResponse {
+        respond(to: request, snapshot: snapshot, reusing: [])
+    }
+
+    /// Answers `request` as ``respond(to:snapshot:)`` does; a page link's page is cut from the matching rows among
+    /// `prepared` (``ODataResponse/prepared`` of earlier pages) when there is one, instead of being computed again.
+    public func respond(
+        to request: ODataRequest, snapshot: (ODataPin?) -> ODataSnapshot?, reusing prepared: [ODataPreparedRows]
+    ) -> ODataResponse {
         do {
-            return try answer(request, snapshot: snapshot)
+            return try answer(request, snapshot: snapshot, prepared: prepared)
         } catch {
             return Self.json(status: error.status, error.body)
         }
@@ -122,7 +161,7 @@ public struct ODataService: Sendable {
     }
 
     private func answer(
-        _ request: ODataRequest, snapshot: (ODataPin?) -> ODataSnapshot?
+        _ request: ODataRequest, snapshot: (ODataPin?) -> ODataSnapshot?, prepared: [ODataPreparedRows]
     ) throws(ODataError) -> ODataResponse {
         var path = request.path
         while path.hasPrefix("/") { path.removeFirst() }
@@ -170,31 +209,45 @@ public struct ODataService: Sendable {
         if let pin, snapshot.position != pin.position || snapshot.instant != pin.instant {
             throw .badRequest("BadSkipToken", "$skiptoken: the log position it pinned cannot be read here")
         }
-        let scope = try ReadScope(reader: request.reader, state: snapshot.currentState)
-        let range = set.rangeProperty.map { query.filter?.instantBounds(of: $0) ?? (nil, nil) } ?? (nil, nil)
-        var rows = try set.rows(
-            snapshot, scope: scope, range: range, interval: query.interval,
-            maximumWindowDays: configuration.maximumWindowDays)
-        if let filter = query.filter { rows = rows.filter(filter.matches) }
-        let count = rows.count
-        if countOnly {
-            return ODataResponse(
-                status: 200, headers: [("Content-Type", "text/plain;charset=utf-8"), ("OData-Version", "4.0")],
-                body: Array(String(count).utf8))
+        let here = ODataPin(position: snapshot.position, instant: snapshot.instant)
+        let selected: [[String: ODataValue]]
+        let count: Int
+        if !countOnly, pin != nil,
+            let reused = prepared.first(where: {
+                $0.pin == here && $0.entitySet == set.rawValue && $0.queryDigest == digest
+                    && $0.readers == request.readers
+            })
+        {
+            selected = reused.rows
+            count = reused.count
+        } else {
+            let scope = try ReadScope(readers: request.readers, state: snapshot.currentState)
+            let range = set.rangeProperty.map { query.filter?.instantBounds(of: $0) ?? (nil, nil) } ?? (nil, nil)
+            var rows = try set.rows(
+                snapshot, scope: scope, range: range, interval: query.interval,
+                maximumWindowDays: configuration.maximumWindowDays)
+            if let filter = query.filter { rows = rows.filter(filter.matches) }
+            count = rows.count
+            if countOnly {
+                return ODataResponse(
+                    status: 200, headers: [("Content-Type", "text/plain;charset=utf-8"), ("OData-Version", "4.0")],
+                    body: Array(String(count).utf8))
+            }
+            if !query.orderBy.isEmpty {
+                let key = set.key
+                rows = rows.enumerated().sorted { lhs, rhs in
+                    for (property, descending) in query.orderBy {
+                        let order =
+                            ODataValue.compare(lhs.element[property] ?? .null, rhs.element[property] ?? .null) ?? 0
+                        if order != 0 { return descending ? order > 0 : order < 0 }
+                    }
+                    let tie = ODataValue.compare(lhs.element[key] ?? .null, rhs.element[key] ?? .null) ?? 0
+                    return tie != 0 ? tie < 0 : lhs.offset < rhs.offset
+                }.map(\.element)
+            }
+            let afterSkip = rows.dropFirst(query.skip)
+            selected = Array(query.top.map { afterSkip.prefix($0) } ?? afterSkip)
         }
-        if !query.orderBy.isEmpty {
-            let key = set.key
-            rows = rows.enumerated().sorted { lhs, rhs in
-                for (property, descending) in query.orderBy {
-                    let order = ODataValue.compare(lhs.element[property] ?? .null, rhs.element[property] ?? .null) ?? 0
-                    if order != 0 { return descending ? order > 0 : order < 0 }
-                }
-                let tie = ODataValue.compare(lhs.element[key] ?? .null, rhs.element[key] ?? .null) ?? 0
-                return tie != 0 ? tie < 0 : lhs.offset < rhs.offset
-            }.map(\.element)
-        }
-        let afterSkip = rows.dropFirst(query.skip)
-        let selected = Array(query.top.map { afterSkip.prefix($0) } ?? afterSkip)
         let offset = token?.offset ?? 0
         let pageSize = max(1, min(configuration.pageSize, configuration.maximumPageSize))
         let page = selected.dropFirst(offset).prefix(pageSize)
@@ -225,7 +278,14 @@ public struct ODataService: Sendable {
             body += ",\"@odata.nextLink\":" + JSONWriter.string(link)
         }
         body += "}"
-        return Self.json(status: 200, body)
+        var response = Self.json(status: 200, body)
+        if offset + page.count < selected.count {
+            response.pinned = here
+            response.prepared = ODataPreparedRows(
+                pin: here, entitySet: set.rawValue, queryDigest: digest, readers: request.readers, rows: selected,
+                count: count)
+        }
+        return response
     }
 
     private func serviceDocument(_ base: String) -> String {
@@ -234,6 +294,12 @@ public struct ODataService: Sendable {
                 "{\"name\":" + JSONWriter.string($0.rawValue) + ",\"kind\":\"EntitySet\",\"url\":"
                     + JSONWriter.string($0.rawValue) + "}"
             }.joined(separator: ",") + "]}"
+    }
+
+    /// The answer for `error`: its status, the OData JSON error body and `OData-Version: 4.0` (for an HTTP layer
+    /// refusing a request before the feed reads it, e.g. a missing or bad token).
+    public static func response(for error: ODataError) -> ODataResponse {
+        json(status: error.status, error.body)
     }
 
     static func json(status: Int, _ body: String) -> ODataResponse {

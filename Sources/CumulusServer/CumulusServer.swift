@@ -150,6 +150,7 @@ public struct CumulusServer: Sendable {
         addStateRoutes(to: router)
         addEventRoutes(to: router)
         addReportRoutes(to: router)
+        addReportingRoutes(to: router)
         for register in routeGroups { register(router.group(), self) }
         return router
     }

@@ -80,6 +80,8 @@ public struct ServerConfiguration: Sendable {
     public var checkpointIntervalSeconds: Double = 60
     /// Request limits.
     public var limits = Limits()
+    /// The OData feed's page-link secret, page size and public URL.
+    public var odata = ReportingSettings()
 
     /// An empty configuration (no keys: every token is refused).
     public init() {}
@@ -186,6 +188,7 @@ public struct ServerConfiguration: Sendable {
                 configuration.limits.requestTimeoutSeconds = seconds
             }
         }
+        configuration.odata = try ReportingSettings.parse(object["odata"], fail)
         return configuration
     }
 

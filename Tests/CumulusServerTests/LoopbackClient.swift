@@ -214,7 +214,9 @@ struct LoopbackClient: Sendable {
             let utf8 = bytes.utf8
             guard let stop = utf8.index(start, offsetBy: size, limitedBy: utf8.endIndex) else { break }
             body += String(bytes[start..<stop])
-            bytes = bytes[stop...].dropFirst(2)
+            // The CRLF after the data: by bytes ("\r\n" is one Character, so dropFirst(2) on the string would also
+            // drop the first digit of the next chunk's size).
+            bytes = Substring(bytes[stop...].utf8.dropFirst(2))
         }
         return body
     }

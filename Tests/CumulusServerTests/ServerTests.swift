@@ -60,6 +60,8 @@ struct ServerTests {
             let path = "\(route.path)".split(separator: "/").map { segment in
                 segment.hasPrefix(":") ? "{\(segment.dropFirst())}" : String(segment)
             }.joined(separator: "/")
+            // The OData feed is described by its own $metadata (CSDL), not by the OpenAPI document.
+            if path == "odata" || path.hasPrefix("odata/") { continue }
             served.insert("\(route.method) /\(path)")
         }
         #expect(

@@ -57,9 +57,13 @@ enum DemoServing {
                   ADMIN=\(admin)
                 user supervisor token (same tenant):
                   SUPERVISOR=\(supervisorToken)
+                supervisor dashboard (signs in with the supervisor token):
+                  \(url)/#token=\(supervisorToken)
                 try:
                   curl -s '\(url)/v1/users?tenant=\(tenant)&limit=3' -H "Authorization: Bearer $ADMIN"
                   curl -s '\(url)/v1/users/\(user)' -H "Authorization: Bearer $ADMIN"
+                  curl -s '\(url)/odata/Users?$top=3' -H "Authorization: Bearer $SUPERVISOR"
+                Power BI: Get data → OData feed → \(url)/odata/ → Basic, any user name, the supervisor token as password
                 """)
             fflush(nil)
         }

@@ -1,24 +1,25 @@
 """Loads every entity set of the Cumulus OData feed through a real OData v4 client from PyPI (python-odata),
-follows every @odata.nextLink, and checks the rows against an independent read.
+follows every @odata.nextLink, and checks the rows against the JSON API of the same server.
 
-Two ways to run it (see Tools/scripts/odata-client-test.sh):
-- against a running server: ODATA_URL=https://host/odata/ ODATA_TOKEN=<bearer token>; with JSON_API_URL set
-  (https://host/v1/) the row counts are also compared with the JSON API's reports (routes in JSON_API_ROUTES);
-- without a server: ODATA_CUMULUS=<cumulus binary> ODATA_DATA_DIR=<demo data dir> ODATA_ACTOR=userSupervisor:<id>;
-  a local HTTP shim answers each request by running `cumulus odata`, and the rows are compared with
-  `cumulus report … --format json`.
+Run against a running `cumulus serve`, or with ODATA_DEMO_CUMULUS=<cumulus binary> (what
+`Tools/scripts/odata-client-test.sh --demo` sets) against one started here on a small demo world
+(cumulus_demo_server.py), with these variables set from it:
+  ODATA_URL=http://host/odata/   the feed
+  ODATA_TOKEN=…                  a user supervisor's bearer token (the feed's reader)
+  JSON_API_URL=http://host/v1/   the JSON API of the same server (optional: without it only the feed is checked)
+  JSON_API_TOKEN=…               a token that may read the tenant's state and licences (a tenant or system admin)
+  ODATA_TENANT=<tenant id>       the supervisor's tenant
 """
 
+import contextlib
+import datetime
 import json
 import os
-import subprocess
-import threading
-import urllib.parse
 import xml.etree.ElementTree as ET
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
+from cumulus_demo_server import demo_server
 from odata import ODataService
 
 ENTITY_SETS = [
@@ -29,94 +30,75 @@ EDMX = "{http://docs.oasis-open.org/odata/ns/edmx}"
 EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 
 
-class CumulusShim(BaseHTTPRequestHandler):
-    """GET /odata/<path>?<query> → `cumulus odata <path>?<query>`, status and headers passed through."""
+def instant(text):
+    """An ISO 8601 instant as an aware datetime (the feed writes `Z`, the JSON API its own precision)."""
+    return None if text in (None, "") else datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
 
-    cumulus = ""
-    data_dir = ""
-    actor = ""
-    base = ""
 
-    def do_GET(self):  # noqa: N802 (the http.server naming)
-        parsed = urllib.parse.urlsplit(self.path)
-        if not parsed.path.startswith("/odata/"):
-            self.send_error(404)
-            return
-        resource = parsed.path[len("/odata/"):] + ("?" + parsed.query if parsed.query else "")
-        result = subprocess.run(
-            [self.cumulus, "odata", "--data-dir", self.data_dir, "--actor", self.actor, "--base-url", self.base,
-             "--page-size", os.environ.get("ODATA_PAGE_SIZE", "50"), "--include", resource],
-            capture_output=True, text=True, check=False)
-        head, _, body = result.stdout.partition("\n\n")
-        lines = head.split("\n")
-        status = int(lines[0].split(" ")[1]) if lines and lines[0].startswith("HTTP/") else 500
-        self.send_response(status)
-        for line in lines[1:]:
-            name, _, value = line.partition(": ")
-            self.send_header(name, value)
-        payload = body.rstrip("\n").encode("utf-8")
-        self.send_header("Content-Length", str(len(payload)))
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, *args):
-        pass
+def blank(value):
+    return None if value == "" else value
 
 
 @pytest.fixture(scope="session")
 def feed():
-    """(base URL, requests session, JSON-API comparison function or None)."""
-    session = requests.Session()
-    if os.environ.get("ODATA_URL"):
+    """(feed base URL, requests session with the supervisor's token, JSON API reader or None)."""
+    with contextlib.ExitStack() as stack:
+        if os.environ.get("ODATA_DEMO_CUMULUS"):
+            world = stack.enter_context(demo_server(os.environ["ODATA_DEMO_CUMULUS"], tenants=2, users=12, days=1))
+            os.environ.update({
+                "ODATA_URL": world["url"] + "odata/", "ODATA_TOKEN": world["supervisor"],
+                "JSON_API_URL": world["url"] + "v1/", "JSON_API_TOKEN": world["admin"],
+                "ODATA_TENANT": world["tenant"]})
+            print(f"demo world served by cumulus serve at {world['url']} after {world['seconds_to_start']:.1f} s")
+        session = requests.Session()
         session.headers["Authorization"] = "Bearer " + os.environ["ODATA_TOKEN"]
         base = os.environ["ODATA_URL"].rstrip("/") + "/"
-        yield base, session, json_api_counter(session)
-        return
-    server = ThreadingHTTPServer(("127.0.0.1", 0), CumulusShim)
-    CumulusShim.cumulus = os.environ["ODATA_CUMULUS"]
-    CumulusShim.data_dir = os.environ["ODATA_DATA_DIR"]
-    CumulusShim.actor = os.environ["ODATA_ACTOR"]
-    CumulusShim.base = f"http://127.0.0.1:{server.server_address[1]}/odata/"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield CumulusShim.base, session, cli_counter()
-    server.shutdown()
+        yield base, session, json_api(session)
 
 
-def json_api_counter(session):
+def json_api(supervisor):
+    """GET on the JSON API: reports with the supervisor's token, state and licences with the admin's."""
     api = os.environ.get("JSON_API_URL")
     if not api:
         return None
-    routes = json.loads(os.environ.get("JSON_API_ROUTES", "{}"))
+    admin = requests.Session()
+    admin.headers["Authorization"] = "Bearer " + os.environ.get("JSON_API_TOKEN", os.environ["ODATA_TOKEN"])
 
-    def count(entity_set):
-        route = routes.get(entity_set)
-        if route is None:
-            return None
-        response = session.get(api.rstrip("/") + "/" + route.lstrip("/"), timeout=60)
-        response.raise_for_status()
-        body = response.json()
-        return len(body if isinstance(body, list) else body.get("rows", body.get("value", [])))
+    def get(route, as_admin=False):
+        response = (admin if as_admin else supervisor).get(api.rstrip("/") + "/" + route, timeout=60)
+        assert response.status_code == 200, (route, response.status_code, response.text)
+        return response.json()
 
-    return count
+    return get
 
 
-def cli_counter():
-    tenant = os.environ["ODATA_ACTOR"].split(":", 1)[-1]
-    reports = {"UserStates": "user-states", "Licences": "licences"}
-
-    def count(entity_set):
-        kind = reports.get(entity_set)
-        if kind is None:
-            return None
-        result = subprocess.run(
-            [os.environ["ODATA_CUMULUS"], "report", kind, "--data-dir", os.environ["ODATA_DATA_DIR"],
-             "--tenant", tenant, "--actor", os.environ["ODATA_ACTOR"] if kind != "licences" else "systemAdmin",
-             "--format", "json"],
-            capture_output=True, text=True, check=True)
-        return len(json.loads(result.stdout))
-
-    return count
+def expected_rows(get, entity_set, feed_rows):
+    """The rows the JSON API gives for `entity_set`, and the same projection of the feed's rows."""
+    tenant = os.environ["ODATA_TENANT"]
+    if entity_set == "UserStates":
+        api = get(f"reports/user-states?tenant={tenant}&limit=100000")["rows"]
+        mine = [(r["userId"], instant(r["start"]), blank(r["userState"]), blank(r["presenceAvailability"]),
+                 instant(r["end"])) for r in api]
+        theirs = [(r["UserId"], instant(r["Start"]), r["UserState"], r["PresenceAvailability"], instant(r["End"]))
+                  for r in feed_rows]
+        return sorted(mine, key=repr), sorted(theirs, key=repr)
+    if entity_set == "CurrentStates":
+        api = get(f"reports/current-states?tenant={tenant}&limit=100000")["rows"]
+        mine = {(r["userId"], blank(r["userState"]), blank(r["presenceAvailability"])) for r in api}
+        theirs = {(r["UserId"], r["UserState"], r["PresenceAvailability"]) for r in feed_rows}
+        return mine, theirs
+    if entity_set == "Licences":
+        api = get(f"reports/licences?tenant={tenant}", as_admin=True)["rows"]
+        mine = {(r["kind"], r["contingent"], r["used"], r["available"]) for r in api}
+        theirs = {(r["Kind"], r["Contingent"], r["Used"], r["Available"]) for r in feed_rows}
+        return mine, theirs
+    if entity_set == "TimeInStateIntervals":
+        return None  # compared over an explicit window in test_intervals_add_up_to_the_json_api_time_in_state
+    route, key, name = {"Users": ("users", "UserId", "UserName"), "Services": ("services", "ServiceId", "Name"),
+                        "OrganisationUnits": ("ous", "OrganisationUnitId", "Name"),
+                        "Tenants": ("tenants", "TenantId", "Name")}[entity_set]
+    api = get(f"{route}?tenant={tenant}&limit=1000", as_admin=True)["items"]
+    return {(r["id"], r["name"]) for r in api}, {(r[key], r[name]) for r in feed_rows}
 
 
 def raw_rows(base, session, entity_set):
@@ -151,7 +133,7 @@ def test_metadata_is_csdl_4(feed):
 
 @pytest.mark.parametrize("entity_set", ENTITY_SETS)
 def test_every_entity_set_loads_through_python_odata(feed, entity_set):
-    base, session, count = feed
+    base, session, get = feed
     service = ODataService(base, session=session, reflect_entities=True, quiet_progress=True)
     entity = service.entities[entity_set]
     loaded = [row.__odata__.data for row in service.query(entity)]
@@ -162,6 +144,43 @@ def test_every_entity_set_loads_through_python_odata(feed, entity_set):
     assert [row[key] for row in loaded] == [row[key] for row in raw], entity_set
     assert len(set(row[key] for row in raw)) == len(raw)
     print(f"{entity_set}: {len(raw)} rows in {pages} pages")
-    expected = count(entity_set) if count else None
-    if expected is not None:
-        assert len(raw) == expected, f"{entity_set}: feed {len(raw)} rows, JSON API {expected}"
+    if get is not None:
+        compared = expected_rows(get, entity_set, raw)
+        if compared is not None:
+            api, mine = compared
+            assert api == mine, f"{entity_set}: the feed and the JSON API differ"
+            print(f"{entity_set}: {len(raw)} rows in {pages} pages, equal to the JSON API's")
+
+
+def test_intervals_add_up_to_the_json_api_time_in_state(feed):
+    """Per user and user state, the hourly rows of the demo's first working day sum to the JSON API's time in
+    state over that day."""
+    base, session, get = feed
+    if get is None:
+        pytest.skip("no JSON_API_URL")
+    # The first day on which agents had a user state (users are created earlier, with none).
+    starts = [instant(r["Start"]) for r in raw_rows(base, session, "UserStates")[0] if r["UserState"] is not None]
+    day = min(starts).replace(hour=0, minute=0, second=0, microsecond=0)
+    since, until = day.strftime("%Y-%m-%dT%H:%M:%SZ"), (day + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    url = (base + "TimeInStateIntervals?interval=1h&$filter=" +
+           requests.utils.quote(f"IntervalStart ge {since} and IntervalStart lt {until}"))
+    rows, sums = [], {}
+    while url:
+        response = session.get(url, timeout=120)
+        assert response.status_code == 200, response.text
+        rows += response.json()["value"]
+        url = response.json().get("@odata.nextLink")
+    for row in rows:
+        if row["UserState"] is not None:
+            key = (row["UserId"], row["UserState"])
+            sums[key] = sums.get(key, 0) + float(row["Seconds"])
+    tenant = os.environ["ODATA_TENANT"]
+    api = get(f"reports/time-in-state?tenant={tenant}&from={since}&to={until}&limit=100000")["rows"]
+    expected = {(r["userId"], r["state"]): float(r["seconds"]) for r in api
+                if r["dimension"] == "userState" and float(r["seconds"]) > 0}
+    assert rows and sums, "no interval rows on the demo's first day"
+    assert set(expected) == set(sums), (set(sums) ^ set(expected))
+    for key, seconds in sums.items():
+        assert abs(seconds - expected[key]) < 0.01, (key, seconds, expected[key])
+    print(f"TimeInStateIntervals: {len(rows)} hourly rows of {since[:10]} add up to the JSON API's time in state "
+          f"for {len(sums)} (user, state) pairs")

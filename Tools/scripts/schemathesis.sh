@@ -29,4 +29,4 @@ token=$("$cumulus" token --config "$work/serve.json" --tid "$(python3 -c 'import
 PYTHONPATH=Tools/scripts SCHEMATHESIS_HOOKS=schemathesis_hooks "$venv/bin/st" run "http://127.0.0.1:$port/openapi.json" \
     --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
     -H "Authorization: Bearer $token" --max-examples "${SCHEMATHESIS_EXAMPLES:-25}" --request-timeout 10 \
-    --exclude-path /v1/events/live --suppress-health-check all
+    --exclude-path /v1/events/live --exclude-path /v1/states/live --suppress-health-check all
