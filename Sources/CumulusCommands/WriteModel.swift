@@ -60,7 +60,12 @@ public struct WriteModel: Hashable, Sendable {
     /// Folds events the caller decided but that are not yet read back from the log (speculation for a
     /// batch); stream versions advance as the append will make them.
     mutating func speculate(_ decision: Decision) {
-        for change in decision.changes {
+        speculate(decision, changes: decision.changes)
+    }
+
+    /// ``speculate(_:)`` with the decision's ``Decision/changes`` already grouped by the caller.
+    mutating func speculate(_ decision: Decision, changes: [StreamChange]) {
+        for change in changes {
             versions[change.stream.rawValue, default: 0] += UInt64(change.events.count)
         }
         for event in decision.events { fold(event) }
