@@ -74,10 +74,9 @@ public struct WriteModel: Hashable, Sendable {
     private mutating func fold(_ event: DomainEvent) {
         registry = TenantRegistry.evolve(registry, event)
         guard let tenant = tenant(of: event) else { return }
-        var context = tenants[tenant] ?? DecisionContext()
-        tenants[tenant] = nil  // keep the dictionaries uniquely referenced while they change
-        context.apply(event)
-        tenants[tenant] = context
+        // Changed in place through the dictionary's storage: no copy of the context, no removal and re-insertion
+        // of its key (the dictionaries inside stay uniquely referenced, so they change in place too).
+        tenants[tenant, default: DecisionContext()].apply(event)
     }
 
     private mutating func tenant(of event: DomainEvent) -> TenantID? {
