@@ -215,10 +215,17 @@ public actor CommandHandler {
     /// The log appends of a decision: its events per stream, each stream expected at the version the
     /// model saw (or absent, for streams the decision creates).
     static func appends(for decision: Decision, request: CommandRequest, model: WriteModel) -> [StreamAppend] {
+        appends(for: decision.changes, request: request, model: model)
+    }
+
+    /// The log appends of a decision's changes (``Decision/changes``), as ``appends(for:request:model:)``.
+    static func appends(for changes: [StreamChange], request: CommandRequest, model: WriteModel) -> [StreamAppend] {
         // A time-ordered id: Foundation's UUID() reads /dev/urandom through a file on every call here.
         let correlation = request.eventID ?? EventID.generate().uuid
+        // The actor's text once per command, not once per event.
+        let actor = request.actor.description
         var first = true
-        return decision.changes.map { change in
+        return changes.map { change in
             let events = change.events.map { event -> ProposedEvent in
                 defer { first = false }
                 return ProposedEvent(
@@ -226,7 +233,7 @@ public actor CommandHandler {
                     type: event.typeName,
                     schemaVersion: event.schemaVersion,
                     occurredAt: Timestamp(microsecondsSinceEpoch: request.occurredAt),
-                    actor: request.actor.description,
+                    actor: actor,
                     correlationID: correlation,
                     payload: event.encodePayload()
                 )
@@ -285,9 +292,11 @@ public actor CommandHandler {
                 results[index] = .success(.unchanged)
                 continue
             }
-            units.append(Self.appends(for: decision, request: request, model: speculative))
+            // The events per stream, grouped once for both the append and the speculation.
+            let changes = decision.changes
+            units.append(Self.appends(for: changes, request: request, model: speculative))
             unitIndex.append(index)
-            speculative.speculate(decision)
+            speculative.speculate(decision, changes: changes)
             if let id = request.eventID { taken.insert(id) }
         }
         let appended: [Result<[AppendResult], EventStoreError>]

@@ -60,7 +60,12 @@ public struct WriteModel: Hashable, Sendable {
     /// Folds events the caller decided but that are not yet read back from the log (speculation for a
     /// batch); stream versions advance as the append will make them.
     mutating func speculate(_ decision: Decision) {
-        for change in decision.changes {
+        speculate(decision, changes: decision.changes)
+    }
+
+    /// ``speculate(_:)`` with the decision's ``Decision/changes`` already grouped by the caller.
+    mutating func speculate(_ decision: Decision, changes: [StreamChange]) {
+        for change in changes {
             versions[change.stream.rawValue, default: 0] += UInt64(change.events.count)
         }
         for event in decision.events { fold(event) }
@@ -69,10 +74,9 @@ public struct WriteModel: Hashable, Sendable {
     private mutating func fold(_ event: DomainEvent) {
         registry = TenantRegistry.evolve(registry, event)
         guard let tenant = tenant(of: event) else { return }
-        var context = tenants[tenant] ?? DecisionContext()
-        tenants[tenant] = nil  // keep the dictionaries uniquely referenced while they change
-        context.apply(event)
-        tenants[tenant] = context
+        // Changed in place through the dictionary's storage: no copy of the context, no removal and re-insertion
+        // of its key (the dictionaries inside stay uniquely referenced, so they change in place too).
+        tenants[tenant, default: DecisionContext()].apply(event)
     }
 
     private mutating func tenant(of event: DomainEvent) -> TenantID? {

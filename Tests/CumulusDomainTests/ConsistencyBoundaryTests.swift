@@ -123,3 +123,26 @@ private func handle(_ request: CommandRequest, on log: VersionedLog) async -> Do
         #expect(second.changes.map(\.stream) == [.licences(TestWorld.tenant)])
     }
 }
+
+@Suite("Decision changes")
+struct DecisionChangesTests {
+    /// One event (the feed's decisions) takes a path of its own: the same grouping, new stream or not.
+    @Test func oneEventGroupsLikeMany() {
+        let user = UserID(UUID())
+        let presence = DomainEvent.presenceChanged(
+            PresenceChanged(user: user, availability: .busy, activity: .inACall))
+        let single = Decision([presence])
+        #expect(single.changes.map(\.stream) == [.user(user)])
+        #expect(single.changes.map(\.events) == [[presence]])
+        #expect(single.changes.map(\.isNewStream) == [false])
+        let created = Decision([presence], newStreams: [.user(user)])
+        #expect(created.changes.map(\.stream) == [.user(user)])
+        #expect(created.changes.map(\.isNewStream) == [true])
+        let other = Decision([presence], newStreams: [.user(UserID(UUID()))])
+        #expect(other.changes.map(\.isNewStream) == [false])
+        // Two events of the same stream still come out as one change, in decided order.
+        let state = DomainEvent.userStateChanged(
+            UserStateChanged(user: user, state: UserStateName(name: "Break"), responsibilityProfile: nil))
+        #expect(Decision([presence, state]).changes.map(\.events) == [[presence, state]])
+    }
+}

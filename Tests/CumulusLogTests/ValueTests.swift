@@ -60,6 +60,8 @@ struct NameTests {
         }
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 }, "ids made in order sort in order")
         #expect(Set(ids).count == ids.count)
+        // The random tails come from a pool refilled every few hundred ids: none may repeat.
+        #expect(Set(ids.map { Array($0.bytes[8...]) }).count == ids.count, "random bits never reused")
         let text = ids[0].description
         #expect(EventID(text) == ids[0])
         #expect(EventID("not-a-uuid") == nil)

@@ -32,6 +32,13 @@ public struct User: Hashable, Sendable {
                 responsibilityProfile: nil)
         }
         guard var user = state else { return nil }
+        apply(event, to: &user)
+        return user
+    }
+
+    /// Folds `event` into an existing user in place, as ``evolve(_:_:)`` does for any event but `UserCreated`
+    /// (which replaces the user: fold it with ``evolve(_:_:)``).
+    static func apply(_ event: DomainEvent, to user: inout User) {
         switch event {
         case .userRemoved:
             user.lifecycle = .deleted
@@ -50,7 +57,6 @@ public struct User: Hashable, Sendable {
         case .responsibilityProfileChanged(let e): user.responsibilityProfile = e.responsibilityProfile
         default: break
         }
-        return user
     }
 
     /// Memberwise, for ``evolve(_:_:)``.

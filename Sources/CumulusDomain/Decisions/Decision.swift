@@ -17,6 +17,14 @@ public struct Decision: Hashable, Sendable {
     /// The caller appends each change with the version it loaded the stream at (or "no stream" when
     /// ``StreamChange/isNewStream``), all in one atomic multi-stream append.
     public var changes: [StreamChange] {
+        // The feed's decisions are one event: no grouping (and no hashing of its stream's name) needed.
+        if events.count == 1, let event = events.first {
+            let stream = event.stream
+            return [
+                StreamChange(
+                    stream: stream, events: events, isNewStream: !newStreams.isEmpty && newStreams.contains(stream))
+            ]
+        }
         var order: [AggregateStream] = []
         var grouped: [AggregateStream: [DomainEvent]] = [:]
         for event in events {

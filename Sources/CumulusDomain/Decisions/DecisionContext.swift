@@ -43,12 +43,14 @@ public struct DecisionContext: Hashable, Sendable {
     public mutating func apply(_ event: DomainEvent) {
         // The feed's facts change one user and nothing else: no stream names are built for them (the import folds
         // every event twice, speculating and catching up, and building names was a visible part of it).
+        // They change a known user in place (one lookup; taking the user out and putting it back was two, and a
+        // deletion) and leave an unknown one unknown, exactly as `User.evolve` does.
         switch event {
         case .presenceChanged(let e):
-            users[e.user] = User.evolve(users.removeValue(forKey: e.user), event)
+            if let index = users.index(forKey: e.user) { User.apply(event, to: &users.values[index]) }
             return
         case .userStateChanged(let e):
-            users[e.user] = User.evolve(users.removeValue(forKey: e.user), event)
+            if let index = users.index(forKey: e.user) { User.apply(event, to: &users.values[index]) }
             return
         default: break
         }

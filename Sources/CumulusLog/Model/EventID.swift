@@ -2,6 +2,10 @@ import Synchronization
 
 public import struct Foundation.UUID
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The identity of an event: a UUID, unique in the whole log.
 ///
 /// Appending an event whose id is stored already is idempotent (see ``EventStore``). New ids come from
@@ -23,7 +27,7 @@ public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
 
     /// A new time-ordered id (UUID version 7): 48 bits of Unix milliseconds, then a counter that keeps
     /// ids made in the same millisecond in order, then random bits.
-    public static func generate() -> EventID { EventID(bytes: UUIDv7Generator.shared.next()) }
+    public static func generate() -> EventID { EventID(UUIDv7Generator.shared.next()) }
 
     /// Builds an id from its 16 bytes in network order.
     public init(bytes: [UInt8]) {
@@ -86,22 +90,60 @@ public struct EventID: Hashable, Sendable, Comparable, CustomStringConvertible {
 }
 
 /// Makes UUID version 7 values that increase strictly within this process, even within one millisecond.
+///
+/// The 62 random bits of each id come from the system's random source (`getrandom`), read 4 KiB at a time
+/// under the generator's lock rather than with one system call per id: the command handler makes an id per
+/// event, and a system call each was a visible part of an import.
 final class UUIDv7Generator: Sendable {
     static let shared = UUIDv7Generator()
+
+    /// Random words taken from the system's random source per refill (512 ids).
+    static let poolSize = 512
 
     private struct Clock {
         var lastMilliseconds: UInt64 = 0
         var counter: UInt16 = 0
+        /// Random words not used yet: `pool[used...]`.
+        var pool: [UInt64] = []
+        var used = 0
+
+        /// The next unused random word, refilling the pool from the system's random source when it is spent.
+        mutating func randomWord() -> UInt64 {
+            if used == pool.count {
+                if pool.isEmpty { pool = [UInt64](repeating: 0, count: UUIDv7Generator.poolSize) }
+                let filled = pool.withUnsafeMutableBytes { UUIDv7Generator.fillFromSystem($0) }
+                if !filled {
+                    // No bulk source on this platform: the standard library's generator, word by word.
+                    var random = SystemRandomNumberGenerator()
+                    for index in pool.indices { pool[index] = random.next() }
+                }
+                used = 0
+            }
+            defer { used += 1 }
+            return pool[used]
+        }
     }
 
     private let clock = Mutex(Clock())
 
-    func next() -> [UInt8] {
+    /// Fills `buffer` from the system's random source with one call (glibc's `arc4random_buf` reads `getrandom`);
+    /// whether it could.
+    private static func fillFromSystem(_ buffer: UnsafeMutableRawBufferPointer) -> Bool {
+        #if canImport(Glibc)
+        guard let base = buffer.baseAddress else { return true }
+        arc4random_buf(base, buffer.count)
+        return true
+        #else
+        return false
+        #endif
+    }
+
+    func next() -> UUID {
         let now = UInt64(Timestamp.now.microsecondsSinceEpoch / 1000)
-        let (milliseconds, counter): (UInt64, UInt16) = clock.withLock { state in
+        let (milliseconds, counter, tail): (UInt64, UInt16, UInt64) = clock.withLock { state in
             if now > state.lastMilliseconds {
                 state.lastMilliseconds = now
-                state.counter = UInt16.random(in: 0...0x3FF)
+                state.counter = UInt16(truncatingIfNeeded: state.randomWord() & 0x3FF)
             } else if state.counter < 0xFFF {
                 state.counter += 1
             } else {
@@ -109,17 +151,17 @@ final class UUIDv7Generator: Sendable {
                 state.lastMilliseconds += 1
                 state.counter = 0
             }
-            return (state.lastMilliseconds, state.counter)
+            return (state.lastMilliseconds, state.counter, state.randomWord())
         }
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
-        bytes[6] = 0x70 | UInt8(truncatingIfNeeded: counter >> 8)
-        bytes[7] = UInt8(truncatingIfNeeded: counter)
-        var random = SystemRandomNumberGenerator()
-        let tail = random.next() as UInt64
-        for index in 8..<16 { bytes[index] = UInt8(truncatingIfNeeded: tail >> (8 * (15 - index))) }
-        bytes[8] = 0x80 | (bytes[8] & 0x3F)
-        return bytes
+        var value = UUID.zeroBytes
+        withUnsafeMutableBytes(of: &value) { bytes in
+            for index in 0..<6 { bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index))) }
+            bytes[6] = 0x70 | UInt8(truncatingIfNeeded: counter >> 8)
+            bytes[7] = UInt8(truncatingIfNeeded: counter)
+            for index in 8..<16 { bytes[index] = UInt8(truncatingIfNeeded: tail >> (8 * (15 - index))) }
+            bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        }
+        return UUID(uuid: value)
     }
 }
 
