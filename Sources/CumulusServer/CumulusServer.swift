@@ -14,7 +14,7 @@ import UnixSignals
 ///
 /// ```swift
 /// var server = try await CumulusServer.open(directory: "data", configuration: configuration, logger: logger)
-/// server.addRoutes { group, server in group.get("odata/$metadata") { _, _ in "…" } }  // e.g. another module's routes
+/// server.addRoutes { group, server in group.get("my/route") { _, _ in "…" } }  // routes of your own
 /// try await server.run { port in print("listening on \(port)") }   // until SIGTERM/SIGINT
 /// ```
 ///
