@@ -23,28 +23,51 @@ public indirect enum JSONNode: Sendable {
 
     /// Indented JSON, two spaces per level.
     public func rendered(indent: Int = 0) -> String {
-        let inner = String(repeating: "  ", count: indent + 1)
-        let outer = String(repeating: "  ", count: indent)
+        var text = ""
+        text.reserveCapacity(2048)
+        write(into: &text, indent: indent)
+        return text
+    }
+
+    private static func newline(_ text: inout String, indent: Int) {
+        text += "\n"
+        for _ in 0..<indent { text += "  " }
+    }
+
+    private func write(into text: inout String, indent: Int) {
         switch self {
         case .object(let fields):
-            guard !fields.isEmpty else { return "{}" }
-            return "{\n"
-                + fields.map { key, value in
-                    var quoted = ""
-                    JSONText.appendQuoted(key, to: &quoted)
-                    return inner + quoted + ": " + value.rendered(indent: indent + 1)
-                }.joined(separator: ",\n") + "\n" + outer + "}"
+            guard !fields.isEmpty else {
+                text += "{}"
+                return
+            }
+            text += "{"
+            for (index, (key, value)) in fields.enumerated() {
+                if index > 0 { text += "," }
+                Self.newline(&text, indent: indent + 1)
+                JSONText.appendQuoted(key, to: &text)
+                text += ": "
+                value.write(into: &text, indent: indent + 1)
+            }
+            Self.newline(&text, indent: indent)
+            text += "}"
         case .array(let items):
-            guard !items.isEmpty else { return "[]" }
-            return "[\n" + items.map { inner + $0.rendered(indent: indent + 1) }.joined(separator: ",\n") + "\n" + outer
-                + "]"
-        case .string(let value):
-            var quoted = ""
-            JSONText.appendQuoted(value, to: &quoted)
-            return quoted
-        case .number(let value): return String(value)
-        case .bool(let value): return value ? "true" : "false"
-        case .null: return "null"
+            guard !items.isEmpty else {
+                text += "[]"
+                return
+            }
+            text += "["
+            for (index, item) in items.enumerated() {
+                if index > 0 { text += "," }
+                Self.newline(&text, indent: indent + 1)
+                item.write(into: &text, indent: indent + 1)
+            }
+            Self.newline(&text, indent: indent)
+            text += "]"
+        case .string(let value): JSONText.appendQuoted(value, to: &text)
+        case .number(let value): text += String(value)
+        case .bool(let value): text += value ? "true" : "false"
+        case .null: text += "null"
         }
     }
 }
