@@ -150,6 +150,7 @@ public actor CommandHandler {
             } catch {
                 if case .wrongExpectedVersion(let stream, _, _) = error {
                     conflict = (stream, decidedAt)
+                    metrics.retry(request)
                     continue
                 }
                 throw .storage(error)
