@@ -307,6 +307,7 @@ public actor CommandHandler {
                 )
             case .failure(.wrongExpectedVersion):
                 retry.append(index)
+                metrics.retry(requests[index])
             case .failure(let error):
                 results[index] = .failure(.storage(error))
             }
@@ -378,7 +379,10 @@ public actor CommandHandler {
             do throws(EventStoreError) {
                 appended = try await store.append(atomically: merged)
             } catch {
-                if case .wrongExpectedVersion = error { continue }
+                if case .wrongExpectedVersion = error {
+                    for request in requests { metrics.retry(request) }
+                    continue
+                }
                 throw .storage(error)
             }
             try await catchUp()
