@@ -222,8 +222,8 @@ struct SeveralServersTests {
         #expect(behindOnDomain.isEmpty, "servers \(behindOnDomain) do not list exactly one racing tenant")
         print(
             "several servers: round \(round): licence race \(licenceRace.map(\.status)) on servers "
-                + "\(licenceRace.map(\.server)); domain race \(domainRace.map(\.status)); every server showed the "
-                + "licence \(shown) after the race")
+                + "\(licenceRace.map(\.server)); domain race \(domainRace.map(\.status)); polling until every "
+                + "server showed the licence took \(shown)")
         return tenant
     }
 
