@@ -116,7 +116,7 @@ public final class ProjectionLease: Sendable {
     /// Each checkpoint is written only when the stored one with its name is not ahead of it, so a new holder
     /// that lags behind its predecessor never moves a checkpoint back. The write is fenced by the connection:
     /// the advisory lock lives exactly as long as the lease's session, so a statement that succeeds on it was
-    /// run by the holder.
+    /// run by the holder. Calls on one lease must not overlap (its one connection runs one transaction at a time).
     /// - Returns: how many checkpoints were written (the others were stored further on already).
     /// - Throws: ``EventStoreError/invalidField(field:reason:)`` for an unusable name; a storage error when
     ///   the lease's connection is gone (the lease is lost: stop and acquire it again).
