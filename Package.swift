@@ -103,7 +103,8 @@ let package = Package(
         .target(
             name: "CumulusServer",
             dependencies: [
-                "CumulusLog", "CumulusLMDB", "CumulusDomain", "CumulusCommands", "CumulusProjections", "CumulusOData",
+                "CumulusLog", "CumulusLMDB", "CumulusPostgres", "CumulusDomain", "CumulusCommands",
+                "CumulusProjections", "CumulusOData",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -186,6 +187,7 @@ let package = Package(
             name: "CumulusServerTests",
             dependencies: [
                 "CumulusServer", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusCommands", "CumulusTesting",
+                "CumulusPostgres",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -150,6 +150,7 @@ public actor CommandHandler {
             } catch {
                 if case .wrongExpectedVersion(let stream, _, _) = error {
                     conflict = (stream, decidedAt)
+                    metrics.retry(request)
                     continue
                 }
                 throw .storage(error)
@@ -315,6 +316,7 @@ public actor CommandHandler {
                 )
             case .failure(.wrongExpectedVersion):
                 retry.append(index)
+                metrics.retry(requests[index])
             case .failure(let error):
                 results[index] = .failure(.storage(error))
             }
@@ -386,7 +388,10 @@ public actor CommandHandler {
             do throws(EventStoreError) {
                 appended = try await store.append(atomically: merged)
             } catch {
-                if case .wrongExpectedVersion = error { continue }
+                if case .wrongExpectedVersion = error {
+                    for request in requests { metrics.retry(request) }
+                    continue
+                }
                 throw .storage(error)
             }
             try await catchUp()

@@ -7,8 +7,10 @@ import Synchronization
 ///
 /// `cumulus_commands` counts every command by `action` (the permission-matrix action, a fixed set), `outcome`
 /// (`accepted`, `refused`, `failed`) and `reason` (why it was refused or failed: a fixed code such as
-/// `permission_denied` or `licence_exhausted`, `none` when accepted). Log lines carry the same three
-/// values and never a command's fields, ids, names or contact data.
+/// `permission_denied` or `licence_exhausted`, `none` when accepted). `cumulus_command_retries` counts, by
+/// `action`, the decisions made again because their append met a stream another writer (task, handler or process)
+/// had moved: how often writers race. Log lines carry the same values and never a command's fields, ids, names or
+/// contact data.
 final class CommandMetrics: Sendable {
     let factory: any MetricsFactory
     let logger: Logger
@@ -38,6 +40,20 @@ final class CommandMetrics: Sendable {
                 logger.warning("command failed", metadata: ["action": "\(action)", "reason": "\(reason)"])
             }
         }
+    }
+
+    /// Counts one decision made again after losing a race for a stream.
+    func retry(_ request: CommandRequest) {
+        let action = request.command.action.rawValue
+        let key = "retry/" + action
+        let counter = counters.withLock { counters in
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: "cumulus_command_retries", dimensions: [("action", action)], factory: factory)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+        logger.debug("command decided again after losing a race", metadata: ["action": "\(action)"])
     }
 
     private func count(_ action: String, outcome: String, reason: String) {

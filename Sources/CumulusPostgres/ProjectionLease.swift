@@ -110,6 +110,61 @@ public final class ProjectionLease: Sendable {
         }
     }
 
+    /// Saves a group of checkpoints the lease guards together (for example every checkpoint of one server's
+    /// projections and its write model), in one transaction on the lease's connection.
+    ///
+    /// Each checkpoint is written only when the stored one with its name is not ahead of it, so a new holder
+    /// that lags behind its predecessor never moves a checkpoint back. The write is fenced by the connection:
+    /// the advisory lock lives exactly as long as the lease's session, so a statement that succeeds on it was
+    /// run by the holder. Calls on one lease must not overlap (its one connection runs one transaction at a time).
+    /// - Returns: how many checkpoints were written (the others were stored further on already).
+    /// - Throws: ``EventStoreError/invalidField(field:reason:)`` for an unusable name; a storage error when
+    ///   the lease's connection is gone (the lease is lost: stop and acquire it again).
+    @discardableResult
+    public func advance(group checkpoints: [Checkpoint]) async throws(EventStoreError) -> Int {
+        for checkpoint in checkpoints {
+            let length = checkpoint.name.utf8.count
+            guard length > 0 && length <= 255, !checkpoint.name.utf8.contains(0) else {
+                throw .invalidField(
+                    field: "checkpoint name", reason: "must be 1 to 255 bytes without NUL, is \(length)")
+            }
+        }
+        let (connection, location, logger) = (self.connection, self.location, self.logger)
+        var written = 0
+        do {
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                for checkpoint in checkpoints {
+                    let position = Int64(clamping: checkpoint.position.rawValue)
+                    let state = ByteBuffer(bytes: checkpoint.state)
+                    let checksum = ByteBuffer(bytes: PostgresEventStore.checksum(checkpoint))
+                    let rows = try await connection.query(
+                        """
+                        INSERT INTO \(unescaped: location.table("checkpoints")) AS stored (name, position, state, checksum)
+                        VALUES (\(checkpoint.name), \(position), \(state), \(checksum))
+                        ON CONFLICT (name) DO UPDATE SET position = excluded.position, state = excluded.state,
+                            checksum = excluded.checksum
+                        WHERE stored.position <= excluded.position
+                        RETURNING 1
+                        """,
+                        logger: logger
+                    ).collect()
+                    written += rows.count
+                }
+                try await connection.query("COMMIT", logger: logger)
+            } catch {
+                if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
+                throw error
+            }
+        } catch {
+            throw PostgresFailure.storeError(error, "save the checkpoints under lease '\(name)'", at: location)
+        }
+        return written
+    }
+
+    /// Whether the lease's connection is gone (and with it the lease).
+    public var isLost: Bool { connection.isClosed }
+
     /// Releases the lease (closing its connection); another worker may take it at once.
     public func release() async {
         try? await connection.close()

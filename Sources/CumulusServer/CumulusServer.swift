@@ -1,5 +1,4 @@
 public import CumulusCommands
-public import CumulusLMDB
 public import CumulusLog
 import CumulusProjections
 import Foundation
@@ -18,11 +17,15 @@ import UnixSignals
 /// try await server.run { port in print("listening on \(port)") }   // until SIGTERM/SIGINT
 /// ```
 ///
-/// One process serves a data directory at a time (a lock file refuses a second `serve`); other processes
-/// (`cumulus import`) may append beside it and their events show up in the projections.
+/// The log is an LMDB data directory or a PostgreSQL log (``open(store:configuration:logger:metrics:)``).
+/// One process serves a data directory at a time (a lock file refuses a second `serve`); any number of servers
+/// may serve one PostgreSQL log (docs/postgres.md, "Several servers, one log"). Other processes
+/// (`cumulus import`, other servers) may append beside it and their events show up in the projections.
 public struct CumulusServer: Sendable {
-    /// The log.
-    public let store: LMDBEventStore
+    /// The log (LMDB or PostgreSQL).
+    public let store: any EventStore
+    /// Where the log lives, safe to print: the directory, or the PostgreSQL URL without its password.
+    public let place: String
     /// Decides and appends commands (the one writer of this process).
     public let handler: CommandHandler
     /// The live projections every query reads.
@@ -35,78 +38,83 @@ public struct CumulusServer: Sendable {
     public let metrics: ServerMetrics
     /// The logger.
     public let logger: Logger
-    private let lock: DirectoryLock
+    private let log: ServedLog
     private var routeGroups: [@Sendable (RouterGroup<ServerContext>, CumulusServer) -> Void] = []
 
-    /// Opens the data directory, takes the serve lock, loads the projections from their checkpoints and
-    /// catches the write model up with the log.
+    /// Opens the LMDB data directory (creating the log when missing), takes the serve lock, loads the
+    /// projections from their checkpoints and catches the write model up with the log.
     /// - Throws: ``ServerStartFailure`` saying what is wrong.
     public static func open(
         directory: String, configuration: ServerConfiguration, logger: Logger,
         metrics: ServerMetrics = ServerMetrics()
     ) async throws(ServerStartFailure) -> CumulusServer {
-        let authenticator: Authenticator
+        let authenticator = try await makeAuthenticator(configuration)
+        let log = try ServedLog.openLMDB(directory: directory)
+        return try await start(
+            log, authenticator: authenticator, configuration: configuration, logger: logger, metrics: metrics)
+    }
+
+    /// Opens the log at `store` — a `postgres://` URL (the log must exist: `cumulus init --store URL`), else an
+    /// LMDB data directory as ``open(directory:configuration:logger:metrics:)`` — loads the projections from their
+    /// checkpoints and catches the write model up with the log.
+    ///
+    /// On PostgreSQL several servers may serve one log at once; the shared checkpoints are written by one of them
+    /// at a time (the holder of the lease `serve-checkpoints`).
+    /// - Throws: ``ServerStartFailure`` saying what is wrong (never quoting the URL's password).
+    public static func open(
+        store: String, configuration: ServerConfiguration, logger: Logger,
+        metrics: ServerMetrics = ServerMetrics()
+    ) async throws(ServerStartFailure) -> CumulusServer {
+        let authenticator = try await makeAuthenticator(configuration)
+        let log = try await ServedLog.open(store, logger: logger)
+        return try await start(
+            log, authenticator: authenticator, configuration: configuration, logger: logger, metrics: metrics)
+    }
+
+    private static func makeAuthenticator(
+        _ configuration: ServerConfiguration
+    ) async throws(ServerStartFailure) -> Authenticator {
         do {
-            authenticator = try await Authenticator(configuration: configuration)
+            return try await Authenticator(configuration: configuration)
         } catch {
             throw .configuration(error.description)
         }
-        // The log refuses a new directory that holds other files, so a new log is created before the lock file.
-        var created: LMDBEventStore?
-        if !FileManager.default.fileExists(atPath: directory + "/data.mdb") {
-            do throws(EventStoreError) {
-                created = try LMDBEventStore.open(directory: directory, options: .init(create: true))
-            } catch {
-                throw .storage(error.description)
-            }
-        }
-        let lock: DirectoryLock
-        do throws(ServerStartFailure) {
-            lock = try DirectoryLock.acquire(directory: directory)
-        } catch {
-            created?.close()
-            throw error
-        }
-        let store: LMDBEventStore
-        do throws(EventStoreError) {
-            if let created {
-                store = created
-            } else {
-                store = try LMDBEventStore.open(directory: directory)
-            }
-        } catch {
-            lock.release()
-            throw .storage(error.description)
-        }
+    }
+
+    private static func start(
+        _ log: ServedLog, authenticator: Authenticator, configuration: ServerConfiguration, logger: Logger,
+        metrics: ServerMetrics
+    ) async throws(ServerStartFailure) -> CumulusServer {
+        let store = log.store
         do {
-            let readSide = try await ReadSide.load(store: store, logger: logger)
+            let readSide = try await ReadSide.load(store: store, logger: logger, checkpoints: log.checkpoints)
             let handler = CommandHandler(store: store, logger: logger)
             // The kept write model: its checkpoint plus what came after (a damaged or older one is rebuilt).
             let restored = try await handler.restoreCheckpoint()
             if restored.wasDiscarded { logger.notice("write model rebuilt", metadata: ["why": "\(restored)"]) }
             try await handler.catchUp()
             return CumulusServer(
-                store: store, handler: handler, readSide: readSide, authenticator: authenticator,
-                configuration: configuration, metrics: metrics, logger: logger, lock: lock)
+                log: log, handler: handler, readSide: readSide, authenticator: authenticator,
+                configuration: configuration, metrics: metrics, logger: logger)
         } catch {
-            store.close()
-            lock.release()
+            await log.close()
             throw .storage("\(error)")
         }
     }
 
     private init(
-        store: LMDBEventStore, handler: CommandHandler, readSide: ReadSide, authenticator: Authenticator,
-        configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger, lock: DirectoryLock
+        log: ServedLog, handler: CommandHandler, readSide: ReadSide, authenticator: Authenticator,
+        configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger
     ) {
-        self.store = store
+        self.log = log
+        self.store = log.store
+        self.place = log.place
         self.handler = handler
         self.readSide = readSide
         self.authenticator = authenticator
         self.configuration = configuration
         self.metrics = metrics
         self.logger = logger
-        self.lock = lock
     }
 
     /// Adds routes of another module (e.g. OData), registered on the root group with the server's context;
@@ -127,10 +135,16 @@ public struct CumulusServer: Sendable {
             throw Problem.unauthorized(error.description)
         }
         let groups = configuration.platformAdminGroups
-        let caller = await readSide.read { set in
+        let resolve = { @Sendable (set: ProjectionSet) -> Caller in
             Caller.resolve(
                 claims, platformAdminGroups: groups,
                 state: set.projection(CurrentStateProjection.self) ?? CurrentStateProjection())
+        }
+        var caller = await readSide.read(resolve)
+        if caller.isGuest {
+            // The tenant or role assignment that makes the caller someone may have just been appended, by this
+            // server or another one on the same log, and not be in the views yet.
+            if (try? await readSide.catchUp()) ?? 0 > 0 { caller = await readSide.read(resolve) }
         }
         if caller.isGuest {
             throw Problem.forbidden(
@@ -207,14 +221,23 @@ public struct CumulusServer: Sendable {
                 let end = (try? await store.lastPosition()) ?? .start
                 if await readSide.position >= end { break }
             }
-            try await readSide.saveCheckpoints()
-            _ = try await handler.saveCheckpoint()
+            try await saveCheckpoints()
         } catch {
             logger.error("saving checkpoints at shutdown failed", metadata: ["error": "\(error)"])
         }
-        store.close()
-        lock.release()
+        await log.close()
         logger.info("stopped; checkpoints saved, log closed")
+    }
+
+    /// Saves the projections' and the write model's checkpoints — if this server writes them: always on LMDB;
+    /// on PostgreSQL when it holds (or can take) the checkpoint lease.
+    public func saveCheckpoints() async throws {
+        // One lease attempt per call on a server that does not hold it (the read side asks again, cheaply).
+        guard await log.checkpoints.isWriter() else { return }
+        try await readSide.saveCheckpoints()
+        try await handler.catchUp()
+        let model = await handler.currentModel
+        _ = try await log.checkpoints.write([model.checkpoint()])
     }
 
     /// Updates the projection-lag gauges.
@@ -222,6 +245,7 @@ public struct CumulusServer: Sendable {
         let end = (try? await store.lastPosition())?.rawValue ?? 0
         let position = await readSide.position.rawValue
         metrics.projection(position: position, end: end)
+        metrics.checkpointWriter(await log.checkpoints.writesNow)
     }
 }
 
@@ -229,7 +253,7 @@ public struct CumulusServer: Sendable {
 public enum ServerStartFailure: Error, Hashable, Sendable, CustomStringConvertible {
     /// The configuration is unusable.
     case configuration(String)
-    /// Another `cumulus serve` holds the directory.
+    /// Another `cumulus serve` holds the LMDB data directory.
     case alreadyServed(directory: String, holder: String)
     /// The log or the projections could not be opened.
     case storage(String)
@@ -241,7 +265,7 @@ public enum ServerStartFailure: Error, Hashable, Sendable, CustomStringConvertib
         case .alreadyServed(let directory, let holder):
             "another `cumulus serve` (\(holder)) is serving \(directory): stop it first, or serve another "
                 + "directory (one server per data directory; `cumulus import` may still append beside it)"
-        case .storage(let reason): "cannot open the data directory: \(reason)"
+        case .storage(let reason): "cannot open the log: \(reason)"
         }
     }
 }
@@ -276,8 +300,7 @@ struct CheckpointService: Service {
                 if sinceSave >= interval {
                     sinceSave = 0
                     do {
-                        try await server.readSide.saveCheckpoints()
-                        _ = try await server.handler.saveCheckpoint()
+                        try await server.saveCheckpoints()
                     } catch {
                         server.logger.error("saving checkpoints failed", metadata: ["error": "\(error)"])
                     }

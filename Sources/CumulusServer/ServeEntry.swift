@@ -10,9 +10,8 @@ import Darwin
 #endif
 
 extension CumulusServer {
-    /// What `cumulus serve` runs: bootstraps logging (JSON lines when standard error is not a terminal)
-    /// and swift-metrics (onto the server's Prometheus registry), opens the directory and serves until
-    /// SIGTERM/SIGINT.
+    /// What `cumulus serve --data-dir` runs: ``serve(store:configurationPath:listen:onRunning:)`` on an LMDB
+    /// data directory.
     /// - Parameters:
     ///   - directory: the data directory.
     ///   - configurationPath: the configuration file.
@@ -20,6 +19,20 @@ extension CumulusServer {
     ///   - onRunning: called with the port once the server listens.
     public static func serve(
         directory: String, configurationPath: String, listen: String?,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        try await serve(store: directory, configurationPath: configurationPath, listen: listen, onRunning: onRunning)
+    }
+
+    /// What `cumulus serve` runs: bootstraps logging (JSON lines when standard error is not a terminal)
+    /// and swift-metrics (onto the server's Prometheus registry), opens the log and serves until SIGTERM/SIGINT.
+    /// - Parameters:
+    ///   - store: an LMDB data directory or a `postgres://` URL (see ``open(store:configuration:logger:metrics:)``).
+    ///   - configurationPath: the configuration file.
+    ///   - listen: `HOST:PORT`, overriding the file's `listen`.
+    ///   - onRunning: called with the port once the server listens.
+    public static func serve(
+        store: String, configurationPath: String, listen: String?,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         var configuration = try ServerConfiguration.load(path: configurationPath)
@@ -39,10 +52,11 @@ extension CumulusServer {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics.registry))
         let logger = Logger(label: "cumulus")
         let server = try await CumulusServer.open(
-            directory: directory, configuration: configuration, logger: logger, metrics: metrics)
+            store: store, configuration: configuration, logger: logger, metrics: metrics)
         let host = configuration.host
+        let place = server.place
         try await server.run { port in
-            logger.info("listening", metadata: ["address": "http://\(host):\(port)"])
+            logger.info("listening", metadata: ["address": "http://\(host):\(port)", "log": "\(place)"])
             await onRunning(port)
         }
     }

@@ -11,7 +11,10 @@ struct ServeProcessTests {
     static let secret = "a process test secret of at least thirty-two bytes"
     static let platformGroup = UUID().uuidString.lowercased()
 
-    static func start(_ directory: String) async throws -> (ChildProcess, LoopbackClient, String) {
+    /// Starts `cumulus serve` on `directory`, named with `flag` (`--data-dir`, or `--store`, which takes a directory too).
+    static func start(
+        _ directory: String, flag: String = "--data-dir"
+    ) async throws -> (ChildProcess, LoopbackClient, String) {
         let configuration = directory + "-serve.json"
         let text = """
             {"issuer": "https://login.example/p", "audience": "api://cumulus", "platformAdminGroups": ["\(platformGroup)"],
@@ -19,8 +22,8 @@ struct ServeProcessTests {
             """
         try Data(text.utf8).write(to: URL(fileURLWithPath: configuration))
         let child = try ChildProcess(
-            "cumulus", ["serve", "--data-dir", directory, "--config", configuration, "--listen", "127.0.0.1:0"])
-        #expect(await child.waitForOutput(containing: "on port "), "\(child.standardError)")
+            "cumulus", ["serve", flag, directory, "--config", configuration, "--listen", "127.0.0.1:0"])
+        #expect(await child.waitForOutput(containing: "serving \(directory) on port "), "\(child.standardError)")
         let port = child.standardOutput.split(separator: " ").last.flatMap {
             Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
         }
@@ -100,7 +103,7 @@ struct ServeProcessTests {
 
     @Test func eventsAppendedByImportShowUpInTheServer() async throws {
         let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-follow")
-        let (child, client, configuration) = try await Self.start(directory)
+        let (child, client, configuration) = try await Self.start(directory, flag: "--store")
         defer { if child.process.isRunning { child.kill() } }  // a failed expectation must not leave a server behind
         let token = try await Self.token(configuration)
         let tenant = UUID().uuidString.lowercased()

@@ -49,7 +49,7 @@ struct DataDirectoryOptions: ParsableArguments {
         dataDirectory ?? ProcessInfo.processInfo.environment["CUMULUS_DATA_DIR"] ?? "cumulus-data"
     }
 
-    /// The log's directory for the commands that work on LMDB only (`serve`, `repair`, the verify walk); a
+    /// The log's directory for the commands that work on LMDB only (`repair`, the verify walk, the demo's serving); a
     /// `postgres://` store is refused with a sentence.
     func lmdbDirectory() throws -> String {
         let text = storeText

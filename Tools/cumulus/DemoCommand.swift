@@ -43,8 +43,11 @@ struct DemoCommand: AsyncParsableCommand {
         try await summarise()
         let finite = noServe || ProcessInfo.processInfo.environment["CUMULUS_DEMO_FINITE"] == "1"
         if !finite, PostgresLocation.isURL(data.storeText) {
-            // `cumulus serve` works on LMDB only (docs/postgres.md): the demo on PostgreSQL ends after its summary.
-            print("not serving: `cumulus serve` works on an LMDB log only")
+            // The demo keeps its serve configuration and keys in the data directory, which a PostgreSQL log has
+            // not: the demo on PostgreSQL ends after its summary; `cumulus serve --store URL` serves it.
+            print(
+                "not serving: the demo serves an LMDB data directory only; serve this log with "
+                    + "`cumulus serve --store URL --config FILE` (docs/serve.md)")
         } else if !finite {
             try await reporting { try await DemoServing.serve(directory: try data.lmdbDirectory(), listen: listen) }
         }

@@ -1,14 +1,17 @@
 import ArgumentParser
+import CumulusPostgres
 import CumulusServer
 import Foundation
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Serve the data directory over HTTP: commands, state, reports and the log, with Azure AD sign-in.",
+        abstract: "Serve the log over HTTP: commands, state, reports and the log, with Azure AD sign-in.",
         discussion: """
             The configuration file holds the token keys, issuer, audience and platform admin groups (docs/serve.md).
             Stops cleanly on SIGTERM or Ctrl-C: finishes requests in flight, saves checkpoints, closes the log.
+            One server per LMDB data directory; several servers may serve one PostgreSQL log (--store postgres://…,
+            created first with `cumulus init`; docs/postgres.md).
             """
     )
 
@@ -22,10 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         do {
-            // LMDB only: the server uses LMDBEventStore concretely (docs/postgres.md).
-            let directory = try data.lmdbDirectory()
-            try await CumulusServer.serve(directory: directory, configurationPath: config, listen: listen) { port in
-                print("cumulus: serving \(directory) on port \(port)")
+            let store = data.storeText
+            let shown = PostgresLocation.isURL(store) ? ((try? PostgresLocation(url: store))?.description ?? "") : store
+            try await CumulusServer.serve(store: store, configurationPath: config, listen: listen) { port in
+                print("cumulus: serving \(shown) on port \(port)")
                 fflush(nil)
             }
         } catch let error as any CustomStringConvertible & Error {

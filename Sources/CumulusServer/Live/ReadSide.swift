@@ -12,16 +12,19 @@ public actor ReadSide {
     public nonisolated let store: any EventStore
     private var projections: ProjectionSet
     private let logger: Logger
+    /// Who writes the checkpoints: this process, or (several servers on one PostgreSQL log) the holder of the lease.
+    private let checkpoints: any CheckpointWriting
     private var lastSaved = GlobalPosition.start
     /// The last save started: each save waits for the one before, so an older state never lands after a newer one
     /// (the actor is re-entered while a save awaits the store).
     private var saveChain: Task<Void, Never>?
 
     /// A read side over `store`, caught up from the checkpoints the store holds (see ``load(store:logger:)``).
-    init(store: any EventStore, set: ProjectionSet, logger: Logger) {
+    init(store: any EventStore, set: ProjectionSet, logger: Logger, checkpoints: any CheckpointWriting) {
         self.store = store
         self.projections = set
         self.logger = logger
+        self.checkpoints = checkpoints
         lastSaved = projections.position
     }
 
@@ -29,6 +32,16 @@ public actor ReadSide {
     /// - Throws: ``ProjectionCatchUp/Failure`` when the log or a checkpoint cannot be read.
     public static func load(
         store: any EventStore, logger: Logger
+    ) async throws(ProjectionCatchUp.Failure)
+        -> ReadSide
+    {
+        try await load(store: store, logger: logger, checkpoints: StoreCheckpoints(store: store))
+    }
+
+    /// Restores every standard projection from its checkpoint and reads the rest of the log; the checkpoints are
+    /// saved through `checkpoints`.
+    static func load(
+        store: any EventStore, logger: Logger, checkpoints: any CheckpointWriting
     ) async throws(ProjectionCatchUp.Failure)
         -> ReadSide
     {
@@ -40,7 +53,7 @@ public actor ReadSide {
                 "restored": "\(report.restored.count)", "rebuilt": "\(report.rebuilt.count)",
                 "eventsApplied": "\(report.eventsApplied)", "position": "\(report.position)",
             ])
-        let side = ReadSide(store: store, set: set, logger: logger)
+        let side = ReadSide(store: store, set: set, logger: logger, checkpoints: checkpoints)
         if report.eventsApplied > 0 { try await side.saveCheckpoints() }
         return side
     }
@@ -77,24 +90,35 @@ public actor ReadSide {
     }
 
     /// Saves a checkpoint of every projection, if anything changed since the last save.
+    ///
+    /// With several servers on one PostgreSQL log only the holder of the checkpoint lease saves; on the others
+    /// this does nothing (and takes the lease when its holder has gone).
     public func saveCheckpoints() async throws(ProjectionCatchUp.Failure) {
         guard projections.position > lastSaved || lastSaved == .start else { return }
+        guard await checkpoints.isWriter() else { return }
         let snapshot = projections
         let previous = saveChain
-        let store = self.store
-        let save = Task<ProjectionCatchUp.Failure?, Never> {
+        let checkpoints = self.checkpoints
+        let save = Task<Result<Bool, ProjectionCatchUp.Failure>, Never> {
             await previous?.value
-            do throws(ProjectionCatchUp.Failure) {
-                try await ProjectionCatchUp.save(snapshot, to: store)
-                return nil
+            do throws(EventStoreError) {
+                return .success(try await checkpoints.write(snapshot.checkpoints()))
             } catch {
-                return error
+                return .failure(.storage(error))
             }
         }
         saveChain = Task { _ = await save.value }
+        let before = lastSaved
         lastSaved = snapshot.position
-        if let failure = await save.value { throw failure }
-        logger.debug("checkpoints saved", metadata: ["position": "\(snapshot.position)"])
+        switch await save.value {
+        case .failure(let failure):
+            throw failure
+        case .success(false):
+            // The lease went to another server meanwhile: nothing saved.
+            if lastSaved == snapshot.position { lastSaved = before }
+        case .success(true):
+            logger.debug("checkpoints saved", metadata: ["position": "\(snapshot.position)"])
+        }
     }
 
     /// Follows the log until cancelled or the store closes: waits for new events and applies them.

@@ -4,13 +4,15 @@ public import Prometheus
 /// The server's Prometheus metrics, on its own registry (served at `/metrics`).
 ///
 /// `cumulus_http_requests_total{route,status}`, `cumulus_http_request_duration_seconds{route}`,
-/// `cumulus_commands_total{outcome,reason}`, `cumulus_appended_events_total`, `cumulus_server_projection_lag_events` (the live read side; the catch-up's own gauge is `cumulus_projection_lag_events{projection}`).
+/// `cumulus_commands_total{outcome,reason}`, `cumulus_appended_events_total`, `cumulus_server_projection_lag_events` (the live read side; the catch-up's own gauge is `cumulus_projection_lag_events{projection}`),
+/// `cumulus_server_checkpoint_writer` (1 when this server writes the checkpoints).
 public struct ServerMetrics: Sendable {
     /// The registry the metrics live in; `cumulus serve` also bootstraps swift-metrics onto it.
     public let registry: PrometheusCollectorRegistry
     private let appended: Counter
     private let lag: Gauge
     private let position: Gauge
+    private let writer: Gauge
 
     /// Metrics on `registry`.
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
@@ -27,6 +29,11 @@ public struct ServerMetrics: Sendable {
             descriptor: .init(
                 namespace: "cumulus", subsystem: "server", metricName: "projection_position", unitName: "events",
                 helpText: "The last log position the projections include"))
+        writer = registry.makeGauge(
+            descriptor: .init(
+                namespace: "cumulus", subsystem: "server", metricName: "checkpoint", unitName: "writer",
+                helpText: "1 when this server writes the log's checkpoints (on PostgreSQL: holds the checkpoint lease)")
+        )
     }
 
     /// Counts one request.
@@ -65,6 +72,11 @@ public struct ServerMetrics: Sendable {
     func projection(position: UInt64, end: UInt64) {
         self.position.set(Double(position))
         lag.set(Double(end > position ? end - position : 0))
+    }
+
+    /// Records whether this server writes the checkpoints.
+    func checkpointWriter(_ writes: Bool) {
+        writer.set(writes ? 1.0 : 0.0)
     }
 
     /// The exposition text.
