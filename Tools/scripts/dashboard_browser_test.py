@@ -107,5 +107,6 @@ def test_first_paint_on_a_bigger_world(browser):
         text = browser.find_element(By.ID, "page").text
         print(f"first paint on {agents} agents ({text}; world made and served in {big['seconds_to_start']:.1f} s): "
               f"first contentful paint {timing[0]:.0f} ms, bars drawn {timing[1]:.0f} ms after navigation "
-              "(debug build of cumulus serve, headless chromium)")
+              f"({'release' if '/release/' in os.environ.get('CUMULUS', '') else 'debug'} build of cumulus serve, "
+              "headless chromium)")
         assert f"({agents} agents)" in text
