@@ -1,6 +1,6 @@
 public import CumulusDomain
 import CumulusLog
-public import Foundation
+import Foundation
 
 /// A JSON value with its keys in the order written: the state documents of `cumulus state` and the server's
 /// `GET /v1/{tenants,ous,services,users}/{id}`, encoded with explicit keys.

@@ -14,7 +14,7 @@ extension PostgresEventStore {
     /// - the `head` row names the last event and its link;
     /// - every checkpoint matches its checksum.
     ///
-    /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` naming the first damaged position.
+    /// - Throws: `EventStoreError.integrityViolation(position:reason:)` naming the first damaged position.
     public func verify(progress: (@Sendable (UInt64) -> Void)?) async throws(EventStoreError) -> VerificationReport {
         let (client, location, logger) = (self.client, self.location, self.logger)
         return try await run("verify") {

@@ -49,10 +49,10 @@ public final class PostgresEventStore: EventStore {
     private let isClosed = Atomic<Bool>(false)
 
     /// Connects, checks (or creates) the log's schema, and returns the store.
-    /// - Throws: ``EventStoreError/storage(operation:code:message:)`` with the server's reason when the server
-    ///   cannot be reached, refuses the login or a privilege; ``EventStoreError/logNotFound(path:)`` when the
-    ///   schema holds no log and `create` is false; ``EventStoreError/unsupportedFormat(path:found:supported:)``
-    ///   for a log of another schema version; ``EventStoreError/notACumulusLog(path:reason:)`` for a schema
+    /// - Throws: `EventStoreError.storage(operation:code:message:)` with the server's reason when the server
+    ///   cannot be reached, refuses the login or a privilege; `EventStoreError.logNotFound(path:)` when the
+    ///   schema holds no log and `create` is false; `EventStoreError.unsupportedFormat(path:found:supported:)`
+    ///   for a log of another schema version; `EventStoreError.notACumulusLog(path:reason:)` for a schema
     ///   holding other tables. Nothing is created then.
     public static func open(
         _ location: PostgresLocation,
@@ -118,7 +118,7 @@ public final class PostgresEventStore: EventStore {
         close()
     }
 
-    /// Fails queued appends and waiting subscribers with ``EventStoreError/closed`` and closes the connections.
+    /// Fails queued appends and waiting subscribers with `EventStoreError.closed` and closes the connections.
     public func close() {
         guard !isClosed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         writer.close()
@@ -132,7 +132,7 @@ public final class PostgresEventStore: EventStore {
         if isClosed.load(ordering: .acquiring) { throw .closed }
     }
 
-    /// Runs `body` and turns what it throws into an ``EventStoreError``.
+    /// Runs `body` and turns what it throws into an `EventStoreError`.
     func run<T>(_ operation: String, _ body: () async throws -> T) async throws(EventStoreError) -> T {
         try checkOpen()
         do {
@@ -144,7 +144,7 @@ public final class PostgresEventStore: EventStore {
 
     // MARK: Appending
 
-    /// Appends to several streams atomically; see ``EventStore/append(atomically:)``.
+    /// Appends to several streams atomically; see `EventStore.append(atomically:)`.
     public func append(atomically appends: [StreamAppend]) async throws(EventStoreError) -> [AppendResult] {
         try checkOpen()
         try Self.validate(appends)
@@ -155,7 +155,7 @@ public final class PostgresEventStore: EventStore {
         return try result.get()
     }
 
-    /// Appends independent atomic units with one result each; see ``EventStore/append(units:)``.
+    /// Appends independent atomic units with one result each; see `EventStore.append(units:)`.
     public func append(
         units: [[StreamAppend]]
     ) async throws(EventStoreError) -> [Result<[AppendResult], EventStoreError>] {
@@ -177,7 +177,7 @@ public final class PostgresEventStore: EventStore {
 
     /// Stores events read from another log at their own positions, with their recorded times, so that the chain
     /// comes out identical; for `cumulus copy`. The first event must follow this log's last one.
-    /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` when an event does not continue the log.
+    /// - Throws: `EventStoreError.integrityViolation(position:reason:)` when an event does not continue the log.
     public func appendCopied(_ events: [RecordedEvent]) async throws(EventStoreError) {
         try checkOpen()
         guard !events.isEmpty else { return }
@@ -207,7 +207,7 @@ public final class PostgresEventStore: EventStore {
 
     // MARK: Reading
 
-    /// Reads one stream from a version; see ``EventStore/read(stream:from:maximumCount:)``.
+    /// Reads one stream from a version; see `EventStore.read(stream:from:maximumCount:)`.
     public func read(
         stream: StreamName,
         from version: StreamVersion,
@@ -253,7 +253,7 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
-    /// Reads the log after a position; see ``EventStore/readAll(after:maximumCount:)``.
+    /// Reads the log after a position; see `EventStore.readAll(after:maximumCount:)`.
     ///
     /// Positions are committed in order (see the type's notes), so a gap here is damage, not a writer in flight.
     public func readAll(
@@ -372,7 +372,7 @@ public final class PostgresEventStore: EventStore {
 
     // MARK: Checkpoints
 
-    /// Saves a checkpoint; see ``EventStore/save(_:)``.
+    /// Saves a checkpoint; see `EventStore.save(_:)`.
     public func save(_ checkpoint: Checkpoint) async throws(EventStoreError) {
         let length = checkpoint.name.utf8.count
         guard length > 0 && length <= 255, !checkpoint.name.utf8.contains(0) else {

@@ -1,7 +1,7 @@
 import CumulusLog
 import PostgresNIO
 
-/// Turns what postgres-nio throws into an ``EventStoreError`` that says what failed and where, in one sentence.
+/// Turns what postgres-nio throws into an `EventStoreError` that says what failed and where, in one sentence.
 ///
 /// postgres-nio hides the server's message behind a generic description (so that it is not shown to end
 /// users by accident); the log's errors go to operators, so the message, the SQLSTATE and the location

@@ -37,7 +37,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses a `postgres://` URL.
-    /// - Throws: ``EventStoreError/invalidField(field:reason:)`` naming what is wrong with it.
+    /// - Throws: `EventStoreError.invalidField(field:reason:)` naming what is wrong with it.
     public init(url text: String) throws(EventStoreError) {
         let field = "PostgreSQL URL"
         guard Self.isURL(text), let components = URLComponents(string: text) else {
@@ -90,7 +90,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Checks that `schema` can name the log's schema without quoting.
-    /// - Throws: ``EventStoreError/invalidField(field:reason:)`` when it cannot.
+    /// - Throws: `EventStoreError.invalidField(field:reason:)` when it cannot.
     public static func checkSchema(_ schema: String) throws(EventStoreError) {
         let bytes = Array(schema.utf8)
         let valid =

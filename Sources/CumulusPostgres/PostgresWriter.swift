@@ -86,7 +86,7 @@ final class PostgresWriter: Sendable {
         return true
     }
 
-    /// Refuses new requests and fails the queued ones with ``EventStoreError/closed``.
+    /// Refuses new requests and fails the queued ones with `EventStoreError.closed`.
     func close() {
         let pending: [Request] = state.withLock { state in
             state.closed = true

@@ -60,7 +60,7 @@ public final class ProjectionLease: Sendable {
     }
 
     /// Saves `new` if the stored checkpoint is still `old` (by position; nil: none saved yet).
-    /// - Throws: ``EventStoreError/wrongExpectedVersion(stream:expected:actual:)`` naming `lease:<name>` when
+    /// - Throws: `EventStoreError.wrongExpectedVersion(stream:expected:actual:)` naming `lease:<name>` when
     ///   another worker advanced it (this worker lost its lease); a storage error when the lease's connection
     ///   is gone — stop and acquire the lease again.
     public func advance(from old: Checkpoint?, to new: Checkpoint) async throws(EventStoreError) {
@@ -118,7 +118,7 @@ public final class ProjectionLease: Sendable {
     /// the advisory lock lives exactly as long as the lease's session, so a statement that succeeds on it was
     /// run by the holder. Calls on one lease must not overlap (its one connection runs one transaction at a time).
     /// - Returns: how many checkpoints were written (the others were stored further on already).
-    /// - Throws: ``EventStoreError/invalidField(field:reason:)`` for an unusable name; a storage error when
+    /// - Throws: `EventStoreError.invalidField(field:reason:)` for an unusable name; a storage error when
     ///   the lease's connection is gone (the lease is lost: stop and acquire it again).
     @discardableResult
     public func advance(group checkpoints: [Checkpoint]) async throws(EventStoreError) -> Int {
@@ -174,7 +174,7 @@ public final class ProjectionLease: Sendable {
 extension PostgresEventStore {
     /// Takes the lease on the shared checkpoint `name`, waiting (polling every `pollInterval`) while another
     /// worker holds it.
-    /// - Throws: ``EventStoreError/cancelled`` when the task is cancelled while waiting; a storage error when the
+    /// - Throws: `EventStoreError.cancelled` when the task is cancelled while waiting; a storage error when the
     ///   server cannot be reached.
     public func acquireLease(
         _ name: String,

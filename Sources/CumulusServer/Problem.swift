@@ -1,5 +1,5 @@
 import CumulusLog
-public import Foundation
+import Foundation
 public import HTTPTypes
 public import Hummingbird
 import Logging

@@ -29,7 +29,7 @@ public actor ReadSide {
     }
 
     /// Restores every standard projection from its checkpoint and reads the rest of the log.
-    /// - Throws: ``ProjectionCatchUp/Failure`` when the log or a checkpoint cannot be read.
+    /// - Throws: `ProjectionCatchUp.Failure` when the log or a checkpoint cannot be read.
     public static func load(
         store: any EventStore, logger: Logger
     ) async throws(ProjectionCatchUp.Failure)

@@ -1,4 +1,4 @@
-public import Hummingbird
+import Hummingbird
 public import Prometheus
 
 /// The server's Prometheus metrics, on its own registry (served at `/metrics`).

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 
 /// The `odata` section of the server's configuration (docs/serve.md, docs/reporting.md):
 ///

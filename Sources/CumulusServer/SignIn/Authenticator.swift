@@ -1,5 +1,5 @@
 public import Foundation
-public import JWTKit
+import JWTKit
 import Synchronization
 
 /// Verifies bearer tokens against the configured keys, issuer and audience, and issues tokens for tests
