@@ -23,6 +23,8 @@ enum PostgresBenchmark {
         var streams = 100_000
         var batch = 10_000
         var smoke = false
+        /// The workloads to run (`--only p1,p2,p2m,p3`; P4 scans what P3 wrote).
+        var only: Set<String> = ["p1", "p2", "p2m", "p3"]
         var directory = NSTemporaryDirectory() + "/cumulus-bench-pg-\(getpid())"
 
         init(_ arguments: [String]) throws {
@@ -44,6 +46,13 @@ enum PostgresBenchmark {
                 case "--streams": streams = try value()
                 case "--batch": batch = try value()
                 case "--smoke": smoke = true
+                case "--only":
+                    index += 1
+                    let names = index < arguments.count ? arguments[index].split(separator: ",").map(String.init) : []
+                    guard !names.isEmpty, names.allSatisfy(["p1", "p2", "p2m", "p3"].contains) else {
+                        throw BenchError("--only takes a list of p1, p2, p2m and p3, separated by commas")
+                    }
+                    only = Set(names)
                 default: throw BenchError("unknown option \(arguments[index]) for cumulus-bench postgres")
                 }
                 index += 1
@@ -99,118 +108,130 @@ enum PostgresBenchmark {
         var checks: [(String, Int, UInt64)] = []
 
         // P1: one event per durable commit, one appender.
-        let p1 = try await contenders("p1")
-        var p1Time = [Double](repeating: 0, count: 3)
-        let p1Rounds = max(1, settings.p1Events / 100)
-        for round in 0..<p1Rounds {
-            for offset in 0..<3 {
-                let which = (round + offset) % 3
-                let events = workload.events(round * 100..<(round + 1) * 100)
-                let started = ContinuousClock.now
-                for event in events {
-                    try await p1[which].appendOne(event, stream: workload.streams[event.streamIndex])
+        if settings.only.contains("p1") {
+            let p1 = try await contenders("p1")
+            var p1Time = [Double](repeating: 0, count: 3)
+            let p1Rounds = max(1, settings.p1Events / 100)
+            for round in 0..<p1Rounds {
+                for offset in 0..<3 {
+                    let which = (round + offset) % 3
+                    let events = workload.events(round * 100..<(round + 1) * 100)
+                    let started = ContinuousClock.now
+                    for event in events {
+                        try await p1[which].appendOne(event, stream: workload.streams[event.streamIndex])
+                    }
+                    p1Time[which] += seconds(ContinuousClock.now - started)
                 }
-                p1Time[which] += seconds(ContinuousClock.now - started)
             }
+            row("P1 single durable appends (events/s)", p1Time.map { Double(p1Rounds * 100) / $0 })
+            for contender in p1 { await contender.close() }
         }
-        row("P1 single durable appends (events/s)", p1Time.map { Double(p1Rounds * 100) / $0 })
-        for contender in p1 { await contender.close() }
 
         // P2: `tasks` concurrent appenders, one event per append, each awaiting its acknowledgement.
-        let p2 = try await contenders("p2")
-        var p2Time = [Double](repeating: 0, count: 3)
         let roundSize = settings.tasks * 40
         let p2Rounds = max(1, settings.p2Events / roundSize)
-        for round in 0..<p2Rounds {
-            for offset in 0..<3 {
-                let which = (round + offset) % 3
-                let contender = p2[which]
-                let events = workload.events(round * roundSize..<(round + 1) * roundSize)
-                let tasks = settings.tasks
-                let streams = workload.streams
-                let started = ContinuousClock.now
-                try await withThrowingTaskGroup(of: Void.self) { group in
-                    for task in 0..<tasks {
-                        group.addTask {
-                            for index in stride(from: task, to: events.count, by: tasks) {
-                                try await contender.appendOne(events[index], stream: streams[events[index].streamIndex])
+        if settings.only.contains("p2") {
+            let p2 = try await contenders("p2")
+            var p2Time = [Double](repeating: 0, count: 3)
+            for round in 0..<p2Rounds {
+                for offset in 0..<3 {
+                    let which = (round + offset) % 3
+                    let contender = p2[which]
+                    let events = workload.events(round * roundSize..<(round + 1) * roundSize)
+                    let tasks = settings.tasks
+                    let streams = workload.streams
+                    let started = ContinuousClock.now
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for task in 0..<tasks {
+                            group.addTask {
+                                for index in stride(from: task, to: events.count, by: tasks) {
+                                    try await contender.appendOne(
+                                        events[index], stream: streams[events[index].streamIndex])
+                                }
                             }
                         }
+                        try await group.waitForAll()
                     }
-                    try await group.waitForAll()
+                    p2Time[which] += seconds(ContinuousClock.now - started)
                 }
-                p2Time[which] += seconds(ContinuousClock.now - started)
             }
+            row(
+                "P2 \(settings.tasks) concurrent appenders (events/s)", p2Time.map { Double(p2Rounds * roundSize) / $0 }
+            )
+            for contender in p2 { await contender.close() }
         }
-        row("P2 \(settings.tasks) concurrent appenders (events/s)", p2Time.map { Double(p2Rounds * roundSize) / $0 })
-        for contender in p2 { await contender.close() }
 
         // P2 across processes: `processes` child processes × `tasks` appenders each, on one shared log, started
         // together; the rate is all their events over the wall time from the start signal to the last exit.
-        let perProcess = max(settings.tasks, p2Rounds * roundSize / settings.processes)
-        var p2mRates: [Double] = []
-        for kind in ["limit", "store", "lmdb"] {
-            let target = "p2m_\(kind)_\(suffix)"
-            let shared: any Contender
-            switch kind {
-            case "limit": shared = try await SQLLimit.open(url: url, schema: "bench_limit_" + target)
-            case "store": shared = try await PostgresContender.open(url: url, schema: "bench_store_" + target)
-            default: shared = try LMDBContender.open(directory: settings.directory + "/" + target)
+        if settings.only.contains("p2m") {
+            let perProcess = max(settings.tasks, p2Rounds * roundSize / settings.processes)
+            var p2mRates: [Double] = []
+            for kind in ["limit", "store", "lmdb"] {
+                let target = "p2m_\(kind)_\(suffix)"
+                let shared: any Contender
+                switch kind {
+                case "limit": shared = try await SQLLimit.open(url: url, schema: "bench_limit_" + target)
+                case "store": shared = try await PostgresContender.open(url: url, schema: "bench_store_" + target)
+                default: shared = try LMDBContender.open(directory: settings.directory + "/" + target)
+                }
+                if let lmdb = shared as? LMDBContender { lmdb.store.close() }
+                var children: [P2Child] = []
+                for process in 0..<settings.processes {
+                    let place = kind == "lmdb" ? settings.directory + "/" + target : target
+                    children.append(
+                        try P2Child(
+                            kind: kind, target: place, tasks: settings.tasks, first: process * perProcess,
+                            count: perProcess, streams: settings.streams))
+                }
+                for child in children { try child.waitUntilReady() }
+                let started = ContinuousClock.now
+                for child in children { child.go() }
+                for child in children { try child.waitForExit() }
+                let elapsed = seconds(ContinuousClock.now - started)
+                p2mRates.append(Double(perProcess * settings.processes) / elapsed)
+                if kind == "lmdb" {
+                    try? FileManager.default.removeItem(atPath: settings.directory + "/" + target)
+                } else {
+                    await shared.close()
+                }
             }
-            if let lmdb = shared as? LMDBContender { lmdb.store.close() }
-            var children: [P2Child] = []
-            for process in 0..<settings.processes {
-                let place = kind == "lmdb" ? settings.directory + "/" + target : target
-                children.append(
-                    try P2Child(
-                        kind: kind, target: place, tasks: settings.tasks, first: process * perProcess,
-                        count: perProcess, streams: settings.streams))
-            }
-            for child in children { try child.waitUntilReady() }
-            let started = ContinuousClock.now
-            for child in children { child.go() }
-            for child in children { try child.waitForExit() }
-            let elapsed = seconds(ContinuousClock.now - started)
-            p2mRates.append(Double(perProcess * settings.processes) / elapsed)
-            if kind == "lmdb" {
-                try? FileManager.default.removeItem(atPath: settings.directory + "/" + target)
-            } else {
-                await shared.close()
-            }
+            row("P2 \(settings.processes) processes × \(settings.tasks) appenders (events/s)", p2mRates)
         }
-        row("P2 \(settings.processes) processes × \(settings.tasks) appenders (events/s)", p2mRates)
 
         // P3: bulk import, `batch` events per commit grouped by stream; P4 then scans what P3 wrote.
-        let p3 = try await contenders("p3")
-        var p3Time = [Double](repeating: 0, count: 3)
-        let p3Rounds = max(1, settings.events / settings.batch)
-        for round in 0..<p3Rounds {
-            let events = workload.importBatch(round * settings.batch..<(round + 1) * settings.batch)
-            for offset in 0..<3 {
-                let which = (round + offset) % 3
-                let started = ContinuousClock.now
-                try await p3[which].appendBatch(events, streams: workload.streams)
-                p3Time[which] += seconds(ContinuousClock.now - started)
+        if settings.only.contains("p3") {
+            let p3 = try await contenders("p3")
+            var p3Time = [Double](repeating: 0, count: 3)
+            let p3Rounds = max(1, settings.events / settings.batch)
+            for round in 0..<p3Rounds {
+                let events = workload.importBatch(round * settings.batch..<(round + 1) * settings.batch)
+                for offset in 0..<3 {
+                    let which = (round + offset) % 3
+                    let started = ContinuousClock.now
+                    try await p3[which].appendBatch(events, streams: workload.streams)
+                    p3Time[which] += seconds(ContinuousClock.now - started)
+                }
             }
+            row(
+                "P3 bulk import, \(p3Rounds * settings.batch) events over \(settings.streams) streams (events/s)",
+                p3Time.map { Double(p3Rounds * settings.batch) / $0 })
+            var p4Time = [Double](repeating: 0, count: 3)
+            for offset in 0..<3 {
+                let started = ContinuousClock.now
+                let (count, checksum) = try await p3[offset].scanAll()
+                p4Time[offset] = seconds(ContinuousClock.now - started)
+                checks.append((p3[offset].name, count, checksum))
+            }
+            row("P4 full scan (events/s)", p4Time.map { Double(p3Rounds * settings.batch) / $0 })
+            for contender in p3 { await contender.close() }
         }
-        row(
-            "P3 bulk import, \(p3Rounds * settings.batch) events over \(settings.streams) streams (events/s)",
-            p3Time.map { Double(p3Rounds * settings.batch) / $0 })
-        var p4Time = [Double](repeating: 0, count: 3)
-        for offset in 0..<3 {
-            let started = ContinuousClock.now
-            let (count, checksum) = try await p3[offset].scanAll()
-            p4Time[offset] = seconds(ContinuousClock.now - started)
-            checks.append((p3[offset].name, count, checksum))
-        }
-        row("P4 full scan (events/s)", p4Time.map { Double(p3Rounds * settings.batch) / $0 })
-        for contender in p3 { await contender.close() }
 
         print("")
         for (name, count, checksum) in checks { print("read back by \(name): \(count) events, checksum \(checksum)") }
         let agreed =
-            Set(checks.map(\.1)).count == 1 && Set(checks.map(\.2)).count == 1
-            && checks[0].1 == p3Rounds * settings.batch
+            checks.isEmpty
+            || (Set(checks.map(\.1)).count == 1 && Set(checks.map(\.2)).count == 1
+                && checks[0].1 == max(1, settings.events / settings.batch) * settings.batch)
         print(agreed ? "all contenders stored and read back the same events" : "CONTENDERS DISAGREE")
         if !agreed { exit(1) }
         print("")

@@ -1,5 +1,6 @@
 import CumulusLog
 import Foundation
+import Logging
 import NIOCore
 import PostgresNIO
 
@@ -83,81 +84,179 @@ struct EventRow: Sendable {
     }
 }
 
-/// The columns of many new rows, as arrays bound to one `INSERT … SELECT FROM unnest(…)`.
+/// Many new rows of the `events` table in the text format of `COPY … FROM STDIN`, written straight into one
+/// buffer and sent with one `COPY` (docs/postgres.md, *Writing*).
+///
+/// `COPY` was chosen over `INSERT … SELECT FROM unnest(…)` with one array parameter per column: a profile of
+/// the bulk import (`cumulus-bench postgres --only p3`) had the arrays' generic encoding in the client and the
+/// server's array parsing as a large part of each batch; the text rows cost one pass over the bytes on each side.
 struct EventColumns {
-    var positions: [Int64] = []
-    var streams: [String] = []
-    var versions: [Int64] = []
-    var ids: [UUID] = []
-    var types: [String] = []
-    var schemaVersions: [Int32] = []
-    var actors: [String] = []
-    var occurredAt: [Int64] = []
-    var recordedAt: [Int64] = []
-    var hasCorrelation: [Bool] = []
-    var correlations: [UUID] = []
-    var hasCausation: [Bool] = []
-    var causations: [UUID] = []
-    var previous: [Int64] = []
-    var payloads: [ByteBuffer] = []
-    var links: [ByteBuffer] = []
+    private(set) var rows = CopyTextRows()
+    private(set) var count = 0
+    /// Where each row starts in ``rows``, to drop a refused copy's rows.
+    private var starts: [Int] = []
 
-    var isEmpty: Bool { positions.isEmpty }
-    var count: Int { positions.count }
-
-    private static let noID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    var isEmpty: Bool { count == 0 }
 
     /// Drops the rows after the first `count` (a refused copy's rows).
     mutating func truncate(to count: Int) {
-        guard count < positions.count else { return }
-        let drop = positions.count - count
-        positions.removeLast(drop)
-        streams.removeLast(drop)
-        versions.removeLast(drop)
-        ids.removeLast(drop)
-        types.removeLast(drop)
-        schemaVersions.removeLast(drop)
-        actors.removeLast(drop)
-        occurredAt.removeLast(drop)
-        recordedAt.removeLast(drop)
-        hasCorrelation.removeLast(drop)
-        correlations.removeLast(drop)
-        hasCausation.removeLast(drop)
-        causations.removeLast(drop)
-        previous.removeLast(drop)
-        payloads.removeLast(drop)
-        links.removeLast(drop)
+        guard count < self.count else { return }
+        rows.truncate(to: starts[count])
+        starts.removeLast(self.count - count)
+        self.count = count
     }
 
     mutating func append(_ event: RecordedEvent, previousInStream: GlobalPosition, link: ChainLink) {
-        positions.append(Int64(event.position.rawValue))
-        streams.append(event.stream.rawValue)
-        versions.append(Int64(event.streamVersion.rawValue))
-        ids.append(event.id.uuid)
-        types.append(event.type)
-        schemaVersions.append(Int32(event.schemaVersion))
-        actors.append(event.actor)
-        occurredAt.append(event.occurredAt.microsecondsSinceEpoch)
-        recordedAt.append(event.recordedAt.microsecondsSinceEpoch)
-        hasCorrelation.append(event.correlationID != nil)
-        correlations.append(event.correlationID ?? Self.noID)
-        hasCausation.append(event.causationID != nil)
-        causations.append(event.causationID ?? Self.noID)
-        previous.append(Int64(previousInStream.rawValue))
-        payloads.append(ByteBuffer(bytes: event.payload))
-        links.append(ByteBuffer(bytes: link.bytes))
+        starts.append(rows.byteCount)
+        count += 1
+        rows.integer(Int64(event.position.rawValue))
+        rows.text(event.stream.rawValue)
+        rows.integer(Int64(event.streamVersion.rawValue))
+        rows.uuid(event.id.uuid)
+        rows.text(event.type)
+        rows.integer(Int64(event.schemaVersion))
+        rows.text(event.actor)
+        rows.integer(event.occurredAt.microsecondsSinceEpoch)
+        rows.integer(event.recordedAt.microsecondsSinceEpoch)
+        rows.uuid(event.correlationID)
+        rows.uuid(event.causationID)
+        rows.integer(Int64(previousInStream.rawValue))
+        rows.bytea(event.payload)
+        rows.bytea(link.bytes, last: true)
     }
 
-    /// The statement inserting every row at once.
-    func insert(into location: PostgresLocation) -> PostgresQuery {
-        """
-        INSERT INTO \(unescaped: location.table("events")) (\(unescaped: EventRow.columns))
-        SELECT p, s, v, i, t, sv, a, o, r, CASE WHEN hc THEN c END, CASE WHEN hk THEN k END, pr, pl, l
-        FROM unnest(\(positions)::bigint[], \(streams)::text[], \(versions)::bigint[], \(ids)::uuid[],
-            \(types)::text[], \(schemaVersions)::integer[], \(actors)::text[], \(occurredAt)::bigint[],
-            \(recordedAt)::bigint[], \(hasCorrelation)::boolean[], \(correlations)::uuid[], \(hasCausation)::boolean[],
-            \(causations)::uuid[], \(previous)::bigint[], \(payloads)::bytea[], \(links)::bytea[])
-            AS u(p, s, v, i, t, sv, a, o, r, hc, c, hk, k, pr, pl, l)
-        """
+    /// Sends every row with one `COPY` into the log's `events` table, inside the caller's transaction.
+    func copy(into location: PostgresLocation, on connection: PostgresConnection, logger: Logger) async throws {
+        guard count > 0 else { return }
+        // postgres-nio quotes the table name as one identifier: the schema comes from the transaction's path.
+        try await connection.query(
+            PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \"\(location.schema)\""), logger: logger)
+        let columns = EventRow.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let buffer = rows.buffer
+        try await connection.copyFrom(table: "events", columns: columns, logger: logger) { writer in
+            var rest = buffer
+            while rest.readableBytes > 0, let slice = rest.readSlice(length: min(rest.readableBytes, 1 << 20)) {
+                try await writer.write(slice)
+            }
+        }
+    }
+}
+
+/// Rows in the text format of PostgreSQL's `COPY`: fields separated by a tab, rows ended by a newline, `\N` for
+/// NULL, backslash escapes in text, `bytea` in hex. Written byte by byte into one `ByteBuffer`.
+struct CopyTextRows: Sendable {
+    /// The rows written so far.
+    private(set) var buffer = ByteBuffer()
+
+    var byteCount: Int { buffer.writerIndex }
+
+    mutating func truncate(to byteCount: Int) { buffer.moveWriterIndex(to: byteCount) }
+
+    /// Hex digits, lower case.
+    private static func digit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x57 + value }
+
+    /// Writes one field of at most `maximum` bytes and its separator (a newline when `last`): `body` writes the
+    /// field into the buffer's free space and returns how many bytes it wrote.
+    private mutating func field(
+        maximum: Int, last: Bool, _ body: (UnsafeMutableRawBufferPointer) -> Int
+    ) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: maximum + 1) { target in
+            let count = body(target)
+            target[count] = last ? 0x0A : 0x09
+            return count + 1
+        }
+    }
+
+    /// A decimal integer; `last` ends the row.
+    mutating func integer(_ value: Int64, last: Bool = false) {
+        field(maximum: 20, last: last) { target in
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes of scratch for up to 19 digits
+            return withUnsafeMutableBytes(of: &digits) { scratch in
+                var magnitude = value.magnitude
+                var index = scratch.count
+                repeat {
+                    index -= 1
+                    scratch[index] = 0x30 + UInt8(truncatingIfNeeded: magnitude % 10)
+                    magnitude /= 10
+                } while magnitude > 0
+                var count = 0
+                if value < 0 {
+                    target[0] = UInt8(ascii: "-")
+                    count = 1
+                }
+                for byte in scratch[index...] {
+                    target[count] = byte
+                    count += 1
+                }
+                return count
+            }
+        }
+    }
+
+    /// Text, with the four characters `COPY` gives a meaning to escaped (backslash, tab, newline, return).
+    mutating func text(_ value: String, last: Bool = false) {
+        var value = value
+        value.withUTF8 { bytes in
+            field(maximum: bytes.count * 2, last: last) { target in
+                var count = 0
+                for byte in bytes {
+                    let escape: UInt8
+                    switch byte {
+                    case 0x5C: escape = 0x5C  // backslash
+                    case 0x09: escape = UInt8(ascii: "t")
+                    case 0x0A: escape = UInt8(ascii: "n")
+                    case 0x0D: escape = UInt8(ascii: "r")
+                    default:
+                        target[count] = byte
+                        count += 1
+                        continue
+                    }
+                    target[count] = 0x5C
+                    target[count + 1] = escape
+                    count += 2
+                }
+                return count
+            }
+        }
+    }
+
+    /// A uuid in its hyphenated form, or NULL (`\N`).
+    mutating func uuid(_ value: UUID?, last: Bool = false) {
+        field(maximum: 36, last: last) { target in
+            guard let value else {
+                target[0] = 0x5C
+                target[1] = UInt8(ascii: "N")
+                return 2
+            }
+            return withUnsafeBytes(of: value.uuid) { bytes in
+                var count = 0
+                for index in 0..<16 {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        target[count] = UInt8(ascii: "-")
+                        count += 1
+                    }
+                    target[count] = Self.digit(bytes[index] >> 4)
+                    target[count + 1] = Self.digit(bytes[index] & 0x0F)
+                    count += 2
+                }
+                return count
+            }
+        }
+    }
+
+    /// Bytes as a `bytea` in hex: `\\x` (the backslash escaped for `COPY`) and two digits a byte.
+    mutating func bytea(_ bytes: [UInt8], last: Bool = false) {
+        field(maximum: 3 + bytes.count * 2, last: last) { target in
+            target[0] = 0x5C
+            target[1] = 0x5C
+            target[2] = UInt8(ascii: "x")
+            var count = 3
+            for byte in bytes {
+                target[count] = Self.digit(byte >> 4)
+                target[count + 1] = Self.digit(byte & 0x0F)
+                count += 2
+            }
+            return count
+        }
     }
 }

@@ -221,6 +221,9 @@ private struct GroupTransaction {
                 }
             }
         }
+        byID.reserveCapacity(ids.count)
+        heads.reserveCapacity(streams.count)
+        dirtyStreams.reserveCapacity(streams.count)
         if !ids.isEmpty {
             // Time-ordered ids above the greatest stored one cannot be stored already: only the others are looked
             // up (PostgreSQL orders uuids by their bytes, as `EventID` does).
@@ -266,6 +269,7 @@ private struct GroupTransaction {
     /// Validates and stages one atomic request of one or more streams; a refusal stages nothing.
     mutating func apply(_ appends: [StreamAppend]) -> Result<[AppendResult], EventStoreError> {
         var seen: Set<StreamName> = []
+        seen.reserveCapacity(appends.count)
         for append in appends where !seen.insert(append.stream).inserted {
             return .failure(.duplicateStreamInAppend(append.stream))
         }
@@ -386,7 +390,7 @@ private struct GroupTransaction {
     /// (PostgreSQL delivers the notification at commit).
     func finish(_ connection: PostgresConnection) async throws {
         guard !rows.isEmpty else { return }
-        try await connection.query(rows.insert(into: location), logger: logger)
+        try await rows.copy(into: location, on: connection, logger: logger)
         var names: [String] = []
         var versions: [Int64] = []
         var positions: [Int64] = []

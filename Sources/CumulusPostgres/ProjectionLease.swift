@@ -42,8 +42,19 @@ public final class ProjectionLease: Sendable {
         "cumulus:\(location.schema):lease:\(name)"
     }
 
+    /// Refuses to use a lease whose connection is gone (released, or dropped by the server): the advisory lock
+    /// went with it, so another worker may hold the lease now. Checked before every statement, so that a call on
+    /// a released lease fails at once with this sentence instead of waiting on a closed connection.
+    private func requireHeld(_ operation: String) throws(EventStoreError) {
+        guard connection.isClosed else { return }
+        throw .storage(
+            operation: "\(operation) under lease '\(name)' on \(location)", code: 0,
+            message: "the lease was released or its connection ended; acquire the lease again")
+    }
+
     /// The checkpoint as stored now, read on the lease's connection.
     public func checkpoint() async throws(EventStoreError) -> Checkpoint? {
+        try requireHeld("read the checkpoint")
         let (connection, location, logger, name) = (self.connection, self.location, self.logger, self.name)
         do {
             let rows = try await connection.query(
@@ -67,6 +78,7 @@ public final class ProjectionLease: Sendable {
         guard new.name == name else {
             throw .invalidField(field: "checkpoint name", reason: "the lease guards '\(name)', not '\(new.name)'")
         }
+        try requireHeld("advance the checkpoint")
         let (connection, location, logger) = (self.connection, self.location, self.logger)
         let position = Int64(clamping: new.position.rawValue)
         let expected = old.map { Int64(clamping: $0.position.rawValue) } ?? -1
@@ -129,6 +141,7 @@ public final class ProjectionLease: Sendable {
                     field: "checkpoint name", reason: "must be 1 to 255 bytes without NUL, is \(length)")
             }
         }
+        try requireHeld("save the checkpoints")
         let (connection, location, logger) = (self.connection, self.location, self.logger)
         var written = 0
         do {

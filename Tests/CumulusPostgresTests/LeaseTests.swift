@@ -63,4 +63,51 @@ struct LeaseTests {
         await stale.release()
         #expect(try await store.checkpoint(named: "p")?.position == GlobalPosition(9))
     }
+
+    @Test func aReleasedLeaseRefusesEveryCallAtOnce() async throws {
+        let store = try await TestServer.freshStore("released")
+        defer { store.close() }
+        let lease = try await store.acquireLease("p")
+        let saved = Checkpoint(name: "p", position: GlobalPosition(3), state: [1])
+        #expect(try await lease.advance(group: [saved]) == 1)
+        await lease.release()
+        #expect(lease.isLost)
+        // Each call must fail, not wait on the closed connection: bounded so that a hang fails the test.
+        let outcomes = try await withThrowingTaskGroup(of: [String].self) { group in
+            group.addTask {
+                var errors: [String] = []
+                for call in 0..<3 {
+                    do {
+                        switch call {
+                        case 0:
+                            _ = try await lease.advance(group: [
+                                Checkpoint(name: "p", position: GlobalPosition(4), state: [2])
+                            ])
+                        case 1:
+                            try await lease.advance(
+                                from: saved, to: Checkpoint(name: "p", position: GlobalPosition(5), state: [3]))
+                        default: _ = try await lease.checkpoint()
+                        }
+                        errors.append("no error")
+                    } catch {
+                        errors.append("\(error)")
+                    }
+                }
+                return errors
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(20))
+                return ["timed out"]
+            }
+            let first = try await group.next() ?? []
+            group.cancelAll()
+            return first
+        }
+        #expect(outcomes.count == 3, "\(outcomes)")
+        for outcome in outcomes { #expect(outcome.contains("lease 'p'") && outcome.contains("released"), "\(outcome)") }
+        // Nothing was written after the release, and the next worker takes the lease at once.
+        #expect(try await store.checkpoint(named: "p")?.position == GlobalPosition(3))
+        let next = try #require(try await store.tryLease("p"))
+        await next.release()
+    }
 }

@@ -110,4 +110,31 @@ struct StoreTests {
         await #expect(throws: EventStoreError.self) { _ = try await store.append([event], to: StreamName("s")) }
         #expect(try await store.lastPosition() == .start)
     }
+
+    /// Rows go to the server in `COPY`'s text format: every character that format gives a meaning to, in every
+    /// text column, and every byte value in the payload, must come back as written, with the chain intact.
+    @Test func textAndBytesThatCopyEscapesComeBackUnchanged() async throws {
+        let store = try await TestServer.freshStore("escapes")
+        defer { store.close() }
+        let awkward = "a\\b\tc\nd\re \\N \\x00 zürich ☎ \u{1}"
+        var events = [
+            ProposedEvent(type: "Type\t\\N", actor: awkward, payload: Array(0...255)),
+            ProposedEvent(type: "T", actor: "\\", payload: []),
+            ProposedEvent(type: "T", actor: "x", payload: Array("\\.\n\\x41".utf8)),
+        ]
+        events[0].correlationID = UUID()
+        events[2].causationID = UUID()
+        let stream = try StreamName("user-a\\b")
+        _ = try await store.append(events, to: stream)
+        let read = try await store.readAll(after: .start, maximumCount: 10)
+        #expect(read.count == 3)
+        for (stored, proposed) in zip(read, events) {
+            #expect(stored.type == proposed.type && stored.actor == proposed.actor)
+            #expect(stored.payload == proposed.payload)
+            #expect(stored.correlationID == proposed.correlationID && stored.causationID == proposed.causationID)
+            #expect(stored.stream == stream)
+        }
+        let report = try await store.verify()
+        #expect(report.eventCount == 3, "\(report)")
+    }
 }
