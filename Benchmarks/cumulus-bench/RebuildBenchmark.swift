@@ -503,8 +503,17 @@ enum RebuildBenchmark {
     static func worker(_ path: String) async throws {
         let store = try LMDBEventStore.open(directory: path)
         var set = ProjectionSet.standard()
-        _ = try await ProjectionCatchUp.run(&set, from: store, rebuilding: Set(set.projections.map(\.name)))
+        if let lanes = ProcessInfo.processInfo.environment["CUMULUS_BENCH_LANES"].flatMap({ Int($0) }) {
+            set.lanes = lanes
+        }
+        let started = ContinuousClock.now
+        let report = try await ProjectionCatchUp.run(&set, from: store, rebuilding: Set(set.projections.map(\.name)))
+        let elapsed = seconds(ContinuousClock.now - started)
         let usage = MemoryUsage.current()
+        FileHandle.standardError.write(
+            Data(
+                ("rebuilt \(report.eventsApplied) events in \(String(format: "%.3f", elapsed)) s: "
+                    + "\(Int(Double(report.eventsApplied) / elapsed)) events/s\n").utf8))
         let checkpoints = set.checkpoints()
         let state = checkpoints.reduce(0) { $0 + $1.state.count }
         for checkpoint in checkpoints {

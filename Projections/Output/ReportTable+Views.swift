@@ -21,6 +21,30 @@ extension ReportTable {
             })
     }
 
+    /// Current states (`cumulus report current-states`, `GET /v1/reports/current-states`), one row per user by
+    /// name: user id, the user's name as `view` shows it, user state, responsibility profile, since when and
+    /// seconds elapsed; presence availability and activity, since when and seconds elapsed; the instant.
+    public static func currentStates(_ snapshots: [TimeInStateSnapshot], view: PartnerView) -> ReportTable {
+        func text(_ value: String?) -> ReportCell { value.map { .text($0) } ?? .empty }
+        func seconds(_ value: Double?) -> ReportCell { value.map { .decimal($0) } ?? .empty }
+        let rows = snapshots.sorted { $0.userName < $1.userName }.map { snapshot -> [ReportCell] in
+            [
+                .text(snapshot.user.description), .text(view.userIdentifier(snapshot.userName)),
+                text(snapshot.state.userState?.description), text(snapshot.state.responsibilityProfile),
+                text(snapshot.userStateSince?.iso8601), seconds(snapshot.userStateElapsedSeconds),
+                text(snapshot.state.availability?.rawValue), text(snapshot.state.activity?.rawValue),
+                text(snapshot.presenceSince?.iso8601), seconds(snapshot.presenceElapsedSeconds),
+                .text(snapshot.instant.iso8601),
+            ]
+        }
+        return ReportTable(
+            columns: [
+                "userId", "userName", "userState", "responsibilityProfile", "userStateSince", "userStateSeconds",
+                "presenceAvailability", "presenceActivity", "presenceSince", "presenceSeconds", "at",
+            ],
+            rows: rows)
+    }
+
     /// Licence counters: tenant, kind, contingent, used, available.
     public static func licences(_ counters: [LicenceCounter]) -> ReportTable {
         ReportTable(

@@ -136,21 +136,9 @@ extension ReportTable {
     }
 
     static func jsonString(_ value: String) -> String {
-        var text = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case let control where VisibleText.isControl(control):
-                let hex = String(control.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        return text + "\""
+        var text = ""
+        JSONText.appendQuoted(value, to: &text)
+        return text
     }
 
     /// An aligned text table: a header, a rule, and the rows; numbers right-aligned, text left-aligned.

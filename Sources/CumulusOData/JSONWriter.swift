@@ -2,25 +2,11 @@ import CumulusLog
 
 /// The few JSON pieces the feed writes by hand, so that keys and their order are explicit.
 enum JSONWriter {
-    /// A JSON string literal; control characters escaped.
+    /// A JSON string literal (the log's escaping: control characters, U+2028 and U+2029 escaped).
     static func string(_ value: String) -> String {
-        var text = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": text += "\\\""
-            case "\\": text += "\\\\"
-            case "\n": text += "\\n"
-            case "\r": text += "\\r"
-            case "\t": text += "\\t"
-            case let control where control.value < 0x20 || (0x7F...0x9F).contains(control.value):
-                let hex = String(control.value, radix: 16)
-                text += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            case "\u{2028}": text += "\\u2028"
-            case "\u{2029}": text += "\\u2029"
-            default: text.unicodeScalars.append(scalar)
-            }
-        }
-        return text + "\""
+        var text = ""
+        JSONText.appendQuoted(value, to: &text)
+        return text
     }
 
     /// A value as JSON: instants as ISO 8601 UTC strings, numbers without exponent where they fit.

@@ -64,14 +64,8 @@ struct FarLateFeed {
             if delay > day { beyond += 1 }
             return (fact.event, fact.occurredAt, fact.occurredAt + delay)
         }.sorted { $0.2 != $1.2 ? $0.2 < $1.2 : $0.1 < $1.1 }
-        var inOrder = LogBuilder()
-        var late = LogBuilder()
-        for (event, at) in setup {
-            inOrder.append(event, at: at)
-            late.append(event, at: at)
-        }
-        for fact in ordered { inOrder.append(fact.event, at: fact.occurredAt) }
-        for arrival in arrivals { late.append(arrival.0, at: arrival.1) }
+        let (inOrder, late) = LogBuilder.inOrderAndLate(
+            setup: setup, ordered: ordered.map { ($0.event, $0.occurredAt) }, arrivals: arrivals.map { ($0.0, $0.1) })
         return FarLateFeed(users: users, inOrder: inOrder, late: late, lateBeyondHorizon: beyond)
     }
 

@@ -64,18 +64,9 @@ struct GeneratedFeed {
             let delay = Int.random(in: 0..<3, using: &random) == 0 ? Int64.random(in: 0..<horizon, using: &random) : 0
             return (fact.event, fact.occurredAt, fact.occurredAt + delay)
         }.sorted { $0.2 != $1.2 ? $0.2 < $1.2 : $0.1 < $1.1 }
-        var inOrder = LogBuilder()
-        var late = LogBuilder()
-        for (event, at) in setup {
-            inOrder.append(event, at: at)
-            late.append(event, at: at)
-        }
-        for fact in ordered { inOrder.append(fact.event, at: fact.occurredAt) }
-        for arrival in arrivals { late.append(arrival.0, at: arrival.1) }
-        if let removal {
-            inOrder.append(removal.0, at: removal.1)
-            late.append(removal.0, at: removal.1)
-        }
+        let (inOrder, late) = LogBuilder.inOrderAndLate(
+            setup: setup, ordered: ordered.map { ($0.event, $0.occurredAt) }, arrivals: arrivals.map { ($0.0, $0.1) },
+            tail: removal.map { [$0] } ?? [])
         return GeneratedFeed(users: users, inOrder: inOrder, late: late, horizon: horizon)
     }
 }

@@ -31,6 +31,19 @@ struct LogBuilder {
         for event in list { append(event, at: occurredAt, by: actor) }
     }
 
+    /// The same facts logged twice after the same `setup`: in the order they happened (`ordered`) and in the
+    /// order they arrived (`arrivals`, each with the instant it happened), both followed by `tail`.
+    static func inOrderAndLate(
+        setup: [(DomainEvent, Int64)], ordered: [(DomainEvent, Int64)], arrivals: [(DomainEvent, Int64)],
+        tail: [(DomainEvent, Int64)] = []
+    ) -> (inOrder: LogBuilder, late: LogBuilder) {
+        var inOrder = LogBuilder()
+        var late = LogBuilder()
+        for (event, at) in setup + ordered + tail { inOrder.append(event, at: at) }
+        for (event, at) in setup + arrivals + tail { late.append(event, at: at) }
+        return (inOrder, late)
+    }
+
     /// A standard projection set built from every event; users' streams are read from the same events.
     func rebuild() throws -> ProjectionSet {
         var set = ProjectionSet.standard()

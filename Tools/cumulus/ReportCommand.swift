@@ -127,7 +127,7 @@ struct ReportCommand: AsyncParsableCommand {
                 // --valid-at: what was true then (occurredAt); otherwise at --to, the as-of time or now.
                 let instant = try read.validInstant() ?? end
                 let snapshots = users.compactMap { times.snapshot(of: $0, at: instant) }
-                format.emit(Self.currentStates(snapshots, view: view), title: "current states")
+                format.emit(ReportTable.currentStates(snapshots, view: view), title: "current states")
             case .timeInState:
                 guard let tenantState else { throw CommandFailure("--tenant is required for time in state") }
                 let (times, view) = try timeInState(set, tenant: tenantState, reader: reader)
@@ -172,28 +172,6 @@ struct ReportCommand: AsyncParsableCommand {
             throw CommandFailure(error.description)
         }
         return (times, view)
-    }
-
-    /// Per user: state and presence at the instant, since when, and seconds elapsed.
-    static func currentStates(_ snapshots: [TimeInStateSnapshot], view: PartnerView) -> ReportTable {
-        func text(_ value: String?) -> ReportCell { value.map { .text($0) } ?? .empty }
-        func seconds(_ value: Double?) -> ReportCell { value.map { .decimal($0) } ?? .empty }
-        let rows = snapshots.sorted { $0.userName < $1.userName }.map { snapshot -> [ReportCell] in
-            [
-                .text(snapshot.user.description), .text(view.userIdentifier(snapshot.userName)),
-                text(snapshot.state.userState?.description), text(snapshot.state.responsibilityProfile),
-                text(snapshot.userStateSince?.iso8601), seconds(snapshot.userStateElapsedSeconds),
-                text(snapshot.state.availability?.rawValue), text(snapshot.state.activity?.rawValue),
-                text(snapshot.presenceSince?.iso8601), seconds(snapshot.presenceElapsedSeconds),
-                .text(snapshot.instant.iso8601),
-            ]
-        }
-        return ReportTable(
-            columns: [
-                "userId", "userName", "userState", "responsibilityProfile", "userStateSince", "userStateSeconds",
-                "presenceAvailability", "presenceActivity", "presenceSince", "presenceSeconds", "at",
-            ],
-            rows: rows)
     }
 
     static func instant(_ text: String) throws -> Timestamp {

@@ -67,7 +67,9 @@ package struct JSONText {
         needsComma = true
     }
 
-    /// Appends `value` as a JSON string literal, escaping what RFC 8259 requires.
+    /// Appends `value` as a JSON string literal, escaping what RFC 8259 requires, every other control character
+    /// and U+2028/U+2029 (valid in JSON, but line ends in JavaScript: a document pasted into a script stays
+    /// one literal).
     package static func appendQuoted(_ value: String, to text: inout String) {
         text += "\""
         var plainStart = value.unicodeScalars.startIndex
@@ -82,6 +84,8 @@ package struct JSONText {
             case "\n": escape = "\\n"
             case "\r": escape = "\\r"
             case "\t": escape = "\\t"
+            case "\u{2028}": escape = "\\u2028"
+            case "\u{2029}": escape = "\\u2029"
             default:
                 if VisibleText.isControl(scalar) {
                     let hex = String(scalar.value, radix: 16)

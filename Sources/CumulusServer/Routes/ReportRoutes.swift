@@ -126,7 +126,7 @@ extension CumulusServer {
                     return ReportTable.timeInState(summaries.map(view.apply(to:)))
                 }
                 let users = user.map { [$0] } ?? times.users(in: tenant.id)
-                return Self.currentStates(users.compactMap { times.snapshot(of: $0, at: end) }, view: view)
+                return ReportTable.currentStates(users.compactMap { times.snapshot(of: $0, at: end) }, view: view)
             }
         }
         let page = ReportTable(columns: table.columns, rows: Array(table.rows.dropFirst(offset).prefix(limit)))
@@ -171,25 +171,4 @@ extension CumulusServer {
         return try body(set)
     }
 
-    /// Per user: state and presence at the instant, since when, and seconds elapsed (as `cumulus report current-states`).
-    static func currentStates(_ snapshots: [TimeInStateSnapshot], view: PartnerView) -> ReportTable {
-        func text(_ value: String?) -> ReportCell { value.map { .text($0) } ?? .empty }
-        func seconds(_ value: Double?) -> ReportCell { value.map { .decimal($0) } ?? .empty }
-        let rows = snapshots.sorted { $0.userName < $1.userName }.map { snapshot -> [ReportCell] in
-            [
-                .text(snapshot.user.description), .text(view.userIdentifier(snapshot.userName)),
-                text(snapshot.state.userState?.description), text(snapshot.state.responsibilityProfile),
-                text(snapshot.userStateSince?.iso8601), seconds(snapshot.userStateElapsedSeconds),
-                text(snapshot.state.availability?.rawValue), text(snapshot.state.activity?.rawValue),
-                text(snapshot.presenceSince?.iso8601), seconds(snapshot.presenceElapsedSeconds),
-                .text(snapshot.instant.iso8601),
-            ]
-        }
-        return ReportTable(
-            columns: [
-                "userId", "userName", "userState", "responsibilityProfile", "userStateSince", "userStateSeconds",
-                "presenceAvailability", "presenceActivity", "presenceSince", "presenceSeconds", "at",
-            ],
-            rows: rows)
-    }
 }
