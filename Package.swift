@@ -163,7 +163,8 @@ let package = Package(
         .testTarget(
             name: "CumulusCommandsTests",
             dependencies: [
-                "CumulusCommands", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusProjections", "CumulusTesting",
+                "CumulusCommands", "CumulusDemo", "CumulusDomain", "CumulusLog", "CumulusLMDB", "CumulusProjections",
+                "CumulusTesting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),

@@ -269,6 +269,9 @@ public actor CommandHandler {
         // against the stored event (see `repeatOutcome`).
         var taken = Set<UUID>()
         var repeats: [Int] = []
+        // Whether folding the decisions in the order they were decided folds their events in the order the log
+        // stores them (grouped by stream); see `ownAppendsEnd`.
+        var inLogOrder = true
         let stored = try await storedPositions(of: requests)
         for (index, request) in requests.enumerated() {
             if let id = request.eventID {
@@ -295,6 +298,7 @@ public actor CommandHandler {
             }
             // The events per stream, grouped once for both the append and the speculation.
             let changes = decision.changes
+            if changes.count > 1 && changes.flatMap(\.events) != decision.events { inLogOrder = false }
             units.append(Self.appends(for: changes, request: request, model: speculative))
             unitIndex.append(index)
             speculative.speculate(decision, changes: changes)
@@ -321,6 +325,14 @@ public actor CommandHandler {
                 results[index] = .failure(.storage(error))
             }
         }
+        // When the log now holds exactly this batch's events right after what the model had seen, in the order the
+        // speculation folded them, the speculative model is what folding them back from the log would give: it is
+        // taken as it is (the lines below, and the catch-up at the end, read only what other writers appended
+        // after them). A refused unit (a line to decide again) leaves the model to the catch-up.
+        if inLogOrder, let end = Self.ownAppendsEnd(appended, after: model.position) {
+            speculative.position = end
+            model = speculative
+        }
         // Another writer got in between (or an earlier line of this batch failed): decide those again, in order;
         // then the lines that repeat an id of an earlier line, now against what the log holds.
         for index in retry + repeats {
@@ -334,6 +346,25 @@ public actor CommandHandler {
         let lines = results.map { $0 ?? .failure(.tooMuchContention(attempts: 0)) }
         for (request, line) in zip(requests, lines) { metrics.record(request, line) }
         return lines
+    }
+
+    /// The last position of a batch's appends when they are exactly the events right after `start`: every unit
+    /// appended (none refused, none stored before), each stream's events following the previous ones with no
+    /// position in between. Nil otherwise (another writer's events among them, a refusal, a repeat).
+    static func ownAppendsEnd(
+        _ appended: [Result<[AppendResult], EventStoreError>], after start: GlobalPosition
+    ) -> GlobalPosition? {
+        var last = start.rawValue
+        for unit in appended {
+            guard case .success(let results) = unit else { return nil }
+            for result in results {
+                guard !result.wasAlreadyStored, result.firstPosition.rawValue == last + 1,
+                    result.lastPosition >= result.firstPosition
+                else { return nil }
+                last = result.lastPosition.rawValue
+            }
+        }
+        return GlobalPosition(last)
     }
 
     /// Decides every command in order and appends all of them in one atomic multi-stream append, or none.
