@@ -135,7 +135,7 @@ public actor CommandHandler {
             }
             let decision: Decision
             do {
-                decision = try request.decide(in: model.context(for: request.command))
+                decision = try model.decide(request)
             } catch {
                 throw .refused(error)
             }
@@ -287,7 +287,7 @@ public actor CommandHandler {
             }
             let decision: Decision
             do {
-                decision = try request.decide(in: speculative.context(for: request.command))
+                decision = try speculative.decide(request)
             } catch {
                 results[index] = .failure(.refused(error))
                 continue
@@ -387,7 +387,7 @@ public actor CommandHandler {
             for request in requests {
                 let decision: Decision
                 do {
-                    decision = try request.decide(in: speculative.context(for: request.command))
+                    decision = try speculative.decide(request)
                 } catch {
                     results.append(.failure(.refused(error)))
                     refused = true

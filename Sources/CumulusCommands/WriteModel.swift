@@ -115,6 +115,18 @@ public struct WriteModel: Hashable, Sendable {
         return context
     }
 
+    /// Decides `request` in the context ``context(for:)`` would give, without copying the tenant's aggregates:
+    /// the platform-wide registry is swapped into the tenant's stored context for the decision and back out
+    /// after it (a copy of the context was a tenth of the import's time in the handler, by `perf`).
+    public mutating func decide(_ request: CommandRequest) throws(DomainError) -> Decision {
+        guard let tenant = tenant(of: request.command), let index = tenants.index(forKey: tenant) else {
+            return try request.decide(in: DecisionContext(registry: registry))
+        }
+        swap(&tenants.values[index].registry, &registry)
+        defer { swap(&tenants.values[index].registry, &registry) }
+        return try request.decide(in: tenants.values[index])
+    }
+
     /// The tenant a command concerns, when the model knows it.
     public func tenant(of command: Command) -> TenantID? {
         if let tenant = command.tenantID { return tenant }
