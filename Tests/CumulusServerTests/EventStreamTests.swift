@@ -71,6 +71,32 @@ import Testing
         await server.stop()
     }
 
+    @Test func aResumePointThatIsNotAPositionIsRefusedWith400() async throws {
+        let server = try await ReportingRouteTests.server()
+        let admin = try await server.systemAdmin
+        let supervisor = try await server.token(oid: ReportingRouteTests.supervisorOID)
+        for (path, token) in [("/v1/events/live", admin), ("/v1/states/live", supervisor)] {
+            for bad in ["abc", "-1", "1.5", "", "18446744073709551616"] {
+                let header = await server.client.get(path, token: token, headers: ["Last-Event-ID": bad])
+                #expect(header.status == 400 && header.headers["content-type"] == "application/problem+json")
+                #expect(header.json["type"] as? String == "https://cumulus.dev/problems/bad-header", "\(header.body)")
+                #expect(header.json["field"] as? String == "Last-Event-ID", "\(path) \(bad): \(header.body)")
+                let query = await server.client.get(path + "?after=" + bad, token: token)
+                #expect(query.status == 400 && query.headers["content-type"] == "application/problem+json")
+                #expect(query.json["field"] as? String == "after", "\(path) \(bad): \(query.body)")
+            }
+            // Both are checked, though the header decides where a good pair starts.
+            let both = await server.client.get(path + "?after=x", token: token, headers: ["Last-Event-ID": "1"])
+            #expect(both.status == 400 && both.json["field"] as? String == "after", "\(both.body)")
+            // Authorization comes first: no token, no word about the parameters.
+            #expect(await server.client.get(path + "?after=x").status == 401)
+        }
+        // The token given in the query (the dashboard's EventSource) is not repeated in the problem.
+        let dashboard = await server.client.get("/v1/states/live?access_token=\(supervisor)&after=soon")
+        #expect(dashboard.status == 400 && !dashboard.body.contains(supervisor), "\(dashboard.body)")
+        await server.stop()
+    }
+
     @Test func eventsAReaderMayNotSeeAreLeftOut() async throws {
         let server = try await ReportingRouteTests.server()
         let world = server.world

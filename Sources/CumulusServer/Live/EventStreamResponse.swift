@@ -5,7 +5,7 @@ import NIOCore
 import ServiceLifecycle
 
 /// One Server-Sent Events frame for an event of the log: `id:` is the event's position (written by
-/// ``EventStreamResponse``), then `event:` when there is one and the `data:` line.
+/// `EventStreamResponse`), then `event:` when there is one and the `data:` line.
 struct EventStreamFrame: Sendable {
     /// The `event:` field (`/v1/events/live` sends the event's type); nil for none.
     var event: String?
@@ -17,7 +17,8 @@ struct EventStreamFrame: Sendable {
 /// starts, waiting for new events, reading them in batches, writing the frames and stopping.
 ///
 /// The stream starts after `Last-Event-ID` (a reconnecting `EventSource`), else after `?after=`, else at the end
-/// of the log; a comment line names where. It ends when the server shuts down gracefully, the client goes away
+/// of the log; a comment line names where. A `Last-Event-ID` or `after` that is not a position is refused (400
+/// problem+json naming it) rather than ignored, which would silently skip the events the client asked for. It ends when the server shuts down gracefully, the client goes away
 /// (the response body terminates) or the log cannot be read any more. The route decides what a reader sees: for
 /// each batch read from the log it returns the renderer of that batch's events, and a renderer's nil skips an
 /// event (one the caller may not read, or one the stream does not carry).
@@ -31,7 +32,8 @@ enum EventStreamResponse {
 
     /// The `text/event-stream` response for `request`: a comment `: <name> after <position>` first, then a frame
     /// per event `render` keeps. Resumes as the type says.
-    /// - Throws: ``Problem`` 503 when the end of the log cannot be read.
+    /// - Throws: `Problem` 400 for a `Last-Event-ID` or `after` that is not a position, 503 when the end of the
+    ///   log cannot be read.
     static func make(
         _ request: Request, store: any EventStore, name: String, render: @escaping Renderer
     ) async throws(Problem) -> Response {
@@ -69,10 +71,25 @@ enum EventStreamResponse {
     }
 
     /// The position the stream starts after: `Last-Event-ID`, else `?after=`, else the end of the log.
+    /// - Throws: `Problem` 400 when `Last-Event-ID` or `after` is there but not a position (a whole number from 0;
+    ///   both are checked when both are sent), 503 when the end of the log cannot be read.
     static func start(of request: Request, store: any EventStore) async throws(Problem) -> GlobalPosition {
-        let resume =
-            request.headers.first(where: { $0.name.canonicalName == "last-event-id" }).flatMap { UInt64($0.value) }
-            ?? request.uri.queryParameters.get("after").flatMap { UInt64($0) }
+        var resume: UInt64?
+        if let header = request.headers.first(where: { $0.name.canonicalName == "last-event-id" }) {
+            guard let position = UInt64(header.value) else {
+                throw Problem(
+                    .badRequest, kind: "bad-header", title: "Bad header",
+                    detail: "Last-Event-ID must be the id of an event of this stream: an integer from 0 to "
+                        + "\(UInt64.max)", field: "Last-Event-ID")
+            }
+            resume = position
+        }
+        if let after = request.uri.queryParameters.get("after") {
+            guard let position = UInt64(after) else {
+                throw Problem.badParameter("after", "after must be an integer from 0 to \(UInt64.max)")
+            }
+            resume = resume ?? position
+        }
         if let resume { return GlobalPosition(resume) }
         do { return try await store.lastPosition() } catch { throw CumulusServer.storageProblem() }
     }

@@ -13,7 +13,8 @@ extension CumulusServer {
     /// the user-state report of (the matrix's row: userSupervisor; partnerAdmin; and a systemAdmin) and whose
     /// tenant shows time in state: `{"userId":…,"userState":…}` or `{"userId":…,"availability":…,"activity":…}`
     /// with `at` (`occurredAt`); `id:` is the log position, so a reconnecting `EventSource` resumes after
-    /// `Last-Event-ID` (or `?after=`); else the stream starts at the end of the log. No names are sent.
+    /// `Last-Event-ID` (or `?after=`); else the stream starts at the end of the log. No names are sent. The stream
+    /// itself (resume, frames, end) is `EventStreamResponse`.
     ///
     /// A browser's `EventSource` cannot send an `Authorization` header, so this route (and only this one) also
     /// takes the token as `?access_token=`; it is never logged or repeated.
