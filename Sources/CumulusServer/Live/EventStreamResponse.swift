@@ -18,10 +18,11 @@ struct EventStreamFrame: Sendable {
 ///
 /// The stream starts after `Last-Event-ID` (a reconnecting `EventSource`), else after `?after=`, else at the end
 /// of the log; a comment line names where. A `Last-Event-ID` or `after` that is not a position is refused (400
-/// problem+json naming it) rather than ignored, which would silently skip the events the client asked for. It ends when the server shuts down gracefully, the client goes away
-/// (the response body terminates) or the log cannot be read any more. The route decides what a reader sees: for
-/// each batch read from the log it returns the renderer of that batch's events, and a renderer's nil skips an
-/// event (one the caller may not read, or one the stream does not carry).
+/// problem+json naming it) rather than ignored, which would silently skip the events the client asked for. The
+/// stream ends when the server shuts down gracefully, the client goes away (the response body terminates) or the
+/// log cannot be read any more. The route decides what a reader sees: for each batch read from the log it returns
+/// the renderer of that batch's events, and a renderer's nil skips an event (one the caller may not read, or one
+/// the stream does not carry).
 enum EventStreamResponse {
     /// Called once per batch read from the log (in log order); may wait (e.g. for the read side to catch up)
     /// and returns the function that renders each event of the batch, nil to skip it.
