@@ -138,20 +138,9 @@ enum PostgresBenchmark {
                     let which = (round + offset) % 3
                     let contender = p2[which]
                     let events = workload.events(round * roundSize..<(round + 1) * roundSize)
-                    let tasks = settings.tasks
-                    let streams = workload.streams
                     let started = ContinuousClock.now
-                    try await withThrowingTaskGroup(of: Void.self) { group in
-                        for task in 0..<tasks {
-                            group.addTask {
-                                for index in stride(from: task, to: events.count, by: tasks) {
-                                    try await contender.appendOne(
-                                        events[index], stream: streams[events[index].streamIndex])
-                                }
-                            }
-                        }
-                        try await group.waitForAll()
-                    }
+                    try await appendConcurrently(
+                        events, streams: workload.streams, tasks: settings.tasks, to: contender)
                     p2Time[which] += seconds(ContinuousClock.now - started)
                 }
             }
@@ -265,8 +254,16 @@ enum PostgresBenchmark {
         }
         FileHandle.standardOutput.write(Data("ready\n".utf8))
         _ = readLine()
-        let events = workload.events(first..<first + count)
-        let streams = workload.streams
+        try await appendConcurrently(
+            workload.events(first..<first + count), streams: workload.streams, tasks: tasks, to: contender)
+        if let lmdb = contender as? LMDBContender { lmdb.store.close() }
+    }
+
+    /// P2's appenders: `tasks` concurrent tasks, task `t` appending events t, t+tasks, t+2·tasks… of `events` one
+    /// at a time, each awaiting its acknowledgement; returns when all have been appended.
+    static func appendConcurrently(
+        _ events: [GeneratedEvent], streams: [StreamName], tasks: Int, to contender: any Contender
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<tasks {
                 group.addTask {
@@ -277,7 +274,6 @@ enum PostgresBenchmark {
             }
             try await group.waitForAll()
         }
-        if let lmdb = contender as? LMDBContender { lmdb.store.close() }
     }
 
     static func seconds(_ duration: Duration) -> Double {

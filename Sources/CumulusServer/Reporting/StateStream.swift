@@ -5,8 +5,6 @@ import CumulusProjections
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
-import ServiceLifecycle
 
 extension CumulusServer {
     /// `GET /v1/states/live`: the agents' state changes as Server-Sent Events, for the dashboard.
@@ -15,7 +13,8 @@ extension CumulusServer {
     /// the user-state report of (the matrix's row: userSupervisor; partnerAdmin; and a systemAdmin) and whose
     /// tenant shows time in state: `{"userId":…,"userState":…}` or `{"userId":…,"availability":…,"activity":…}`
     /// with `at` (`occurredAt`); `id:` is the log position, so a reconnecting `EventSource` resumes after
-    /// `Last-Event-ID` (or `?after=`); else the stream starts at the end of the log. No names are sent.
+    /// `Last-Event-ID` (or `?after=`); else the stream starts at the end of the log. No names are sent. The stream
+    /// itself (resume, frames, end) is `EventStreamResponse`.
     ///
     /// A browser's `EventSource` cannot send an `Authorization` header, so this route (and only this one) also
     /// takes the token as `?access_token=`; it is never logged or repeated.
@@ -37,53 +36,28 @@ extension CumulusServer {
                     action: Action.readUserStateReport.rawValue, rule: rule,
                     detail: "permission denied: \(caller.actorList) may not read agents' states (rule: \(rule))")
             }
-            let resume =
-                request.headers.first(where: { $0.name.canonicalName == "last-event-id" }).flatMap { UInt64($0.value) }
-                ?? request.uri.queryParameters.get("after").flatMap { UInt64($0) }
-            let origin: GlobalPosition
-            if let resume {
-                origin = GlobalPosition(resume)
-            } else {
-                do { origin = try await store.lastPosition() } catch { throw Self.storageProblem() }
-            }
             let actors = caller.actors
-            let server = self
-            let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
-            let producer = Task {
-                await cancelWhenGracefulShutdown {
-                    var position = origin
-                    continuation.yield(ByteBuffer(string: ": cumulus agent states after \(origin.rawValue)\n\n"))
-                    while !Task.isCancelled {
-                        do {
-                            try await server.store.waitForEvents(after: position)
-                            let batch = try await server.store.readAll(after: position, maximumCount: 1024)
-                            guard let last = batch.last else { continue }
-                            position = last.position
-                            let changes = batch.compactMap(Self.stateChange)
-                            if changes.isEmpty { continue }
-                            try await server.readSide.catchUp(to: last.position)
-                            let readable = await server.readSide.read { set in
-                                Self.readableUsers(Set(changes.map(\.user)), actors: actors, set: set)
-                            }
-                            let chunk = changes.filter { readable.contains($0.user) }.map(\.line).joined()
-                            if !chunk.isEmpty { continuation.yield(ByteBuffer(string: chunk)) }
-                        } catch {
-                            break
-                        }
+            let readSide = readSide
+            return try await EventStreamResponse.make(request, store: store, name: "cumulus agent states") { batch in
+                let changes = Dictionary(
+                    uniqueKeysWithValues: batch.compactMap { event in
+                        Self.stateChange(event).map { (event.position, $0) }
                     }
+                )
+                guard let last = batch.last, !changes.isEmpty else { return { _ in nil } }
+                try await readSide.catchUp(to: last.position)
+                let users = Set(changes.values.map(\.user))
+                let readable = await readSide.read { set in Self.readableUsers(users, actors: actors, set: set) }
+                return { event in
+                    guard let change = changes[event.position], readable.contains(change.user) else { return nil }
+                    return EventStreamFrame(data: change.data)
                 }
-                continuation.finish()
             }
-            continuation.onTermination = { _ in producer.cancel() }
-            var headers = HTTPFields()
-            headers[.contentType] = "text/event-stream"
-            headers[.cacheControl] = "no-cache"
-            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream))
         }
     }
 
-    /// The user and SSE lines of a state or presence change; `nil` for any other event.
-    static func stateChange(_ event: RecordedEvent) -> (user: UserID, line: String)? {
+    /// The user and the SSE `data:` (one JSON line) of a state or presence change; `nil` for any other event.
+    static func stateChange(_ event: RecordedEvent) -> (user: UserID, data: String)? {
         guard event.type == "UserStateChanged" || event.type == "PresenceChanged",
             let decoded = try? DomainEvent.decode(
                 type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
@@ -101,7 +75,7 @@ extension CumulusServer {
         }
         let members = [("userId", user.description)] + fields + [("at", event.occurredAt.iso8601)]
         let data = "{" + members.map { jsonQuoted($0.0) + ":" + jsonQuoted($0.1) }.joined(separator: ",") + "}"
-        return (user, "id: \(event.position.rawValue)\ndata: \(data)\n\n")
+        return (user, data)
     }
 
     /// The users among `users` whose state the actors may read: their tenant shows time in state and one actor

@@ -4,8 +4,6 @@ import CumulusLog
 import CumulusProjections
 import Foundation
 import Hummingbird
-import NIOCore
-import ServiceLifecycle
 
 extension CumulusServer {
     /// `GET /v1/events` (JSON Lines) and `GET /v1/events/live` (Server-Sent Events), rendered as `cumulus read`
@@ -57,48 +55,12 @@ extension CumulusServer {
         router.get("v1/events/live") { request, _ in
             let caller = try await authenticate(request)
             let filter = try await eventFilter(caller)
-            let resume =
-                request.headers.first(where: { $0.name.canonicalName == "last-event-id" }).flatMap { UInt64($0.value) }
-                ?? request.uri.queryParameters.get("after").flatMap(UInt64.init)
-            var start = GlobalPosition.start
-            if let resume {
-                start = GlobalPosition(resume)
-            } else {
-                do { start = try await store.lastPosition() } catch { throw Self.storageProblem() }
-            }
-            let store = self.store
-            let origin = start
-            let (stream, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
-            // Ends when the server shuts down gracefully, the client goes away (the stream terminates) or the
-            // log closes.
-            let producer = Task {
-                await cancelWhenGracefulShutdown {
-                    var position = origin
-                    continuation.yield(ByteBuffer(string: ": cumulus live events after \(origin.rawValue)\n\n"))
-                    while !Task.isCancelled {
-                        do {
-                            try await store.waitForEvents(after: position)
-                            let batch = try await store.readAll(after: position, maximumCount: 1024)
-                            var chunk = ""
-                            for event in batch where filter(event.stream.rawValue) {
-                                chunk +=
-                                    "id: \(event.position.rawValue)\nevent: \(event.type)\ndata: "
-                                    + Self.render(event) + "\n\n"
-                            }
-                            position = batch.last?.position ?? position
-                            if !chunk.isEmpty { continuation.yield(ByteBuffer(string: chunk)) }
-                        } catch {
-                            break
-                        }
-                    }
+            return try await EventStreamResponse.make(request, store: store, name: "cumulus live events") { _ in
+                { event in
+                    guard filter(event.stream.rawValue) else { return nil }
+                    return EventStreamFrame(event: event.type, data: Self.render(event))
                 }
-                continuation.finish()
             }
-            continuation.onTermination = { _ in producer.cancel() }
-            var headers = HTTPFields()
-            headers[.contentType] = "text/event-stream"
-            headers[.cacheControl] = "no-cache"
-            return Response(status: .ok, headers: headers, body: ResponseBody(asyncSequence: stream))
         }
     }
 
