@@ -167,7 +167,7 @@ final class PostgresWriter: Sendable {
 ///
 /// Reads happen once for the whole group (the head, the stored events among the group's ids, the heads of
 /// the group's streams); every request is then validated against them and against earlier requests of the
-/// group in memory, exactly as the LMDB writer does, and all new rows go out in one `INSERT`.
+/// group in memory, exactly as the LMDB writer does, and all new rows go out in one `COPY`.
 private struct GroupTransaction {
     let location: PostgresLocation
     let logger: Logger
