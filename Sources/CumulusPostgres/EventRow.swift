@@ -18,6 +18,9 @@ struct EventRow: Sendable {
         "position, stream, version, id, type, schema_version, actor, occurred_at, recorded_at, correlation_id, "
         + "causation_id, previous_in_stream, payload, link"
 
+    /// ``columns`` one by one, for `COPY`.
+    static let columnNames = columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+
     /// Reads a row selected with ``columns``.
     static func decode(_ row: PostgresRow) throws -> EventRow {
         let (
@@ -93,21 +96,19 @@ struct EventRow: Sendable {
 struct EventColumns {
     private(set) var rows = CopyTextRows()
     private(set) var count = 0
-    /// Where each row starts in ``rows``, to drop a refused copy's rows.
-    private var starts: [Int] = []
 
     var isEmpty: Bool { count == 0 }
 
-    /// Drops the rows after the first `count` (a refused copy's rows).
-    mutating func truncate(to count: Int) {
-        guard count < self.count else { return }
-        rows.truncate(to: starts[count])
-        starts.removeLast(self.count - count)
-        self.count = count
+    /// How far the rows reach now, to drop what is written after it (``truncate(to:)``).
+    var mark: (rows: Int, bytes: Int) { (count, rows.byteCount) }
+
+    /// Drops the rows written after `mark` (a refused copy's rows).
+    mutating func truncate(to mark: (rows: Int, bytes: Int)) {
+        rows.truncate(to: mark.bytes)
+        count = mark.rows
     }
 
     mutating func append(_ event: RecordedEvent, previousInStream: GlobalPosition, link: ChainLink) {
-        starts.append(rows.byteCount)
         count += 1
         rows.integer(Int64(event.position.rawValue))
         rows.text(event.stream.rawValue)
@@ -122,7 +123,7 @@ struct EventColumns {
         rows.uuid(event.causationID)
         rows.integer(Int64(previousInStream.rawValue))
         rows.bytea(event.payload)
-        rows.bytea(link.bytes, last: true)
+        link.withUnsafeBytes { rows.bytea($0, last: true) }  // the link in place, no array per row
     }
 
     /// Sends every row with one `COPY` into the log's `events` table, inside the caller's transaction.
@@ -131,9 +132,8 @@ struct EventColumns {
         // postgres-nio quotes the table name as one identifier: the schema comes from the transaction's path.
         try await connection.query(
             PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \"\(location.schema)\""), logger: logger)
-        let columns = EventRow.columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         let buffer = rows.buffer
-        try await connection.copyFrom(table: "events", columns: columns, logger: logger) { writer in
+        try await connection.copyFrom(table: "events", columns: EventRow.columnNames, logger: logger) { writer in
             var rest = buffer
             while rest.readableBytes > 0, let slice = rest.readSlice(length: min(rest.readableBytes, 1 << 20)) {
                 try await writer.write(slice)
@@ -245,7 +245,7 @@ struct CopyTextRows: Sendable {
     }
 
     /// Bytes as a `bytea` in hex: `\\x` (the backslash escaped for `COPY`) and two digits a byte.
-    mutating func bytea(_ bytes: [UInt8], last: Bool = false) {
+    mutating func bytea(_ bytes: some Collection<UInt8>, last: Bool = false) {
         field(maximum: 3 + bytes.count * 2, last: last) { target in
             target[0] = 0x5C
             target[1] = 0x5C

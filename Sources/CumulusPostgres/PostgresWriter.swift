@@ -345,7 +345,7 @@ private struct GroupTransaction {
     /// Stages events copied from another log at their own positions and recorded times; the first must follow
     /// this log's last event, and each must continue its stream.
     mutating func copy(_ events: [RecordedEvent]) -> Result<Void, EventStoreError> {
-        let start = (lastPosition, link, heads, dirtyStreams, byID, rows.count)
+        let start = (lastPosition, link, heads, dirtyStreams, byID, rows.mark)
         for event in events {
             let head = heads[event.stream] ?? (0, 0)
             guard event.position.rawValue == lastPosition + 1, event.streamVersion.rawValue == head.version + 1,
