@@ -39,4 +39,72 @@ struct BatchModelTests {
         #expect(batches >= 3)
         #expect(try await log.store.lastPosition().rawValue > 1_000)
     }
+
+    /// Another writer's event lands between every batch's decisions and its append (a store that appends one
+    /// first): no batch's events are right after what its handler had seen, so no batch may keep its speculation.
+    /// After every batch the model must equal the log folded up to the model's position.
+    @Test func aBatchWithAnotherWritersEventBeforeItsOwnIsFoldedFromTheLog() async throws {
+        let log = try TemporaryEventLog(durability: .deferred)
+        var world = DemoWorld(tenants: 2, usersPerTenant: 10)
+        let requests = world.setUp() + world.feed(day: 0)
+        let store = InterleavingStore(base: log.store)
+        let handler = CommandHandler(store: store)
+        var start = 0
+        var batches = 0
+        while start < requests.count {
+            let batch = Array(requests[start..<min(start + 300, requests.count)])
+            start += batch.count
+            _ = try await handler.handle(batch: batch)
+            let kept = await handler.currentModel
+            var folded = WriteModel()
+            for event in try await log.store.readAll(after: .start, maximumCount: Int(kept.position.rawValue)) {
+                folded.apply(event)
+            }
+            let same = folded == kept  // outside #expect, which would print both whole models
+            #expect(same, "batch \(batches): the model differs from the log folded to \(kept.position)")
+            batches += 1
+        }
+        #expect(batches >= 3)
+        #expect(try await log.store.read(stream: InterleavingStore.stream).count >= batches)
+    }
+}
+
+/// A store that appends one event of another writer (to `notes-interleaved`) before each group of units.
+private struct InterleavingStore: EventStore {
+    static let stream = StreamName(unchecked: "notes-interleaved")
+    let base: any EventStore
+
+    func append(units: [[StreamAppend]]) async throws(EventStoreError) -> [Result<[AppendResult], EventStoreError>] {
+        _ = try await base.append(atomically: [
+            StreamAppend(stream: Self.stream, expectedVersion: .any, events: SampleEvents.make(1))
+        ])
+        return try await base.append(units: units)
+    }
+    func append(atomically appends: [StreamAppend]) async throws(EventStoreError) -> [AppendResult] {
+        try await base.append(atomically: appends)
+    }
+    func read(
+        stream: StreamName, from version: StreamVersion, maximumCount: Int
+    ) async throws(EventStoreError)
+        -> [RecordedEvent]
+    { try await base.read(stream: stream, from: version, maximumCount: maximumCount) }
+    func version(of stream: StreamName) async throws(EventStoreError) -> StreamVersion {
+        try await base.version(of: stream)
+    }
+    func readAll(after position: GlobalPosition, maximumCount: Int) async throws(EventStoreError) -> [RecordedEvent] {
+        try await base.readAll(after: position, maximumCount: maximumCount)
+    }
+    func lastPosition() async throws(EventStoreError) -> GlobalPosition { try await base.lastPosition() }
+    func event(id: EventID) async throws(EventStoreError) -> RecordedEvent? { try await base.event(id: id) }
+    func waitForEvents(after position: GlobalPosition) async throws(EventStoreError) {
+        try await base.waitForEvents(after: position)
+    }
+    func save(_ checkpoint: Checkpoint) async throws(EventStoreError) { try await base.save(checkpoint) }
+    func checkpoint(named name: String) async throws(EventStoreError) -> Checkpoint? {
+        try await base.checkpoint(named: name)
+    }
+    func verify(progress: (@Sendable (UInt64) -> Void)?) async throws(EventStoreError) -> VerificationReport {
+        try await base.verify(progress: progress)
+    }
+    func statistics() async throws(EventStoreError) -> LogStatistics { try await base.statistics() }
 }
