@@ -188,9 +188,10 @@ enum RebuildBenchmark {
         let handler = CommandHandler(store: store)
         let clock = ContinuousClock()
         var began = clock.now
-        for chunk in stride(from: 0, to: requests.count, by: 5000) {
-            _ = try await handler.handle(batch: Array(requests[chunk..<min(chunk + 5000, requests.count)]))
+        let batches = stride(from: 0, to: requests.count, by: 5000).map {
+            Array(requests[$0..<min($0 + 5000, requests.count)])
         }
+        if let failure = await handler.handle(batches: batches).failure { throw failure }
         let importSeconds = seconds(clock.now - began)
         let events = Int(try await store.lastPosition().rawValue)
         // The same events, grouped by command (one correlation id per decision), appended raw to another log.

@@ -123,7 +123,7 @@ public actor CommandHandler {
     private func decideAndAppend(_ request: CommandRequest) async throws(CommandError) -> CommandOutcome {
         if let stored = try await storedEvent(of: request) {
             try await catchUp()
-            return try Self.repeatOutcome(of: request, original: stored, model: model).get()
+            return try Self.repeatOutcome(of: request, original: stored, model: &model).get()
         }
         var conflict: (stream: StreamName, seenAt: GlobalPosition)?
         for _ in 0..<maximumAttempts {
@@ -189,7 +189,21 @@ public actor CommandHandler {
     /// can still be decided) the same first event — is ``CommandOutcome/alreadyStored(_:)``; anything else reuses
     /// the id for another command and is refused as an id conflict, naming the id and where it is stored.
     static func repeatOutcome(
-        of request: CommandRequest, original: RecordedEvent, model: WriteModel
+        of request: CommandRequest, original: RecordedEvent, model: inout WriteModel
+    ) -> Result<CommandOutcome, CommandError> {
+        repeatOutcome(
+            of: request,
+            original: ProposedEvent(
+                id: original.id, type: original.type, schemaVersion: original.schemaVersion,
+                occurredAt: original.occurredAt, actor: original.actor, payload: original.payload),
+            storedAt: original.position, model: &model)
+    }
+
+    /// ``repeatOutcome(of:original:model:)`` for an event this handler has just appended at `position`: answered
+    /// from what it appended, without reading it back.
+    static func repeatOutcome(
+        of request: CommandRequest, original: ProposedEvent, storedAt position: GlobalPosition,
+        model: inout WriteModel
     ) -> Result<CommandOutcome, CommandError> {
         // The stored event shows that this actor was allowed at the time; a repeat by the same actor at the same
         // instant is not refused because the world has moved on since (a retry after the user was removed).
@@ -198,7 +212,8 @@ public actor CommandHandler {
             && original.occurredAt.microsecondsSinceEpoch == request.occurredAt
         var first: DomainEvent?
         do throws(DomainError) {
-            first = try request.decide(in: model.context(for: request.command)).events.first
+            // Decided in place (``WriteModel/decide(_:)`` leaves the model as it was): no copy of the tenant's context.
+            first = try model.decide(request).events.first
         } catch {
             if case .permissionDenied = error, !sameEnvelope { return .failure(.refused(error)) }
             // Refused for another reason (e.g. the entity it created exists now): compare the envelope only.
@@ -209,8 +224,8 @@ public actor CommandHandler {
                 first.typeName == original.type && first.schemaVersion == original.schemaVersion
                 && first.encodePayload() == original.payload
         }
-        guard same else { return .failure(.storage(.eventIDConflict(id: original.id, storedAt: original.position))) }
-        return .success(.alreadyStored(original.position))
+        guard same else { return .failure(.storage(.eventIDConflict(id: original.id, storedAt: position))) }
+        return .success(.alreadyStored(position))
     }
 
     /// The log appends of a decision: its events per stream, each stream expected at the version the
@@ -261,57 +276,172 @@ public actor CommandHandler {
     /// is decided again on its own.
     public func handle(batch requests: [CommandRequest]) async throws(CommandError) -> [LineResult] {
         try await catchUp()
-        var speculative = model
-        var results = [LineResult?](repeating: nil, count: requests.count)
+        let decided = try await decide(requests, on: model, at: model.position, taken: [])
+        let appended: [Result<[AppendResult], EventStoreError>]
+        do {
+            appended = try await store.append(units: decided.units)
+        } catch {
+            throw .storage(error)
+        }
+        return try await finish(decided, appended: appended).lines
+    }
+
+    /// What ``handle(batches:progress:)`` did: the lines of every batch handled, and the error that stopped it.
+    public struct BatchesOutcome: Sendable {
+        /// Per batch handled, in order, its lines as ``CommandHandler/handle(batch:)`` returns them. Batches after
+        /// a failure are absent: nothing of them was appended.
+        public var results: [[LineResult]]
+        /// The error that stopped the run at batch `results.count` (as ``CommandHandler/handle(batch:)`` would
+        /// have thrown it), or nil when every batch was handled.
+        public var failure: CommandError?
+    }
+
+    /// Handles `batches` one after another, each exactly as ``handle(batch:)`` would, but decides each next batch
+    /// while the one before it is being committed (an import's decisions and its group commits then overlap
+    /// instead of adding up).
+    ///
+    /// The next batch is decided against the model the current batch's decisions lead to. It is appended only if
+    /// the current batch turned out as decided — every line appended, right after what the model had seen, with
+    /// nothing else folded since — so it was decided against exactly the model it would otherwise have been
+    /// decided against; if not, it is decided again, after the catch-up. An event id of the current batch that
+    /// the next one repeats is answered against the stored event, as within one batch.
+    /// - Parameters:
+    ///   - batches: the batches, in order.
+    ///   - progress: called after each batch with the number of batches handled.
+    /// - Returns: the lines of the batches handled, and the error that stopped the run (nothing of the batches
+    ///   after it was appended).
+    public func handle(
+        batches: [[CommandRequest]], progress: (@Sendable (Int) -> Void)? = nil
+    ) async -> BatchesOutcome {
+        var outcome = BatchesOutcome(results: [], failure: nil)
+        outcome.results.reserveCapacity(batches.count)
+        do throws(CommandError) {
+            guard !batches.isEmpty else { return outcome }
+            try await catchUp()
+            var current = try await decide(batches[0], on: model, at: model.position, taken: [])
+            for index in batches.indices {
+                let units = current.units
+                async let committing = Self.append(units, to: store)
+                // Decided while the current batch commits, against what the current batch leads to. A failure here
+                // waits for the current batch's outcome: the batch is decided again below, where it fails again.
+                var next: Result<DecidedBatch, CommandError>?
+                if index + 1 < batches.count {
+                    do throws(CommandError) {
+                        next = .success(
+                            try await decide(
+                                batches[index + 1], on: current.speculative, at: nil, taken: current.taken))
+                    } catch {
+                        next = .failure(error)
+                    }
+                }
+                let appended = try await committing.get()
+                let finished = try await finish(current, appended: appended)
+                outcome.results.append(finished.lines)
+                progress?(index + 1)
+                guard index + 1 < batches.count else { break }
+                if case .success(var next) = next, let end = finished.keptAt, model.position == end {
+                    next.base = end
+                    current = next
+                } else {
+                    try await catchUp()
+                    current = try await decide(batches[index + 1], on: model, at: model.position, taken: [])
+                }
+            }
+        } catch {
+            outcome.failure = error
+        }
+        return outcome
+    }
+
+    /// A batch's appends, off the actor (so that the actor decides the next batch meanwhile).
+    private nonisolated static func append(
+        _ units: [[StreamAppend]], to store: any EventStore
+    ) async -> Result<[Result<[AppendResult], EventStoreError>], CommandError> {
+        do {
+            return .success(try await store.append(units: units))
+        } catch {
+            return .failure(.storage(error))
+        }
+    }
+
+    /// A batch decided against a model, not yet appended.
+    private struct DecidedBatch {
+        var requests: [CommandRequest]
+        /// Per line: its outcome when known before the append (refused, unchanged, a repeat of a stored id).
+        var results: [LineResult?]
+        /// The appends of the accepted lines, one unit each, and each unit's line.
         var units: [[StreamAppend]] = []
         var unitIndex: [Int] = []
-        // Ids an earlier line of this batch takes: a line repeating one is handled after the batch is appended,
-        // against the stored event (see `repeatOutcome`).
-        var taken = Set<UUID>()
+        /// Lines repeating an event id an earlier line takes: answered after the append, against the stored event.
         var repeats: [Int] = []
-        // Whether folding the decisions in the order they were decided folds their events in the order the log
-        // stores them (grouped by stream); see `ownAppendsEnd`.
+        /// The event ids the accepted lines take (with those of the batch decided on, when pipelined).
+        var taken: Set<UUID>
+        /// The unit whose first event takes each id of `taken` that a line of this batch took.
+        var unitTaking: [UUID: Int] = [:]
+        /// Whether folding the decisions in the order they were decided folds their events in the order the log
+        /// stores them (grouped by stream); see `ownAppendsEnd`.
         var inLogOrder = true
+        /// The model after the accepted lines' events.
+        var speculative: WriteModel
+        /// The position of the log the decisions were made at (nil while the batch before is still in flight).
+        var base: GlobalPosition?
+    }
+
+    /// Decides `requests` in order against `model` (each seeing the effects of the ones before it).
+    private func decide(
+        _ requests: [CommandRequest], on model: WriteModel, at base: GlobalPosition?, taken: Set<UUID>
+    ) async throws(CommandError) -> DecidedBatch {
+        var batch = DecidedBatch(
+            requests: requests, results: [LineResult?](repeating: nil, count: requests.count), taken: taken,
+            speculative: model, base: base)
         let stored = try await storedPositions(of: requests)
         for (index, request) in requests.enumerated() {
             if let id = request.eventID {
-                if taken.contains(id) {
-                    repeats.append(index)
+                if batch.taken.contains(id) {
+                    batch.repeats.append(index)
                     continue
                 }
                 // The one-read lookup says which ids are stored (when the log can); only those are fetched whole.
                 if stored?[id] != nil || stored == nil, let original = try await storedEvent(of: request) {
-                    results[index] = Self.repeatOutcome(of: request, original: original, model: speculative)
+                    batch.results[index] = Self.repeatOutcome(
+                        of: request, original: original, model: &batch.speculative)
                     continue
                 }
             }
             let decision: Decision
             do {
-                decision = try speculative.decide(request)
+                decision = try batch.speculative.decide(request)
             } catch {
-                results[index] = .failure(.refused(error))
+                batch.results[index] = .failure(.refused(error))
                 continue
             }
             if decision.isEmpty {
-                results[index] = .success(.unchanged)
+                batch.results[index] = .success(.unchanged)
                 continue
             }
             // The events per stream, grouped once for both the append and the speculation.
             let changes = decision.changes
-            if changes.count > 1 && changes.flatMap(\.events) != decision.events { inLogOrder = false }
-            units.append(Self.appends(for: changes, request: request, model: speculative))
-            unitIndex.append(index)
-            speculative.speculate(decision, changes: changes)
-            if let id = request.eventID { taken.insert(id) }
+            if changes.count > 1 && changes.flatMap(\.events) != decision.events { batch.inLogOrder = false }
+            if let id = request.eventID {
+                batch.taken.insert(id)
+                batch.unitTaking[id] = batch.units.count
+            }
+            batch.units.append(Self.appends(for: changes, request: request, model: batch.speculative))
+            batch.unitIndex.append(index)
+            batch.speculative.speculate(decision, changes: changes)
         }
-        let appended: [Result<[AppendResult], EventStoreError>]
-        do {
-            appended = try await store.append(units: units)
-        } catch {
-            throw .storage(error)
-        }
+        return batch
+    }
+
+    /// Takes a decided batch's append results: lines refused for a race are decided again, repeats answered, and
+    /// the model caught up. Returns the lines, and the position the batch's speculative model was kept at (nil
+    /// when the model was folded from the log instead).
+    private func finish(
+        _ batch: DecidedBatch, appended: [Result<[AppendResult], EventStoreError>]
+    ) async throws(CommandError) -> (lines: [LineResult], keptAt: GlobalPosition?) {
+        var results = batch.results
         var retry: [Int] = []
-        for (unit, index) in zip(appended, unitIndex) {
+        for (unit, index) in zip(appended, batch.unitIndex) {
             switch unit {
             case .success(let appendResults):
                 results[index] = .success(
@@ -320,32 +450,57 @@ public actor CommandHandler {
                 )
             case .failure(.wrongExpectedVersion):
                 retry.append(index)
-                metrics.retry(requests[index])
+                metrics.retry(batch.requests[index])
             case .failure(let error):
                 results[index] = .failure(.storage(error))
             }
         }
-        // When the log now holds exactly this batch's events right after what the model had seen, in the order the
-        // speculation folded them, the speculative model is what folding them back from the log would give: it is
+        // When the log now holds exactly this batch's events right after the position its decisions were made at,
+        // in the order the speculation folded them, and the model still stands there (no other task on this actor
+        // moved it meanwhile), the speculative model is what folding them back from the log would give: it is
         // taken as it is (the lines below, and the catch-up at the end, read only what other writers appended
         // after them). A refused unit (a line to decide again) leaves the model to the catch-up.
-        if inLogOrder, let end = Self.ownAppendsEnd(appended, after: model.position) {
+        var keptAt: GlobalPosition?
+        if batch.inLogOrder, let base = batch.base, model.position == base,
+            let end = Self.ownAppendsEnd(appended, after: base)
+        {
+            var speculative = batch.speculative
             speculative.position = end
             model = speculative
+            keptAt = end
         }
         // Another writer got in between (or an earlier line of this batch failed): decide those again, in order;
         // then the lines that repeat an id of an earlier line, now against what the log holds.
-        for index in retry + repeats {
+        for index in retry {
             do {
-                results[index] = .success(try await decideAndAppend(requests[index]))
+                results[index] = .success(try await decideAndAppend(batch.requests[index]))
             } catch {
                 results[index] = .failure(error)
             }
         }
         try await catchUp()
+        for index in batch.repeats {
+            let request = batch.requests[index]
+            // The id's event appended by this batch (not found stored before it): answered from what was appended,
+            // as `decideAndAppend` would answer it from the stored event, without reading each one back.
+            if let id = request.eventID, let unit = batch.unitTaking[id], case .success(let stored) = appended[unit],
+                let first = stored.first, !first.wasAlreadyStored, let event = batch.units[unit].first?.events.first,
+                event.id.uuid == id
+            {
+                results[index] = Self.repeatOutcome(
+                    of: request, original: event, storedAt: first.firstPosition, model: &model)
+                continue
+            }
+            do {
+                results[index] = .success(try await decideAndAppend(request))
+            } catch {
+                results[index] = .failure(error)
+            }
+        }
+        if !batch.repeats.isEmpty { try await catchUp() }
         let lines = results.map { $0 ?? .failure(.tooMuchContention(attempts: 0)) }
-        for (request, line) in zip(requests, lines) { metrics.record(request, line) }
-        return lines
+        metrics.record(batch: batch.requests, lines)
+        return (lines, keptAt)
     }
 
     /// The last position of a batch's appends when they are exactly the events right after `start`: every unit

@@ -24,21 +24,42 @@ final class CommandMetrics: Sendable {
 
     /// Counts and logs one command's result.
     func record(_ request: CommandRequest, _ result: Result<CommandOutcome, CommandError>) {
+        let key = log(request, result)
+        counter(for: key).increment()
+    }
+
+    /// Counts and logs a batch's results: the lines are tallied by (action, outcome, reason) first, so that each
+    /// counter is looked up and incremented once per batch rather than once per line (by `perf`, the per-line key
+    /// strings were 7% of an import's deciding).
+    func record(batch requests: [CommandRequest], _ results: [Result<CommandOutcome, CommandError>]) {
+        var tally: [Key: Int64] = [:]
+        for (request, result) in zip(requests, results) { tally[log(request, result), default: 0] += 1 }
+        for (key, count) in tally { counter(for: key).increment(by: count) }
+    }
+
+    /// What a command's result is counted under.
+    private struct Key: Hashable {
+        var action: String
+        var outcome: String
+        var reason: String
+    }
+
+    /// Logs one command's result; returns what it is counted under.
+    private func log(_ request: CommandRequest, _ result: Result<CommandOutcome, CommandError>) -> Key {
         let action = request.command.action.rawValue
         switch result {
         case .success(let outcome):
-            count(action, outcome: "accepted", reason: "none")
             logger.trace(
                 "command accepted", metadata: ["action": "\(action)", "events": "\(outcome.eventCount)"])
+            return Key(action: action, outcome: "accepted", reason: "none")
         case .failure(let error):
             let reason = error.reasonCode
-            let outcome = if case .refused = error { "refused" } else { "failed" }
-            count(action, outcome: outcome, reason: reason)
             if case .refused = error {
                 logger.debug("command refused", metadata: ["action": "\(action)", "reason": "\(reason)"])
-            } else {
-                logger.warning("command failed", metadata: ["action": "\(action)", "reason": "\(reason)"])
+                return Key(action: action, outcome: "refused", reason: reason)
             }
+            logger.warning("command failed", metadata: ["action": "\(action)", "reason": "\(reason)"])
+            return Key(action: action, outcome: "failed", reason: reason)
         }
     }
 
@@ -56,19 +77,18 @@ final class CommandMetrics: Sendable {
         logger.debug("command decided again after losing a race", metadata: ["action": "\(action)"])
     }
 
-    private func count(_ action: String, outcome: String, reason: String) {
-        let key = action + "/" + outcome + "/" + reason
-        let counter = counters.withLock { counters in
-            if let counter = counters[key] { return counter }
+    private func counter(for key: Key) -> Counter {
+        let name = key.action + "/" + key.outcome + "/" + key.reason
+        return counters.withLock { counters in
+            if let counter = counters[name] { return counter }
             let counter = Counter(
                 label: "cumulus_commands",
-                dimensions: [("action", action), ("outcome", outcome), ("reason", reason)],
+                dimensions: [("action", key.action), ("outcome", key.outcome), ("reason", key.reason)],
                 factory: factory
             )
-            counters[key] = counter
+            counters[name] = counter
             return counter
         }
-        counter.increment()
     }
 }
 

@@ -122,15 +122,14 @@ struct DemoCommand: AsyncParsableCommand {
         counts: inout LineCounts
     ) async throws {
         let progress = ProgressLine(label, total: UInt64(requests.count))
-        var index = 0
-        while index < requests.count {
-            let chunk = Array(requests[index..<min(index + 5000, requests.count)])
-            let results: [CommandHandler.LineResult]
-            do throws(CommandError) {
-                results = try await handler.handle(batch: chunk)
-            } catch {
-                throw CommandFailure(error.description)
-            }
+        let batches = stride(from: 0, to: requests.count, by: 5000).map {
+            Array(requests[$0..<min($0 + 5000, requests.count)])
+        }
+        let box = ProgressBox(progress)
+        let outcome = await handler.handle(batches: batches) { handled in
+            box.update(UInt64(min(handled * 5000, requests.count)))
+        }
+        for results in outcome.results {
             for result in results {
                 switch result {
                 case .success(.alreadyStored): counts.duplicates += 1
@@ -140,9 +139,8 @@ struct DemoCommand: AsyncParsableCommand {
                     if counts.firstRefusal == nil { counts.firstRefusal = error.description }
                 }
             }
-            index += chunk.count
-            progress.update(UInt64(index))
         }
+        if let failure = outcome.failure { throw CommandFailure(failure.description) }
         progress.finish(UInt64(requests.count))
     }
 

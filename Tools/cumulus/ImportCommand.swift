@@ -68,32 +68,46 @@ struct ImportCommand: AsyncParsableCommand {
                 try await importAtomically(parsed, handler: handler, summary: &summary)
             } else {
                 let progress = ProgressLine("importing", total: UInt64(parsed.count))
+                // The chunks of lines, each one batch of the handler (lines refused while parsing left out of it);
+                // handled as one run, in which each next batch is decided while the one before it commits.
+                var chunks: [ArraySlice<(line: Int, result: Result<CommandRequest, ImportLineRefusal>)>] = []
+                var batches: [[CommandRequest]] = []
+                var lines: [[Int]] = []
+                var ends: [UInt64] = []
                 var index = 0
                 while index < parsed.count {
                     let chunk = parsed[index..<min(index + max(1, batch), parsed.count)]
                     var requests: [CommandRequest] = []
-                    var lines: [Int] = []
+                    var numbers: [Int] = []
                     for item in chunk {
-                        switch item.result {
-                        case .success(let request):
+                        if case .success(let request) = item.result {
                             requests.append(request)
-                            lines.append(item.line)
-                        case .failure(let refusal):
+                            numbers.append(item.line)
+                        }
+                    }
+                    chunks.append(chunk)
+                    batches.append(requests)
+                    lines.append(numbers)
+                    index += chunk.count
+                    ends.append(UInt64(index))
+                }
+                let (box, done) = (ProgressBox(progress), ends)
+                let outcome = await handler.handle(batches: batches) { handled in box.update(done[handled - 1]) }
+                for (number, chunk) in chunks.enumerated() {
+                    for item in chunk {
+                        if case .failure(let refusal) = item.result {
                             summary.refuse(line: item.line, reason: refusal.reason)
                         }
                     }
-                    let results: [CommandHandler.LineResult]
-                    do throws(CommandError) {
-                        results = try await handler.handle(batch: requests)
-                    } catch {
-                        progress.finish(UInt64(index))
+                    guard number < outcome.results.count else {
+                        progress.finish(number > 0 ? ends[number - 1] : 0)
                         summary.printCommitted(failedFrom: chunk.first?.line)
-                        throw CommandFailure(error.description)
+                        throw CommandFailure((outcome.failure ?? .tooMuchContention(attempts: 0)).description)
                     }
-                    for (line, result) in zip(lines, results) { summary.record(line: line, result) }
+                    for (line, result) in zip(lines[number], outcome.results[number]) {
+                        summary.record(line: line, result)
+                    }
                     summary.committedThroughLine = chunk.last?.line
-                    index += chunk.count
-                    progress.update(UInt64(index))
                 }
                 progress.finish(UInt64(parsed.count))
             }

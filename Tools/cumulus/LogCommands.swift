@@ -308,7 +308,8 @@ struct VerifyCommand: AsyncParsableCommand {
     }
 }
 
-/// Carries a progress line into the `@Sendable` progress callback; verify calls it from one thread at a time.
+/// Carries a progress line into a `@Sendable` progress callback; `verify` and `CommandHandler.handle(batches:)` call
+/// it from one thread at a time.
 final class ProgressBox: @unchecked Sendable {
     private let progress: ProgressLine
     init(_ progress: ProgressLine) { self.progress = progress }

@@ -41,9 +41,11 @@ extension User {
         guard let user = context.users[id] else { throw .notFound(.user(id)) }
         let tenant = try DecisionGuards.tenant(user.tenant, in: context)
         var scope = DecisionGuards.scope(of: tenant)
-        scope.containingOUs = context.ouAndAncestors(user.ou)
+        // Only an OU admin's grant reads the OUs above the user, and only a team owner's the user's services
+        // (`Grant.admits`): not built for the presence feed's and the other actors' commands.
+        if case .ouAdmin = actor { scope.containingOUs = context.ouAndAncestors(user.ou) }
         scope.user = id
-        scope.userServices = Set(user.memberships.keys)
+        if case .teamOwner = actor { scope.userServices = Set(user.memberships.keys) }
         if case .assignMembership(_, let service, _) = command { scope.service = service }
         if case .removeMembership(_, let service) = command { scope.service = service }
         try PermissionTable.check(actor, command.action, in: scope)

@@ -1,0 +1,202 @@
+import CumulusCommands
+import CumulusDemo
+import CumulusDomain
+import CumulusLMDB
+import CumulusLog
+import CumulusTesting
+import Foundation
+import Synchronization
+import Testing
+
+/// `handle(batches:)` decides each next batch while the one before it commits. Whatever happens to the batch before,
+/// it must give the lines and the log that one `handle(batch:)` after another gives.
+@Suite("Pipelined batches")
+struct PipelinedBatchesTests {
+    /// The demo's commands, with a delivery repeated in the same batch and one repeated in the next batch.
+    static func demoRequests() -> [CommandRequest] {
+        var world = DemoWorld(tenants: 2, usersPerTenant: 12)
+        var requests = world.setUp() + world.feed(day: 0)
+        let withIDs = requests.indices.filter { requests[$0].eventID != nil }
+        if let late = withIDs.last, let early = withIDs.first(where: { $0 > requests.count / 2 }),
+            early + 350 < late
+        {
+            requests.insert(requests[late], at: late + 1)  // the same batch
+            requests.insert(requests[early], at: early + 350)  // the next batch (batches of 300)
+        }
+        return requests
+    }
+
+    static func batches(_ requests: [CommandRequest], of size: Int) -> [[CommandRequest]] {
+        stride(from: 0, to: requests.count, by: size).map { Array(requests[$0..<min($0 + size, requests.count)]) }
+    }
+
+    /// A line's outcome without the ids the handler generates.
+    static func shape(_ line: CommandHandler.LineResult) -> String {
+        switch line {
+        case .success(.appended(let results)):
+            return "appended "
+                + results.map { "\($0.stream)@\($0.firstPosition)-\($0.lastPosition)" }.joined(separator: ",")
+        case .success(let outcome): return "\(outcome)"
+        case .failure(let error): return "refused \(error.description)"
+        }
+    }
+
+    /// The log without the ids the handler generates (event, correlation) and the recording instant.
+    static func shape(of store: any EventStore) async throws -> [String] {
+        var shapes: [String] = []
+        var position = GlobalPosition.start
+        while true {
+            let events = try await store.readAll(after: position, maximumCount: 4096)
+            guard let last = events.last else { return shapes }
+            for event in events {
+                shapes.append(
+                    "\(event.position) \(event.stream)@\(event.streamVersion) \(event.type) \(event.actor) "
+                        + "\(event.occurredAt) \(event.payload)")
+            }
+            position = last.position
+        }
+    }
+
+    @Test func theLinesAndTheLogAreThoseOfOneBatchAtATime() async throws {
+        let requests = Self.demoRequests()
+        try #require(requests.count > 1_000)
+        let batches = Self.batches(requests, of: 300)
+        let (one, piped) = (try TemporaryEventLog(durability: .deferred), try TemporaryEventLog(durability: .deferred))
+        var expected: [String] = []
+        let sequential = CommandHandler(store: one.store)
+        for batch in batches { expected += try await sequential.handle(batch: batch).map(Self.shape) }
+        let handler = CommandHandler(store: piped.store)
+        let progress = ProgressRecorder()
+        let outcome = await handler.handle(batches: batches) { progress.record($0) }
+        #expect(outcome.failure == nil)
+        #expect(outcome.results.count == batches.count)
+        #expect(progress.values == Array(1...batches.count))
+        let lines = outcome.results.flatMap { $0.map(Self.shape) }
+        #expect(lines.count == expected.count)
+        let firstDifferentLine = lines.indices.first { $0 < expected.count && lines[$0] != expected[$0] }
+        #expect(firstDifferentLine == nil, "line \(firstDifferentLine ?? -1) differs")
+        #expect(lines.filter { $0.hasPrefix("alreadyStored") }.count >= 2)
+        let (log, expectedLog) = (try await Self.shape(of: piped.store), try await Self.shape(of: one.store))
+        #expect(log.count == expectedLog.count && log.count > 1_000)
+        let firstDifferentEvent = log.indices.first { $0 < expectedLog.count && log[$0] != expectedLog[$0] }
+        #expect(firstDifferentEvent == nil, "event \(firstDifferentEvent ?? -1) differs")
+        let fresh = CommandHandler(store: piped.store)
+        try await fresh.catchUp()
+        let (kept, rebuilt) = (await handler.currentModel, await fresh.currentModel)
+        let same = kept == rebuilt  // compared outside #expect, which would print both whole models
+        #expect(same, "the model differs from the one folded from the log")
+    }
+
+    /// The store refuses two units of a batch (as if another writer had taken their event ids since the batch was
+    /// decided): a rename of a user and the creation of a tenant. The next batch — decided meanwhile against a model
+    /// in which both happened — must be decided again: the same rename again is then a change (appended, not
+    /// "unchanged"), and commands on the tenant are refused; nothing of them reaches the log.
+    @Test func aBatchThatDidNotTurnOutAsDecidedMakesTheNextOneBeDecidedAgain() async throws {
+        let log = try TemporaryEventLog(durability: .deferred)
+        let now: Int64 = 1_795_000_000_000_000
+        let (kept, lost, user) = (TenantID(UUID()), TenantID(UUID()), UserID(UUID()))
+        let (refusedRename, refusedTenant) = (UUID(), UUID())
+        func createTenant(_ tenant: TenantID, _ name: String, id: UUID? = nil) -> CommandRequest {
+            CommandRequest(
+                command: .createTenant(
+                    tenant: tenant, name: name, o365Domain: "\(name).onmicrosoft.com",
+                    azureTenantID: UUID().uuidString, partner: nil, rootOU: OUID(UUID()), rootOUName: "Root",
+                    widgetKey: UUID()),
+                actor: .systemAdmin, occurredAt: now, eventID: id)
+        }
+        func createUser(_ tenant: TenantID, _ name: String, id: UserID = UserID(UUID())) -> CommandRequest {
+            CommandRequest(
+                command: .createUser(
+                    tenant: tenant, user: id, upn: "\(name)@example.com", displayName: name, ou: nil),
+                actor: .systemAdmin, occurredAt: now)
+        }
+        func rename(id: UUID? = nil) -> CommandRequest {
+            CommandRequest(
+                command: .renameUser(user: user, displayName: "Renamed"), actor: .systemAdmin, occurredAt: now,
+                eventID: id)
+        }
+        let batches = [
+            [createTenant(kept, "kept"), createUser(kept, "u", id: user)],
+            [rename(id: refusedRename), createTenant(lost, "lost", id: refusedTenant)],
+            [rename(), createUser(lost, "b"), createUser(lost, "c")],
+            [createUser(kept, "d"), createUser(lost, "e")],
+        ]
+        let store = RefusingStore(base: log.store, refused: [refusedRename, refusedTenant])
+        let handler = CommandHandler(store: store)
+        let outcome = await handler.handle(batches: batches)
+        #expect(outcome.failure == nil)
+        try #require(outcome.results.count == 4)
+        let accepted = outcome.results.map { $0.map { (try? $0.get()) != nil } }
+        #expect(accepted == [[true, true], [false, false], [true, false, false], [true, false]])
+        if case .success(let outcome) = outcome.results[2][0], case .appended = outcome {
+        } else {
+            Issue.record("the rename after the refused one was not appended: \(outcome.results[2][0])")
+        }
+        for line in outcome.results[2].dropFirst() + outcome.results[3].dropFirst() {
+            guard case .failure(.refused(.notFound)) = line else {
+                Issue.record("a command on the tenant that was not created: \(line)")
+                continue
+            }
+        }
+        let fresh = CommandHandler(store: log.store)
+        try await fresh.catchUp()
+        let (model, rebuilt) = (await handler.currentModel, await fresh.currentModel)
+        #expect(rebuilt.tenants[kept]?.users.count == 2)
+        #expect(rebuilt.tenants[kept]?.users[user]?.displayName.value == "Renamed")
+        #expect(rebuilt.tenants[lost] == nil)
+        let same = model == rebuilt
+        #expect(same, "the model differs from the one folded from the log")
+    }
+}
+
+/// Records the progress callback's values.
+private final class ProgressRecorder: Sendable {
+    private let recorded = Mutex<[Int]>([])
+    var values: [Int] { recorded.withLock { $0 } }
+    func record(_ value: Int) { recorded.withLock { $0.append(value) } }
+}
+
+/// A store that refuses every unit whose first event has one of `refused`'s ids (as an id conflict) and appends the
+/// others.
+private struct RefusingStore: EventStore {
+    let base: any EventStore
+    let refused: Set<UUID>
+
+    func append(units: [[StreamAppend]]) async throws(EventStoreError) -> [Result<[AppendResult], EventStoreError>] {
+        let refusing = units.map { refused.contains($0.first?.events.first?.id.uuid ?? UUID()) }
+        var passed = try await base.append(units: zip(units, refusing).filter { !$0.1 }.map(\.0)).makeIterator()
+        return zip(units, refusing).map { unit, refuse in
+            if refuse, let id = unit.first?.events.first?.id {
+                return .failure(.eventIDConflict(id: id, storedAt: GlobalPosition(1)))
+            }
+            return passed.next() ?? .failure(.eventIDConflict(id: EventID(UUID()), storedAt: GlobalPosition(1)))
+        }
+    }
+    func append(atomically appends: [StreamAppend]) async throws(EventStoreError) -> [AppendResult] {
+        try await base.append(atomically: appends)
+    }
+    func read(
+        stream: StreamName, from version: StreamVersion, maximumCount: Int
+    ) async throws(EventStoreError)
+        -> [RecordedEvent]
+    { try await base.read(stream: stream, from: version, maximumCount: maximumCount) }
+    func version(of stream: StreamName) async throws(EventStoreError) -> StreamVersion {
+        try await base.version(of: stream)
+    }
+    func readAll(after position: GlobalPosition, maximumCount: Int) async throws(EventStoreError) -> [RecordedEvent] {
+        try await base.readAll(after: position, maximumCount: maximumCount)
+    }
+    func lastPosition() async throws(EventStoreError) -> GlobalPosition { try await base.lastPosition() }
+    func event(id: EventID) async throws(EventStoreError) -> RecordedEvent? { try await base.event(id: id) }
+    func waitForEvents(after position: GlobalPosition) async throws(EventStoreError) {
+        try await base.waitForEvents(after: position)
+    }
+    func save(_ checkpoint: Checkpoint) async throws(EventStoreError) { try await base.save(checkpoint) }
+    func checkpoint(named name: String) async throws(EventStoreError) -> Checkpoint? {
+        try await base.checkpoint(named: name)
+    }
+    func verify(progress: (@Sendable (UInt64) -> Void)?) async throws(EventStoreError) -> VerificationReport {
+        try await base.verify(progress: progress)
+    }
+    func statistics() async throws(EventStoreError) -> LogStatistics { try await base.statistics() }
+}
