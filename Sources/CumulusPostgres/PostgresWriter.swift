@@ -174,7 +174,6 @@ private struct GroupTransaction {
     private(set) var lastPosition: UInt64
     private var link: ChainLink
     private var heads: [StreamName: (version: UInt64, lastPosition: UInt64)] = [:]
-    private var dirtyStreams: Set<StreamName> = []
     /// Events stored before this transaction, and those this transaction writes, by id.
     private var byID: [EventID: RecordedEvent] = [:]
     private var rows = EventColumns()
@@ -223,7 +222,6 @@ private struct GroupTransaction {
         }
         byID.reserveCapacity(ids.count)
         heads.reserveCapacity(streams.count)
-        dirtyStreams.reserveCapacity(streams.count)
         if !ids.isEmpty {
             // Time-ordered ids above the greatest stored one cannot be stored already: only the others are looked
             // up (PostgreSQL orders uuids by their bytes, as `EventID` does).
@@ -252,10 +250,15 @@ private struct GroupTransaction {
         }
         if !streams.isEmpty {
             let names = Array(streams)
+            // Each stream's head is its event with the greatest version: one backward step into the
+            // `(stream, version)` index per stream (schema version 2 keeps no table of heads).
             let found = try await connection.query(
                 """
-                SELECT stream, version, last_position FROM \(unescaped: location.table("streams"))
-                WHERE stream = ANY(\(names)::text[])
+                SELECT s.name, e.version, e.position FROM unnest(\(names)::text[]) AS s(name)
+                CROSS JOIN LATERAL (
+                    SELECT version, position FROM \(unescaped: location.table("events"))
+                    WHERE stream = s.name ORDER BY version DESC LIMIT 1
+                ) AS e
                 """,
                 logger: logger
             ).collect()
@@ -332,7 +335,6 @@ private struct GroupTransaction {
                 head = (version.rawValue, position.rawValue)
             }
             heads[append.stream] = head
-            dirtyStreams.insert(append.stream)
             results.append(
                 AppendResult(
                     stream: append.stream, firstPosition: GlobalPosition(first),
@@ -345,14 +347,14 @@ private struct GroupTransaction {
     /// Stages events copied from another log at their own positions and recorded times; the first must follow
     /// this log's last event, and each must continue its stream.
     mutating func copy(_ events: [RecordedEvent]) -> Result<Void, EventStoreError> {
-        let start = (lastPosition, link, heads, dirtyStreams, byID, rows.mark)
+        let start = (lastPosition, link, heads, byID, rows.mark)
         for event in events {
             let head = heads[event.stream] ?? (0, 0)
             guard event.position.rawValue == lastPosition + 1, event.streamVersion.rawValue == head.version + 1,
                 byID[event.id] == nil
             else {
-                (lastPosition, link, heads, dirtyStreams, byID) = (start.0, start.1, start.2, start.3, start.4)
-                rows.truncate(to: start.5)
+                (lastPosition, link, heads, byID) = (start.0, start.1, start.2, start.3)
+                rows.truncate(to: start.4)
                 return .failure(
                     .integrityViolation(
                         position: event.position,
@@ -365,7 +367,6 @@ private struct GroupTransaction {
                 payload: event.payload)
             stage(event, proposed: proposed, previousInStream: GlobalPosition(head.lastPosition))
             heads[event.stream] = (event.streamVersion.rawValue, event.position.rawValue)
-            dirtyStreams.insert(event.stream)
         }
         return .success(())
     }
@@ -386,28 +387,11 @@ private struct GroupTransaction {
         lastPosition = event.position.rawValue
     }
 
-    /// Writes the staged rows, the touched stream heads and the new head, and announces the new last position
-    /// (PostgreSQL delivers the notification at commit).
+    /// Writes the staged rows and the new head, and announces the new last position (PostgreSQL delivers the
+    /// notification at commit). The streams' heads are the rows themselves: nothing else to update.
     func finish(_ connection: PostgresConnection) async throws {
         guard !rows.isEmpty else { return }
         try await rows.copy(into: location, on: connection, logger: logger)
-        var names: [String] = []
-        var versions: [Int64] = []
-        var positions: [Int64] = []
-        for stream in dirtyStreams {
-            guard let head = heads[stream] else { continue }
-            names.append(stream.rawValue)
-            versions.append(Int64(head.version))
-            positions.append(Int64(head.lastPosition))
-        }
-        try await connection.query(
-            """
-            INSERT INTO \(unescaped: location.table("streams")) (stream, version, last_position)
-            SELECT * FROM unnest(\(names)::text[], \(versions)::bigint[], \(positions)::bigint[])
-            ON CONFLICT (stream) DO UPDATE SET version = excluded.version, last_position = excluded.last_position
-            """,
-            logger: logger
-        )
         let last = Int64(lastPosition)
         let linkBytes = ByteBuffer(bytes: link.bytes)
         try await connection.query(
