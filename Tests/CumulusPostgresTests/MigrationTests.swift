@@ -121,7 +121,8 @@ struct MigrationTests {
         let stream = try StreamName("user-1")
         #expect(try await store.version(of: stream) == StreamVersion(10))
         await #expect(throws: EventStoreError.self) {
-            _ = try await store.append(SampleEvents.make(1, label: "stale"), to: stream, expecting: .exactly(StreamVersion(9)))
+            _ = try await store.append(
+                SampleEvents.make(1, label: "stale"), to: stream, expecting: .exactly(StreamVersion(9)))
         }
         let appended = try await store.append(
             SampleEvents.make(2, label: "after"), to: stream, expecting: .exactly(StreamVersion(10)))
