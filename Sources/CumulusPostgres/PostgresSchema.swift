@@ -12,8 +12,8 @@ import PostgresNIO
 /// - `checkpoints`: projection checkpoints with a SHA-256 checksum.
 ///
 /// Version 1 had a fifth table, `streams`, each stream's version and last position, upserted by every append;
-/// it duplicated what the `(stream, version)` index already answers and cost a bulk import as much as the
-/// events' own rows. A version 1 log is migrated in place when it is opened (`migrateFromVersion1`).
+/// it duplicated what the `(stream, version)` index already answers and was a bulk import's largest cost after
+/// the events' own rows. A version 1 log is migrated in place when it is opened (`migrateFromVersion1`).
 enum PostgresSchema {
     /// The schema version this Cumulus writes and reads.
     static let version: UInt32 = 2
