@@ -246,7 +246,10 @@ public final class PostgresEventStore: EventStore {
         let (client, location, logger) = (self.client, self.location, self.logger)
         return try await run("read the version of '\(stream)'") {
             let rows = try await client.query(
-                "SELECT version FROM \(unescaped: location.table("streams")) WHERE stream = \(stream.rawValue)",
+                """
+                SELECT version FROM \(unescaped: location.table("events")) WHERE stream = \(stream.rawValue)
+                ORDER BY version DESC LIMIT 1
+                """,
                 logger: logger
             ).collect()
             return StreamVersion(UInt64(clamping: try rows.first?.decode(Int64.self) ?? 0))
@@ -430,13 +433,16 @@ public final class PostgresEventStore: EventStore {
     // MARK: Statistics
 
     /// Counts and sizes; `fileSize` is the tables' and indexes' total size on the server.
+    ///
+    /// The stream count is the number of events at version 1 (schema version 2 keeps no table of streams), a
+    /// scan of the events table: this call's cost grows with the log.
     public func statistics() async throws(EventStoreError) -> LogStatistics {
         let (client, location, logger) = (self.client, self.location, self.logger)
         return try await run("read statistics") {
             let rows = try await client.query(
                 """
                 SELECT (SELECT last_position FROM \(unescaped: location.table("head"))),
-                    (SELECT count(*) FROM \(unescaped: location.table("streams"))),
+                    (SELECT count(*) FROM \(unescaped: location.table("events")) WHERE version = 1),
                     (SELECT count(*) FROM \(unescaped: location.table("checkpoints"))),
                     (SELECT coalesce(sum(pg_total_relation_size(c.oid)), 0)::bigint FROM pg_class c
                         JOIN pg_namespace n ON n.oid = c.relnamespace

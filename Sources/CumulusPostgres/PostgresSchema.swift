@@ -4,15 +4,19 @@ import PostgresNIO
 
 /// The tables of a log in its PostgreSQL schema, and the checks made when a store opens it.
 ///
-/// Schema version 1 (docs/postgres.md explains each column):
-/// - `meta(key, value)`: `schema_version` = 1;
+/// Schema version 2 (docs/postgres.md explains each column):
+/// - `meta(key, value)`: `schema_version` = 2;
 /// - `head`: one row, the last position and the chain link after it — the row every writer locks;
-/// - `events`: one row per event, the record's fields as columns and its chain link;
-/// - `streams`: each stream's version and the position of its last event;
+/// - `events`: one row per event, the record's fields as columns and its chain link; a stream's head (its
+///   version and last position) is its row with the greatest version, found through `UNIQUE (stream, version)`;
 /// - `checkpoints`: projection checkpoints with a SHA-256 checksum.
+///
+/// Version 1 had a fifth table, `streams`, each stream's version and last position, upserted by every append;
+/// it duplicated what the `(stream, version)` index already answers and was a bulk import's largest cost after
+/// the events' own rows. A version 1 log is migrated in place when it is opened (`migrateFromVersion1`).
 enum PostgresSchema {
     /// The schema version this Cumulus writes and reads.
-    static let version: UInt32 = 1
+    static let version: UInt32 = 2
 
     /// The statements that create an empty log, in order, in one transaction.
     static func creation(_ location: PostgresLocation) -> [String] {
@@ -49,13 +53,6 @@ enum PostgresSchema {
             )
             """,
             """
-            CREATE TABLE \(location.table("streams")) (
-                stream text PRIMARY KEY,
-                version bigint NOT NULL,
-                last_position bigint NOT NULL
-            )
-            """,
-            """
             CREATE TABLE \(location.table("checkpoints")) (
                 name text PRIMARY KEY,
                 position bigint NOT NULL,
@@ -83,6 +80,9 @@ enum PostgresSchema {
             try await checkUsage(connection, location, logger: logger)
             let found = try await existingVersion(connection, location, logger: logger)
             switch found {
+            case .some(1):
+                try await migrateFromVersion1(connection, location, logger: logger)
+                try await connection.query("COMMIT", logger: logger)
             case .some(let version):
                 try await connection.query("COMMIT", logger: logger)
                 guard version == Self.version else {
@@ -108,6 +108,38 @@ enum PostgresSchema {
         } catch {
             if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
             throw PostgresFailure.storeError(error, "open the log", at: location)
+        }
+    }
+
+    /// Migrates a version 1 log to version 2, in the caller's transaction and under its advisory lock: waits for
+    /// the writers in flight (the `head` row lock, which every writer of either version takes), drops the
+    /// `streams` table and sets `schema_version` to 2. Nothing else changes: the events, the head and the
+    /// checkpoints are the same rows, so the chain head is the same.
+    ///
+    /// Dropping a table needs the role that owns it; another role gets one sentence saying which command
+    /// migrates, and the log is left as it was (the transaction rolls back).
+    private static func migrateFromVersion1(
+        _ connection: PostgresConnection,
+        _ location: PostgresLocation,
+        logger: Logger
+    ) async throws {
+        do {
+            try await connection.query(
+                "SELECT 1 FROM \(unescaped: location.table("head")) FOR UPDATE", logger: logger)
+            try await connection.query(
+                PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(location.table("streams"))"), logger: logger)
+            try await connection.query(
+                """
+                UPDATE \(unescaped: location.table("meta")) SET value = \(String(Self.version))
+                WHERE key = 'schema_version'
+                """,
+                logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42501" {
+            throw EventStoreError.storage(
+                operation: "open the log on \(location)", code: 0,
+                message: "the log has format 1, which this Cumulus migrates to format \(Self.version) when it opens "
+                    + "it (dropping the `streams` table), but role \(location.user) does not own the log's tables; "
+                    + "run `cumulus init --store …` once with the role that owns them — the log was left untouched")
         }
     }
 

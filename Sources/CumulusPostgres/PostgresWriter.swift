@@ -59,11 +59,15 @@ final class PostgresWriter: Sendable {
     /// A group stops growing at this many events (the first request is always taken whole).
     static let maximumGroupEvents = 16_384
 
+    /// A stream's version and the position of its last event.
+    typealias StreamHead = (version: UInt64, lastPosition: UInt64)
+
     private let client: PostgresClient
     private let location: PostgresLocation
     private let notifier: CommitNotifier
     private let logger: Logger
     private let state = Mutex(State())
+    private let headCache = HeadCache()
 
     init(client: PostgresClient, location: PostgresLocation, notifier: CommitNotifier, logger: Logger) {
         self.client = client
@@ -118,12 +122,14 @@ final class PostgresWriter: Sendable {
     private func commit(_ group: [Request]) async {
         let location = self.location
         let logger = self.logger
+        let cache = headCache
         let result: Result<([Outcome], UInt64), EventStoreError>
         do {
             let value = try await client.withConnection { connection -> ([Outcome], UInt64) in
                 try await connection.query("BEGIN", logger: logger)
                 do {
-                    var batch = try await GroupTransaction(connection, location, logger: logger, group: group)
+                    var batch = try await GroupTransaction(
+                        connection, location, logger: logger, group: group, cache: cache)
                     var outcomes: [Outcome] = []
                     for request in group {
                         switch request {
@@ -135,6 +141,7 @@ final class PostgresWriter: Sendable {
                     }
                     try await batch.finish(connection)
                     try await connection.query("COMMIT", logger: logger)
+                    batch.committed(to: cache)
                     return (outcomes, batch.lastPosition)
                 } catch {
                     if !connection.isClosed { _ = try? await connection.query("ROLLBACK", logger: logger) }
@@ -143,6 +150,7 @@ final class PostgresWriter: Sendable {
             }
             result = .success(value)
         } catch {
+            headCache.drop()
             result = .failure(PostgresFailure.storeError(error, "append", at: location))
         }
         switch result {
@@ -166,15 +174,15 @@ final class PostgresWriter: Sendable {
 /// One group's transaction: what it read under the head lock, what it decided, and the rows it writes.
 ///
 /// Reads happen once for the whole group (the head, the stored events among the group's ids, the heads of
-/// the group's streams); every request is then validated against them and against earlier requests of the
-/// group in memory, exactly as the LMDB writer does, and all new rows go out in one `COPY`.
+/// the group's streams that the writer's `HeadCache` cannot vouch for); every request is then validated against
+/// them and against earlier requests of the group in memory, exactly as the LMDB writer does, and all new rows
+/// go out in one `COPY`.
 private struct GroupTransaction {
     let location: PostgresLocation
     let logger: Logger
     private(set) var lastPosition: UInt64
     private var link: ChainLink
-    private var heads: [StreamName: (version: UInt64, lastPosition: UInt64)] = [:]
-    private var dirtyStreams: Set<StreamName> = []
+    private var heads: [StreamName: PostgresWriter.StreamHead] = [:]
     /// Events stored before this transaction, and those this transaction writes, by id.
     private var byID: [EventID: RecordedEvent] = [:]
     private var rows = EventColumns()
@@ -185,7 +193,8 @@ private struct GroupTransaction {
         _ connection: PostgresConnection,
         _ location: PostgresLocation,
         logger: Logger,
-        group: [PostgresWriter.Request]
+        group: [PostgresWriter.Request],
+        cache: HeadCache
     ) async throws {
         self.location = location
         self.logger = logger
@@ -223,7 +232,6 @@ private struct GroupTransaction {
         }
         byID.reserveCapacity(ids.count)
         heads.reserveCapacity(streams.count)
-        dirtyStreams.reserveCapacity(streams.count)
         if !ids.isEmpty {
             // Time-ordered ids above the greatest stored one cannot be stored already: only the others are looked
             // up (PostgreSQL orders uuids by their bytes, as `EventID` does).
@@ -250,12 +258,17 @@ private struct GroupTransaction {
                 byID[event.id] = event
             }
         }
-        if !streams.isEmpty {
-            let names = Array(streams)
+        let names = cache.heads(of: streams, at: lastPosition, link: link, into: &heads)
+        if !names.isEmpty {
+            // Each stream's head is its event with the greatest version: one backward step into the
+            // `(stream, version)` index per stream (schema version 2 keeps no table of heads).
             let found = try await connection.query(
                 """
-                SELECT stream, version, last_position FROM \(unescaped: location.table("streams"))
-                WHERE stream = ANY(\(names)::text[])
+                SELECT s.name, e.version, e.position FROM unnest(\(names)::text[]) AS s(name)
+                CROSS JOIN LATERAL (
+                    SELECT version, position FROM \(unescaped: location.table("events"))
+                    WHERE stream = s.name ORDER BY version DESC LIMIT 1
+                ) AS e
                 """,
                 logger: logger
             ).collect()
@@ -332,7 +345,6 @@ private struct GroupTransaction {
                 head = (version.rawValue, position.rawValue)
             }
             heads[append.stream] = head
-            dirtyStreams.insert(append.stream)
             results.append(
                 AppendResult(
                     stream: append.stream, firstPosition: GlobalPosition(first),
@@ -345,14 +357,14 @@ private struct GroupTransaction {
     /// Stages events copied from another log at their own positions and recorded times; the first must follow
     /// this log's last event, and each must continue its stream.
     mutating func copy(_ events: [RecordedEvent]) -> Result<Void, EventStoreError> {
-        let start = (lastPosition, link, heads, dirtyStreams, byID, rows.mark)
+        let start = (lastPosition, link, heads, byID, rows.mark)
         for event in events {
             let head = heads[event.stream] ?? (0, 0)
             guard event.position.rawValue == lastPosition + 1, event.streamVersion.rawValue == head.version + 1,
                 byID[event.id] == nil
             else {
-                (lastPosition, link, heads, dirtyStreams, byID) = (start.0, start.1, start.2, start.3, start.4)
-                rows.truncate(to: start.5)
+                (lastPosition, link, heads, byID) = (start.0, start.1, start.2, start.3)
+                rows.truncate(to: start.4)
                 return .failure(
                     .integrityViolation(
                         position: event.position,
@@ -365,7 +377,6 @@ private struct GroupTransaction {
                 payload: event.payload)
             stage(event, proposed: proposed, previousInStream: GlobalPosition(head.lastPosition))
             heads[event.stream] = (event.streamVersion.rawValue, event.position.rawValue)
-            dirtyStreams.insert(event.stream)
         }
         return .success(())
     }
@@ -386,28 +397,17 @@ private struct GroupTransaction {
         lastPosition = event.position.rawValue
     }
 
-    /// Writes the staged rows, the touched stream heads and the new head, and announces the new last position
-    /// (PostgreSQL delivers the notification at commit).
+    /// Gives the heads this transaction read or wrote to the writer's cache, true at its last position and link;
+    /// called once its `COMMIT` succeeded.
+    func committed(to cache: HeadCache) {
+        cache.store(heads, at: lastPosition, link: link)
+    }
+
+    /// Writes the staged rows and the new head, and announces the new last position (PostgreSQL delivers the
+    /// notification at commit). The streams' heads are the rows themselves: nothing else to update.
     func finish(_ connection: PostgresConnection) async throws {
         guard !rows.isEmpty else { return }
         try await rows.copy(into: location, on: connection, logger: logger)
-        var names: [String] = []
-        var versions: [Int64] = []
-        var positions: [Int64] = []
-        for stream in dirtyStreams {
-            guard let head = heads[stream] else { continue }
-            names.append(stream.rawValue)
-            versions.append(Int64(head.version))
-            positions.append(Int64(head.lastPosition))
-        }
-        try await connection.query(
-            """
-            INSERT INTO \(unescaped: location.table("streams")) (stream, version, last_position)
-            SELECT * FROM unnest(\(names)::text[], \(versions)::bigint[], \(positions)::bigint[])
-            ON CONFLICT (stream) DO UPDATE SET version = excluded.version, last_position = excluded.last_position
-            """,
-            logger: logger
-        )
         let last = Int64(lastPosition)
         let linkBytes = ByteBuffer(bytes: link.bytes)
         try await connection.query(
@@ -420,5 +420,67 @@ private struct GroupTransaction {
             """,
             logger: logger
         )
+    }
+}
+
+/// The stream heads this process's writer committed or read, and the end of the log (last position and chain
+/// link) at which they are true.
+///
+/// Every writer of every process changes the log only under the `head` row lock, and every change moves that
+/// row's position and link. So when a transaction finds the row at exactly the position and link this writer
+/// committed last, nobody has written since, and the cached heads are still the streams' heads: they need not be
+/// read again. A stream not in the cache is read from the events as before. Any other row — another process
+/// wrote, or this writer's last commit failed or ended with an unknown outcome — and the cache is emptied first.
+/// Bounded: a commit that would take it past `maximumStreams` empties it first.
+///
+/// `Sendable` because its state sits in a `Mutex`; only the writer's drain task uses it, one transaction at a
+/// time, and the dictionary is changed in place (never copied).
+final class HeadCache: Sendable {
+    private struct State {
+        var lastPosition: UInt64 = 0
+        var link: ChainLink?
+        var heads: [StreamName: PostgresWriter.StreamHead] = [:]
+    }
+
+    /// The most streams held (about 100 bytes each).
+    static let maximumStreams = 262_144
+
+    private let state = Mutex(State())
+
+    /// Puts the cached heads of `streams` into `heads` when the cache holds at `lastPosition` and `link` (the
+    /// head row read under its lock), emptying it otherwise; returns the streams it could not answer.
+    func heads(
+        of streams: Set<String>,
+        at lastPosition: UInt64,
+        link: ChainLink,
+        into heads: inout [StreamName: PostgresWriter.StreamHead]
+    ) -> [String] {
+        state.withLock { state in
+            guard state.link == link && state.lastPosition == lastPosition else {
+                state = State()
+                return Array(streams)
+            }
+            var missing: [String] = []
+            for name in streams {
+                let stream = StreamName(unchecked: name)
+                if let head = state.heads[stream] { heads[stream] = head } else { missing.append(name) }
+            }
+            return missing
+        }
+    }
+
+    /// Records the heads a committed transaction read or wrote, and the log's end after it.
+    func store(_ heads: [StreamName: PostgresWriter.StreamHead], at lastPosition: UInt64, link: ChainLink) {
+        state.withLock { state in
+            if state.heads.count + heads.count > Self.maximumStreams { state.heads = [:] }
+            state.heads.merge(heads) { _, new in new }
+            state.lastPosition = lastPosition
+            state.link = link
+        }
+    }
+
+    /// Forgets everything: the last commit failed, or its outcome is unknown.
+    func drop() {
+        state.withLock { $0 = State() }
     }
 }

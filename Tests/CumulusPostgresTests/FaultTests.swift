@@ -68,10 +68,10 @@ struct FaultTests {
     @Test func anotherSchemaVersionIsRefused() async throws {
         let store = try await TestServer.freshStore("version")
         store.close()
-        try TestServer.psql("UPDATE \"\(store.location.schema)\".meta SET value = '2' WHERE key = 'schema_version'")
+        try TestServer.psql("UPDATE \"\(store.location.schema)\".meta SET value = '3' WHERE key = 'schema_version'")
         let error = await refusal(store.location, create: false)
         #expect(
-            error == .unsupportedFormat(path: store.location.description, found: 2, supported: 1),
+            error == .unsupportedFormat(path: store.location.description, found: 3, supported: 2),
             "\(String(describing: error))")
     }
 

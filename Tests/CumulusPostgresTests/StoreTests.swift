@@ -103,6 +103,39 @@ struct StoreTests {
         }
     }
 
+    /// Each writer remembers the stream heads it committed while nobody else writes; another store's append in
+    /// between (a new head position and link) must make it read them again, whatever it remembered.
+    @Test func rememberedHeadsAreDroppedWhenAnotherStoreWrites() async throws {
+        let first = try await TestServer.freshStore("heads")
+        defer { first.close() }
+        let second = try await PostgresEventStore.open(first.location)
+        defer { second.close() }
+        let stream = try StreamName("user-shared")
+        _ = try await first.append(SampleEvents.make(2, label: "a"), to: stream, expecting: .noStream)
+        _ = try await first.append(SampleEvents.make(1, label: "b"), to: stream, expecting: .exactly(StreamVersion(2)))
+        // `first` now remembers version 3; `second` moves the stream to 4.
+        let moved = try await second.append(
+            SampleEvents.make(1, label: "c"), to: stream, expecting: .exactly(StreamVersion(3)))
+        #expect(moved.streamVersion == StreamVersion(4))
+        await #expect(
+            throws: EventStoreError.wrongExpectedVersion(
+                stream: stream, expected: .exactly(StreamVersion(3)), actual: StreamVersion(4))
+        ) {
+            _ = try await first.append(
+                SampleEvents.make(1, label: "d"), to: stream, expecting: .exactly(StreamVersion(3)))
+        }
+        // A refused append leaves the memory right; `.any` appends after the other store's event.
+        let next = try await first.append(SampleEvents.make(1, label: "e"), to: stream)
+        #expect(next.streamVersion == StreamVersion(5) && next.lastPosition == GlobalPosition(5))
+        _ = try await second.append(SampleEvents.make(1, label: "f"), to: stream, expecting: .exactly(StreamVersion(5)))
+        let last = try await first.append(SampleEvents.make(1, label: "g"), to: stream)
+        #expect(last.streamVersion == StreamVersion(7))
+        let read = try await first.read(stream: stream)
+        #expect(read.map(\.streamVersion.rawValue) == Array(1...7))
+        #expect(zip(read.dropFirst(), read).allSatisfy { $0.position > $1.position })
+        _ = try await first.verify()
+    }
+
     @Test func aNULInTheTypeIsRefusedWithNothingWritten() async throws {
         let store = try await TestServer.freshStore("nul")
         defer { store.close() }
