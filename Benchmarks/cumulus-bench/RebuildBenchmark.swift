@@ -456,11 +456,11 @@ enum RebuildBenchmark {
             // In batches, as the catch-up does: the same projection code, fed the same way.
             batch.append(event)
             if batch.count == ProjectionSet.batchSize {
-                try set.apply(contentsOf: batch)
+                set.apply(contentsOf: batch)
                 batch.removeAll(keepingCapacity: true)
             }
         }
-        try set.apply(contentsOf: batch)
+        set.apply(contentsOf: batch)
         select.reset()
         return (seconds(clock.now - began), set)
     }
