@@ -236,60 +236,30 @@ public actor CommandHandler {
 
     /// The log appends of a decision's changes (``Decision/changes``), as ``appends(for:request:model:)``.
     static func appends(for changes: [StreamChange], request: CommandRequest, model: WriteModel) -> [StreamAppend] {
-        UnitPlan(changes: changes, request: request, model: model).appends(actor: request.actor.description)
-    }
-
-    /// A decision's appends before they are built: the changes, each stream's expected version as the model saw it,
-    /// and the command. The versions need the model, so they are taken on the actor; encoding the payloads and
-    /// making the ids does not, so a batch's units are built in the task that appends them (a fifth of deciding).
-    struct UnitPlan: Sendable {
-        var changes: [StreamChange]
-        var expected: [ExpectedVersion]
-        var request: CommandRequest
-
-        init(changes: [StreamChange], request: CommandRequest, model: WriteModel) {
-            self.changes = changes
-            self.request = request
-            expected = changes.map { change in
-                let version = model.version(of: change.stream)
-                return change.isNewStream || version == .empty ? .noStream : .exactly(version)
+        // A time-ordered id: Foundation's UUID() reads /dev/urandom through a file on every call here.
+        let correlation = request.eventID ?? EventID.generate().uuid
+        // The actor's text once per command, not once per event.
+        let actor = request.actor.description
+        var first = true
+        return changes.map { change in
+            let events = change.events.map { event -> ProposedEvent in
+                defer { first = false }
+                return ProposedEvent(
+                    id: first ? request.eventID.map(EventID.init) ?? .generate() : .generate(),
+                    type: event.typeName,
+                    schemaVersion: event.schemaVersion,
+                    occurredAt: Timestamp(microsecondsSinceEpoch: request.occurredAt),
+                    actor: actor,
+                    correlationID: correlation,
+                    payload: event.encodePayload()
+                )
             }
-        }
-
-        /// The appends, `actor` being the command's actor's text.
-        func appends(actor: String) -> [StreamAppend] {
-            // A time-ordered id: Foundation's UUID() reads /dev/urandom through a file on every call here.
-            let correlation = request.eventID ?? EventID.generate().uuid
-            var first = true
-            return zip(changes, expected).map { change, expected in
-                let events = change.events.map { event -> ProposedEvent in
-                    defer { first = false }
-                    return ProposedEvent(
-                        id: first ? request.eventID.map(EventID.init) ?? .generate() : .generate(),
-                        type: event.typeName,
-                        schemaVersion: event.schemaVersion,
-                        occurredAt: Timestamp(microsecondsSinceEpoch: request.occurredAt),
-                        actor: actor,
-                        correlationID: correlation,
-                        payload: event.encodePayload()
-                    )
-                }
-                return StreamAppend(
-                    stream: StreamName(unchecked: change.stream.rawValue), expectedVersion: expected, events: events)
-            }
-        }
-
-        /// The units of a batch's plans; the actor's text is made once for a run of commands by the same actor.
-        static func units(of plans: [UnitPlan]) -> [[StreamAppend]] {
-            var actor: Actor?
-            var text = ""
-            return plans.map { plan in
-                if plan.request.actor != actor {
-                    actor = plan.request.actor
-                    text = plan.request.actor.description
-                }
-                return plan.appends(actor: text)
-            }
+            let version = model.version(of: change.stream)
+            return StreamAppend(
+                stream: StreamName(unchecked: change.stream.rawValue),
+                expectedVersion: change.isNewStream || version == .empty ? .noStream : .exactly(version),
+                events: events
+            )
         }
     }
 
@@ -307,14 +277,13 @@ public actor CommandHandler {
     public func handle(batch requests: [CommandRequest]) async throws(CommandError) -> [LineResult] {
         try await catchUp()
         let decided = try await decide(requests, on: model, at: model.position, taken: [])
-        let units = UnitPlan.units(of: decided.plans)
         let appended: [Result<[AppendResult], EventStoreError>]
         do {
-            appended = try await store.append(units: units)
+            appended = try await store.append(units: decided.units)
         } catch {
             throw .storage(error)
         }
-        return try await finish(decided, units: units, appended: appended).lines
+        return try await finish(decided, appended: appended).lines
     }
 
     /// What ``handle(batches:progress:)`` did: the lines of every batch handled, and the error that stopped it.
@@ -351,8 +320,8 @@ public actor CommandHandler {
             try await catchUp()
             var current = try await decide(batches[0], on: model, at: model.position, taken: [])
             for index in batches.indices {
-                let plans = current.plans
-                async let committing = Self.append(plans, to: store)
+                let units = current.units
+                async let committing = Self.append(units, to: store)
                 // Decided while the current batch commits, against what the current batch leads to. A failure here
                 // waits for the current batch's outcome: the batch is decided again below, where it fails again.
                 var next: Result<DecidedBatch, CommandError>?
@@ -365,8 +334,8 @@ public actor CommandHandler {
                         next = .failure(error)
                     }
                 }
-                let (units, appended) = try await committing.get()
-                let finished = try await finish(current, units: units, appended: appended)
+                let appended = try await committing.get()
+                let finished = try await finish(current, appended: appended)
                 outcome.results.append(finished.lines)
                 progress?(index + 1)
                 guard index + 1 < batches.count else { break }
@@ -384,13 +353,12 @@ public actor CommandHandler {
         return outcome
     }
 
-    /// A batch's units built and appended, off the actor (so that the actor decides the next batch meanwhile).
+    /// A batch's appends, off the actor (so that the actor decides the next batch meanwhile).
     private nonisolated static func append(
-        _ plans: [UnitPlan], to store: any EventStore
-    ) async -> Result<([[StreamAppend]], [Result<[AppendResult], EventStoreError>]), CommandError> {
-        let units = UnitPlan.units(of: plans)
+        _ units: [[StreamAppend]], to store: any EventStore
+    ) async -> Result<[Result<[AppendResult], EventStoreError>], CommandError> {
         do {
-            return .success((units, try await store.append(units: units)))
+            return .success(try await store.append(units: units))
         } catch {
             return .failure(.storage(error))
         }
@@ -401,8 +369,8 @@ public actor CommandHandler {
         var requests: [CommandRequest]
         /// Per line: its outcome when known before the append (refused, unchanged, a repeat of a stored id).
         var results: [LineResult?]
-        /// The appends of the accepted lines, one unit each (built when appended), and each unit's line.
-        var plans: [UnitPlan] = []
+        /// The appends of the accepted lines, one unit each, and each unit's line.
+        var units: [[StreamAppend]] = []
         var unitIndex: [Int] = []
         /// Lines repeating an event id an earlier line takes: answered after the append, against the stored event.
         var repeats: [Int] = []
@@ -456,9 +424,9 @@ public actor CommandHandler {
             if changes.count > 1 && changes.flatMap(\.events) != decision.events { batch.inLogOrder = false }
             if let id = request.eventID {
                 batch.taken.insert(id)
-                batch.unitTaking[id] = batch.plans.count
+                batch.unitTaking[id] = batch.units.count
             }
-            batch.plans.append(UnitPlan(changes: changes, request: request, model: batch.speculative))
+            batch.units.append(Self.appends(for: changes, request: request, model: batch.speculative))
             batch.unitIndex.append(index)
             batch.speculative.speculate(decision, changes: changes)
         }
@@ -469,7 +437,7 @@ public actor CommandHandler {
     /// the model caught up. Returns the lines, and the position the batch's speculative model was kept at (nil
     /// when the model was folded from the log instead).
     private func finish(
-        _ batch: DecidedBatch, units: [[StreamAppend]], appended: [Result<[AppendResult], EventStoreError>]
+        _ batch: DecidedBatch, appended: [Result<[AppendResult], EventStoreError>]
     ) async throws(CommandError) -> (lines: [LineResult], keptAt: GlobalPosition?) {
         var results = batch.results
         var retry: [Int] = []
@@ -516,7 +484,7 @@ public actor CommandHandler {
             // The id's event appended by this batch (not found stored before it): answered from what was appended,
             // as `decideAndAppend` would answer it from the stored event, without reading each one back.
             if let id = request.eventID, let unit = batch.unitTaking[id], case .success(let stored) = appended[unit],
-                let first = stored.first, !first.wasAlreadyStored, let event = units[unit].first?.events.first,
+                let first = stored.first, !first.wasAlreadyStored, let event = batch.units[unit].first?.events.first,
                 event.id.uuid == id
             {
                 results[index] = Self.repeatOutcome(
