@@ -10,6 +10,9 @@ import Testing
 @Suite("PostgreSQL schema migration", .enabled(if: TestServer.enabled, TestServer.skipReason))
 struct MigrationTests {
     /// The statements schema version 1 created a log with, as Cumulus ran them (PostgresSchema, version 1).
+    ///
+    /// A frozen copy on purpose, not derived from `PostgresSchema.creation`: the migration must keep working on the
+    /// layout version 1 really wrote, whatever later versions change in theirs.
     static func version1Creation(_ schema: String) -> [String] {
         let zeros = String(repeating: "00", count: 32)
         let table = { (name: String) in "\"\(schema)\".\"\(name)\"" }
