@@ -221,7 +221,9 @@ public final class PostgresEventStore: EventStore {
             let rows = try await client.query(
                 """
                 SELECT \(unescaped: EventRow.columns) FROM \(unescaped: location.table("events"))
-                WHERE stream = \(stream.rawValue) AND version >= \(from) ORDER BY version LIMIT \(limit)
+                WHERE stream_key = hashtextextended(\(stream.rawValue), 0) AND stream = \(stream.rawValue)
+                    AND version >= \(from)
+                ORDER BY version LIMIT \(limit)
                 """,
                 logger: logger
             ).collect()
@@ -247,7 +249,8 @@ public final class PostgresEventStore: EventStore {
         return try await run("read the version of '\(stream)'") {
             let rows = try await client.query(
                 """
-                SELECT version FROM \(unescaped: location.table("events")) WHERE stream = \(stream.rawValue)
+                SELECT version FROM \(unescaped: location.table("events"))
+                WHERE stream_key = hashtextextended(\(stream.rawValue), 0) AND stream = \(stream.rawValue)
                 ORDER BY version DESC LIMIT 1
                 """,
                 logger: logger
@@ -434,7 +437,7 @@ public final class PostgresEventStore: EventStore {
 
     /// Counts and sizes; `fileSize` is the tables' and indexes' total size on the server.
     ///
-    /// The stream count is the number of events at version 1 (schema version 2 keeps no table of streams), a
+    /// The stream count is the number of events at version 1 (no table of streams is kept), a
     /// scan of the events table: this call's cost grows with the log.
     public func statistics() async throws(EventStoreError) -> LogStatistics {
         let (client, location, logger) = (self.client, self.location, self.logger)

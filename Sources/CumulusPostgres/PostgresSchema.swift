@@ -4,19 +4,25 @@ import PostgresNIO
 
 /// The tables of a log in its PostgreSQL schema, and the checks made when a store opens it.
 ///
-/// Schema version 2 (docs/postgres.md explains each column):
-/// - `meta(key, value)`: `schema_version` = 2;
+/// Schema version 3 (docs/postgres.md explains each column):
+/// - `meta(key, value)`: `schema_version` = 3;
 /// - `head`: one row, the last position and the chain link after it — the row every writer locks;
-/// - `events`: one row per event, the record's fields as columns and its chain link; a stream's head (its
-///   version and last position) is its row with the greatest version, found through `UNIQUE (stream, version)`;
+/// - `events`: one row per event, the record's fields as columns and its chain link, plus `stream_key`, a 64-bit
+///   hash of the stream name that PostgreSQL computes (`hashtextextended(stream, 0)`, a stored generated column);
+///   a stream's rows are found through the index on `(stream_key, version)`, their `stream` compared;
 /// - `checkpoints`: projection checkpoints with a SHA-256 checksum.
 ///
-/// Version 1 had a fifth table, `streams`, each stream's version and last position, upserted by every append;
-/// it duplicated what the `(stream, version)` index already answers and was a bulk import's largest cost after
-/// the events' own rows. A version 1 log is migrated in place when it is opened (`migrateFromVersion1`).
+/// The stream index is not `UNIQUE` (two streams may share a key): a stream's versions are unique because every
+/// writer of every process assigns them under the `head` row lock, after reading the stream's head — the rule that
+/// also keeps positions gap-free — and `verify` checks that every stream's versions run 1, 2, 3…. Version 2 had
+/// `UNIQUE (stream, version)`, a B-tree on the 41-byte name, which cost a bulk import 15% of the server's insert
+/// (Benchmarks/postgres/key-cost.sql). Ids stay `UNIQUE`.
+///
+/// Version 1 also had a `streams` table, each stream's version and last position, upserted by every append. A
+/// version 1 or 2 log is migrated in place when it is opened (`migrate`).
 enum PostgresSchema {
     /// The schema version this Cumulus writes and reads.
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
 
     /// The statements that create an empty log, in order, in one transaction.
     static func creation(_ location: PostgresLocation) -> [String] {
@@ -49,9 +55,10 @@ enum PostgresSchema {
                 previous_in_stream bigint NOT NULL,
                 payload bytea NOT NULL,
                 link bytea NOT NULL,
-                UNIQUE (stream, version)
+                stream_key bigint GENERATED ALWAYS AS (hashtextextended(stream, 0)) STORED
             )
             """,
+            "CREATE INDEX events_stream_key_version ON \(location.table("events")) (stream_key, version)",
             """
             CREATE TABLE \(location.table("checkpoints")) (
                 name text PRIMARY KEY,
@@ -80,8 +87,8 @@ enum PostgresSchema {
             try await checkUsage(connection, location, logger: logger)
             let found = try await existingVersion(connection, location, logger: logger)
             switch found {
-            case .some(1):
-                try await migrateFromVersion1(connection, location, logger: logger)
+            case .some(let version) where version == 1 || version == 2:
+                try await migrate(from: version, connection, location, logger: logger)
                 try await connection.query("COMMIT", logger: logger)
             case .some(let version):
                 try await connection.query("COMMIT", logger: logger)
@@ -111,35 +118,44 @@ enum PostgresSchema {
         }
     }
 
-    /// Migrates a version 1 log to version 2, in the caller's transaction and under its advisory lock: waits for
-    /// the writers in flight (the `head` row lock, which every writer of either version takes), drops the
-    /// `streams` table and sets `schema_version` to 2. Nothing else changes: the events, the head and the
-    /// checkpoints are the same rows, so the chain head is the same.
+    /// Migrates a version 1 or 2 log to version 3, in the caller's transaction and under its advisory lock: waits for
+    /// the writers in flight (the `head` row lock, which every writer of every version takes), then
+    /// - from version 1, drops the `streams` table (what version 2 did);
+    /// - adds the `stream_key` column (PostgreSQL rewrites the table: the time grows with the log) and its index, and
+    ///   drops the `UNIQUE (stream, version)` constraint it replaces;
+    /// - sets `schema_version` to 3.
     ///
-    /// Dropping a table needs the role that owns it; another role gets one sentence saying which command
-    /// migrates, and the log is left as it was (the transaction rolls back).
-    private static func migrateFromVersion1(
+    /// The events, the chain links, the head and the checkpoints keep their values, so the chain head `verify`
+    /// prints is the same. Altering a table needs the role that owns it; another role gets one sentence saying which
+    /// command migrates, and the log is left as it was (the transaction rolls back).
+    private static func migrate(
+        from found: UInt32,
         _ connection: PostgresConnection,
         _ location: PostgresLocation,
         logger: Logger
     ) async throws {
+        let events = location.table("events")
+        var statements = ["SELECT 1 FROM \(location.table("head")) FOR UPDATE"]
+        if found == 1 { statements.append("DROP TABLE IF EXISTS \(location.table("streams"))") }
+        statements += [
+            """
+            ALTER TABLE \(events)
+                ADD COLUMN stream_key bigint GENERATED ALWAYS AS (hashtextextended(stream, 0)) STORED
+            """,
+            "CREATE INDEX events_stream_key_version ON \(events) (stream_key, version)",
+            "ALTER TABLE \(events) DROP CONSTRAINT IF EXISTS events_stream_version_key",
+            "UPDATE \(location.table("meta")) SET value = '\(Self.version)' WHERE key = 'schema_version'",
+        ]
         do {
-            try await connection.query(
-                "SELECT 1 FROM \(unescaped: location.table("head")) FOR UPDATE", logger: logger)
-            try await connection.query(
-                PostgresQuery(unsafeSQL: "DROP TABLE IF EXISTS \(location.table("streams"))"), logger: logger)
-            try await connection.query(
-                """
-                UPDATE \(unescaped: location.table("meta")) SET value = \(String(Self.version))
-                WHERE key = 'schema_version'
-                """,
-                logger: logger)
+            for statement in statements {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "42501" {
             throw EventStoreError.storage(
                 operation: "open the log on \(location)", code: 0,
-                message: "the log has format 1, which this Cumulus migrates to format \(Self.version) when it opens "
-                    + "it (dropping the `streams` table), but role \(location.user) does not own the log's tables; "
-                    + "run `cumulus init --store …` once with the role that owns them — the log was left untouched")
+                message: "the log has format \(found), which this Cumulus migrates to format \(Self.version) when it "
+                    + "opens it (altering its tables), but role \(location.user) does not own the log's tables; run "
+                    + "`cumulus init --store …` once with the role that owns them — the log was left untouched")
         }
     }
 

@@ -261,13 +261,14 @@ private struct GroupTransaction {
         let names = cache.heads(of: streams, at: lastPosition, link: link, into: &heads)
         if !names.isEmpty {
             // Each stream's head is its event with the greatest version: one backward step into the
-            // `(stream, version)` index per stream (schema version 2 keeps no table of heads).
+            // `(stream_key, version)` index per stream, skipping any row of another stream with the same key.
             let found = try await connection.query(
                 """
                 SELECT s.name, e.version, e.position FROM unnest(\(names)::text[]) AS s(name)
                 CROSS JOIN LATERAL (
                     SELECT version, position FROM \(unescaped: location.table("events"))
-                    WHERE stream = s.name ORDER BY version DESC LIMIT 1
+                    WHERE stream_key = hashtextextended(s.name, 0) AND stream = s.name
+                    ORDER BY version DESC LIMIT 1
                 ) AS e
                 """,
                 logger: logger

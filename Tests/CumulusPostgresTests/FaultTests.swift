@@ -68,10 +68,10 @@ struct FaultTests {
     @Test func anotherSchemaVersionIsRefused() async throws {
         let store = try await TestServer.freshStore("version")
         store.close()
-        try TestServer.psql("UPDATE \"\(store.location.schema)\".meta SET value = '3' WHERE key = 'schema_version'")
+        try TestServer.psql("UPDATE \"\(store.location.schema)\".meta SET value = '4' WHERE key = 'schema_version'")
         let error = await refusal(store.location, create: false)
         #expect(
-            error == .unsupportedFormat(path: store.location.description, found: 3, supported: 2),
+            error == .unsupportedFormat(path: store.location.description, found: 4, supported: 3),
             "\(String(describing: error))")
     }
 
