@@ -93,20 +93,18 @@ struct EventRow: Sendable {
 /// `COPY` was chosen over `INSERT … SELECT FROM unnest(…)` with one array parameter per column: a profile of
 /// the bulk import (`cumulus-bench postgres --only p3`) had the arrays' generic encoding in the client and the
 /// server's array parsing as a large part of each batch; the text rows cost one pass over the bytes on each side.
+///
+/// The rows are taken in chunks (``take()``) while more are written, so that the server inserts the first rows
+/// of a group while the writer still decides, hashes and encodes the next ones (``copy(_:into:on:logger:)``).
 struct EventColumns {
-    private(set) var rows = CopyTextRows()
+    private var rows = CopyTextRows()
+    /// The rows written in all, those taken included.
     private(set) var count = 0
 
     var isEmpty: Bool { count == 0 }
 
-    /// How far the rows reach now, to drop what is written after it (``truncate(to:)``).
-    var mark: (rows: Int, bytes: Int) { (count, rows.byteCount) }
-
-    /// Drops the rows written after `mark` (a refused copy's rows).
-    mutating func truncate(to mark: (rows: Int, bytes: Int)) {
-        rows.truncate(to: mark.bytes)
-        count = mark.rows
-    }
+    /// The bytes written since the last ``take()``.
+    var pendingBytes: Int { rows.byteCount }
 
     mutating func append(_ event: RecordedEvent, previousInStream: GlobalPosition, link: ChainLink) {
         count += 1
@@ -126,18 +124,26 @@ struct EventColumns {
         link.withUnsafeBytes { rows.bytea($0, last: true) }  // the link in place, no array per row
     }
 
-    /// Sends every row with one `COPY` into the log's `events` table, inside the caller's transaction.
-    func copy(into location: PostgresLocation, on connection: PostgresConnection, logger: Logger) async throws {
-        guard count > 0 else { return }
+    /// The rows written since the last call, whole rows only; the buffer starts again empty.
+    mutating func take() -> ByteBuffer {
+        defer { rows = CopyTextRows() }
+        return rows.buffer
+    }
+
+    /// Sends the chunks of rows that `chunks` delivers, in order, with one `COPY` into the log's `events` table,
+    /// inside the caller's transaction, until the stream ends. A group that stages no row (every append refused
+    /// or already stored) sends an empty `COPY`: one round trip, rather than a second signal to wait for.
+    static func copy(
+        _ chunks: AsyncStream<ByteBuffer>,
+        into location: PostgresLocation,
+        on connection: PostgresConnection,
+        logger: Logger
+    ) async throws {
         // postgres-nio quotes the table name as one identifier: the schema comes from the transaction's path.
         try await connection.query(
             PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \"\(location.schema)\""), logger: logger)
-        let buffer = rows.buffer
         try await connection.copyFrom(table: "events", columns: EventRow.columnNames, logger: logger) { writer in
-            var rest = buffer
-            while rest.readableBytes > 0, let slice = rest.readSlice(length: min(rest.readableBytes, 1 << 20)) {
-                try await writer.write(slice)
-            }
+            for await chunk in chunks { try await writer.write(chunk) }
         }
     }
 }

@@ -94,6 +94,11 @@ public final class PostgresEventStore: EventStore {
         configuration.options.maximumConnections = max(1, options.maximumConnections)
         configuration.options.minimumConnections = 0
         configuration.options.keepAliveBehavior = nil
+        // The store's statements are short lookups and writes by index. PostgreSQL's JIT compiler starts when a
+        // plan's estimated cost passes `jit_above_cost`; the stream-head lookup of a large group passes it on a young
+        // table (no statistics yet) and then spent 70 ms of a bulk import's batch compiling what takes 10 ms to run
+        // (docs/postgres.md, "Schema"). Off for this store's sessions only; nothing else on the server changes.
+        configuration.options.additionalStartupParameters = [("jit", "off")]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }

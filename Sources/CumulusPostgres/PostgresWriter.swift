@@ -130,14 +130,26 @@ final class PostgresWriter: Sendable {
                 do {
                     var batch = try await GroupTransaction(
                         connection, location, logger: logger, group: group, cache: cache)
-                    var outcomes: [Outcome] = []
-                    for request in group {
-                        switch request {
-                        case .atomic(let appends, _): outcomes.append(.atomic(batch.apply(appends)))
-                        case .units(let items, _):
-                            outcomes.append(.units(items.map { $0.flatMap { batch.apply($0) } }))
-                        case .copy(let events, _): outcomes.append(.copy(batch.copy(events)))
+                    // The rows go to the server in chunks while the next ones are decided, hashed and encoded: a
+                    // child task streams them with one `COPY` as this task stages them.
+                    let (chunks, sink) = AsyncStream.makeStream(of: ByteBuffer.self)
+                    batch.sink = sink
+                    let outcomes = try await withThrowingTaskGroup(of: Void.self) { tasks in
+                        tasks.addTask {
+                            try await EventColumns.copy(chunks, into: location, on: connection, logger: logger)
                         }
+                        var outcomes: [Outcome] = []
+                        for request in group {
+                            switch request {
+                            case .atomic(let appends, _): outcomes.append(.atomic(batch.apply(appends)))
+                            case .units(let items, _):
+                                outcomes.append(.units(items.map { $0.flatMap { batch.apply($0) } }))
+                            case .copy(let events, _): outcomes.append(.copy(batch.copy(events)))
+                            }
+                        }
+                        batch.endRows()
+                        try await tasks.waitForAll()
+                        return outcomes
                     }
                     try await batch.finish(connection)
                     try await connection.query("COMMIT", logger: logger)
@@ -186,6 +198,10 @@ private struct GroupTransaction {
     /// Events stored before this transaction, and those this transaction writes, by id.
     private var byID: [EventID: RecordedEvent] = [:]
     private var rows = EventColumns()
+    /// Where staged rows go once ``chunkBytes`` of them are waiting (to the `COPY` task), whole rows only.
+    var sink: AsyncStream<ByteBuffer>.Continuation?
+    /// The size of the chunks of rows handed to the `COPY` as they are staged.
+    static let chunkBytes = 256 * 1024
     private let recordedAt = Timestamp.now
     private var buffer: [UInt8] = []
 
@@ -356,22 +372,28 @@ private struct GroupTransaction {
     }
 
     /// Stages events copied from another log at their own positions and recorded times; the first must follow
-    /// this log's last event, and each must continue its stream.
+    /// this log's last one, and each must continue its stream. All are checked before any is staged, since staged
+    /// rows may already be on their way to the server.
     mutating func copy(_ events: [RecordedEvent]) -> Result<Void, EventStoreError> {
-        let start = (lastPosition, link, heads, byID, rows.mark)
+        var position = lastPosition
+        var versions: [StreamName: UInt64] = [:]
+        var ids: Set<EventID> = []
         for event in events {
-            let head = heads[event.stream] ?? (0, 0)
-            guard event.position.rawValue == lastPosition + 1, event.streamVersion.rawValue == head.version + 1,
-                byID[event.id] == nil
+            let version = versions[event.stream] ?? heads[event.stream]?.version ?? 0
+            guard event.position.rawValue == position + 1, event.streamVersion.rawValue == version + 1,
+                byID[event.id] == nil, ids.insert(event.id).inserted
             else {
-                (lastPosition, link, heads, byID) = (start.0, start.1, start.2, start.3)
-                rows.truncate(to: start.4)
                 return .failure(
                     .integrityViolation(
                         position: event.position,
-                        reason: "the copied event does not continue the target log at position \(lastPosition + 1) "
-                            + "(stream '\(event.stream)' at version \(head.version))"))
+                        reason: "the copied event does not continue the target log at position \(position + 1) "
+                            + "(stream '\(event.stream)' at version \(version))"))
             }
+            position += 1
+            versions[event.stream] = version + 1
+        }
+        for event in events {
+            let head = heads[event.stream] ?? (0, 0)
             let proposed = ProposedEvent(
                 id: event.id, type: event.type, schemaVersion: event.schemaVersion, occurredAt: event.occurredAt,
                 actor: event.actor, correlationID: event.correlationID, causationID: event.causationID,
@@ -394,6 +416,7 @@ private struct GroupTransaction {
             into: &buffer
         )
         rows.append(event, previousInStream: previousInStream, link: link)
+        if rows.pendingBytes >= Self.chunkBytes { sink?.yield(rows.take()) }
         byID[event.id] = event
         lastPosition = event.position.rawValue
     }
@@ -404,11 +427,17 @@ private struct GroupTransaction {
         cache.store(heads, at: lastPosition, link: link)
     }
 
-    /// Writes the staged rows and the new head, and announces the new last position (PostgreSQL delivers the
+    /// Hands the rows still waiting to the `COPY` task and ends its stream of chunks; called once every request of
+    /// the group is staged.
+    mutating func endRows() {
+        if rows.pendingBytes > 0 { sink?.yield(rows.take()) }
+        sink?.finish()
+    }
+
+    /// Writes the new head, once the rows are in, and announces the new last position (PostgreSQL delivers the
     /// notification at commit). The streams' heads are the rows themselves: nothing else to update.
     func finish(_ connection: PostgresConnection) async throws {
         guard !rows.isEmpty else { return }
-        try await rows.copy(into: location, on: connection, logger: logger)
         let last = Int64(lastPosition)
         let linkBytes = ByteBuffer(bytes: link.bytes)
         try await connection.query(

@@ -136,6 +136,72 @@ struct StoreTests {
         _ = try await first.verify()
     }
 
+    /// A group's rows go to the server in chunks of 256 KiB while the writer stages the next ones: appends much
+    /// larger than a chunk, committed in one group together with a refused one between them, must be stored whole,
+    /// in order, with nothing of the refused one.
+    @Test func appendsSpanningManyChunksAreStoredWholeBesideARefusedOne() async throws {
+        let store = try await TestServer.freshStore("chunks")
+        defer { store.close() }
+        let payload = [UInt8](repeating: 0xA5, count: 600)  // about 1.3 kB a row in COPY's text
+        func big(_ label: String) -> [ProposedEvent] {
+            (0..<1_500).map { _ in ProposedEvent(type: "Big\(label)", actor: "test", payload: payload) }
+        }
+        let taken = try StreamName("user-taken")
+        _ = try await store.append(SampleEvents.make(1), to: taken)
+        // Three appends at once (one group of the writer): the middle one expects a version the stream is not at.
+        async let first = store.append(atomically: [
+            StreamAppend(stream: StreamName("user-a"), expectedVersion: .any, events: big("a"))
+        ])
+        async let refused = store.append(
+            atomically: [
+                StreamAppend(stream: try StreamName("user-b"), expectedVersion: .any, events: big("b")),
+                StreamAppend(stream: taken, expectedVersion: .noStream, events: SampleEvents.make(1)),
+            ])
+        async let third = store.append(atomically: [
+            StreamAppend(stream: StreamName("user-c"), expectedVersion: .any, events: big("c"))
+        ])
+        let (a, c) = try await (first, third)
+        do {
+            _ = try await refused
+            Issue.record("an append expecting no stream was stored on a stream that has one")
+        } catch {
+            let expected = EventStoreError.wrongExpectedVersion(
+                stream: taken, expected: .noStream, actual: StreamVersion(1))
+            #expect(error as? EventStoreError == expected, "\(error)")
+        }
+        #expect(a[0].streamVersion == StreamVersion(1_500) && c[0].streamVersion == StreamVersion(1_500))
+        #expect(try await store.lastPosition() == GlobalPosition(3_001))
+        #expect(try await store.read(stream: StreamName("user-b")).isEmpty)
+        let all = try await store.readAll(after: .start, maximumCount: 10_000)
+        #expect(all.map(\.position.rawValue) == Array(1...3_001))
+        #expect(all.dropFirst().allSatisfy { $0.payload == payload })
+        let report = try await store.verify()
+        #expect(report.eventCount == 3_001 && report.streamCount == 3)
+    }
+
+    /// `appendCopied` checks every event of a batch before it stages any (staged rows may already be on their way
+    /// to the server): a batch that breaks off in its middle stores nothing, and the log takes the right batch next.
+    @Test func aCopiedBatchThatBreaksOffStoresNothing() async throws {
+        let source = try await TestServer.freshStore("copysrc")
+        defer { source.close() }
+        for round in 0..<5 {
+            _ = try await source.append(SampleEvents.make(2, label: "r\(round)"), to: StreamName("user-\(round % 2)"))
+        }
+        let events = try await source.readAll(after: .start, maximumCount: 100)
+        let target = try await TestServer.freshStore("copydst")
+        defer { target.close() }
+        try await target.appendCopied(Array(events[0..<4]))
+        var broken = Array(events[4..<10])
+        broken[3] = events[9]  // position 8 then 10: the batch breaks off at its fourth event
+        await #expect(throws: EventStoreError.self) { try await target.appendCopied(broken) }
+        var repeated = Array(events[4..<10])
+        repeated[5].id = events[4].id  // in place and in sequence, but with an id the batch has already
+        await #expect(throws: EventStoreError.self) { try await target.appendCopied(repeated) }
+        #expect(try await target.lastPosition() == GlobalPosition(4))
+        try await target.appendCopied(Array(events[4..<10]))
+        #expect(try await target.verify() == source.verify())
+    }
+
     @Test func aNULInTheTypeIsRefusedWithNothingWritten() async throws {
         let store = try await TestServer.freshStore("nul")
         defer { store.close() }
