@@ -64,11 +64,25 @@ public struct WriteModel: Hashable, Sendable {
     }
 
     /// ``speculate(_:)`` with the decision's ``Decision/changes`` already grouped by the caller.
-    mutating func speculate(_ decision: Decision, changes: [StreamChange]) {
+    /// - Returns: each change's stream version before it (what its append expects), looked up once per stream
+    ///   together with the advance (by `perf`, the lookups by `String` were a visible part of an import's deciding
+    ///   when the appends and the speculation each made their own).
+    @discardableResult
+    mutating func speculate(_ decision: Decision, changes: [StreamChange]) -> [StreamVersion] {
+        var before: [StreamVersion] = []
+        before.reserveCapacity(changes.count)
         for change in changes {
-            versions[change.stream.rawValue, default: 0] += UInt64(change.events.count)
+            before.append(
+                StreamVersion(Self.advance(&versions[change.stream.rawValue, default: 0], by: change.events.count)))
         }
         for event in decision.events { fold(event) }
+        return before
+    }
+
+    /// Adds `count` to `version` in place; returns the version before.
+    private static func advance(_ version: inout UInt64, by count: Int) -> UInt64 {
+        defer { version += UInt64(count) }
+        return version
     }
 
     private mutating func fold(_ event: DomainEvent) {
@@ -122,9 +136,18 @@ public struct WriteModel: Hashable, Sendable {
         guard let tenant = tenant(of: request.command), let index = tenants.index(forKey: tenant) else {
             return try request.decide(in: DecisionContext(registry: registry))
         }
-        swap(&tenants.values[index].registry, &registry)
-        defer { swap(&tenants.values[index].registry, &registry) }
-        return try request.decide(in: tenants.values[index])
+        // The stored context is reached through the dictionary's in-place accessor: reading it with the getter
+        // (`tenants.values[index]` as an argument) copied the context and released the copy after every decision.
+        return try Self.decide(request, in: &tenants.values[index], registry: &registry)
+    }
+
+    /// Decides `request` in `context` with `registry` swapped into it for the decision.
+    private static func decide(
+        _ request: CommandRequest, in context: inout DecisionContext, registry: inout TenantRegistry
+    ) throws(DomainError) -> Decision {
+        swap(&context.registry, &registry)
+        defer { swap(&context.registry, &registry) }
+        return try request.decide(in: context)
     }
 
     /// The tenant a command concerns, when the model knows it.

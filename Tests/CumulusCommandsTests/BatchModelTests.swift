@@ -69,6 +69,93 @@ struct BatchModelTests {
     }
 }
 
+/// A line repeating the event id of an earlier line of its batch is answered from that line's append when it
+/// appended; otherwise it is decided on its own (`decideAndAppend`), and only when that appends does the batch catch
+/// up a second time. Either way the model must be the one folded from the log.
+@Suite("A batch's model after a repeat decided on its own")
+struct RepeatFallbackModelTests {
+    /// The store refuses the earlier line's unit with a storage error (not a race): that line fails, the repeat is
+    /// decided on its own and appends the event, so the model must fold it too.
+    @Test func aRepeatThatAppendsIsFoldedIntoTheModel() async throws {
+        let (results, kept, rebuilt) = try await runBatch(
+            refusing: { _ in .invalidField(field: "payload", reason: "refused by the test's store") })
+        guard case .failure(.storage(.invalidField)) = results.original else {
+            Issue.record("the earlier line was not refused by the store: \(results.original)")
+            return
+        }
+        guard case .success(.appended) = results.repeated else {
+            Issue.record("the repeat decided on its own did not append: \(results.repeated)")
+            return
+        }
+        #expect(kept.position == rebuilt.position)
+        let same = kept == rebuilt  // outside #expect, which would print both whole models
+        #expect(same, "the model differs from the one folded from the log")
+    }
+
+    /// The store refuses the earlier line's unit as a lost race: that line is decided again and appended, and the
+    /// repeat, decided on its own, finds it stored and appends nothing (no second catch-up is needed).
+    @Test func aRepeatThatFindsItsEventStoredLeavesTheModelAsTheLogHasIt() async throws {
+        let (results, kept, rebuilt) = try await runBatch(
+            refusing: { unit in
+                .wrongExpectedVersion(
+                    stream: unit.first?.stream ?? StreamName(unchecked: "notes-none"), expected: .noStream,
+                    actual: StreamVersion(1))
+            })
+        guard case .success(.appended) = results.original else {
+            Issue.record("the earlier line was not appended when decided again: \(results.original)")
+            return
+        }
+        guard case .success(.alreadyStored) = results.repeated else {
+            Issue.record("the repeat was not answered as already stored: \(results.repeated)")
+            return
+        }
+        #expect(kept.position == rebuilt.position)
+        let same = kept == rebuilt  // outside #expect, which would print both whole models
+        #expect(same, "the model differs from the one folded from the log")
+    }
+
+    /// A small demo world set up, then one batch of a day's feed in which a line with an event id is repeated right
+    /// after it; the store refuses that line's unit with `refusing`. Returns both lines' results, the handler's
+    /// model and the model a fresh handler folds from the log.
+    private func runBatch(
+        refusing error: @escaping @Sendable ([StreamAppend]) -> EventStoreError
+    ) async throws -> (
+        results: (original: CommandHandler.LineResult, repeated: CommandHandler.LineResult), kept: WriteModel,
+        rebuilt: WriteModel
+    ) {
+        let log = try TemporaryEventLog(durability: .deferred)
+        var world = DemoWorld(tenants: 1, usersPerTenant: 6)
+        let handler = CommandHandler(store: log.store)
+        for line in try await handler.handle(batch: world.setUp()) { _ = try line.get() }
+        var feed = world.feed(day: 0)
+        let original = try #require(feed.lastIndex(where: { $0.eventID != nil }))
+        let id = try #require(feed[original].eventID)
+        feed.insert(feed[original], at: original + 1)
+        let refusing = CommandHandler(store: FailingUnitStore(base: log.store, id: id, error: error))
+        let results = try await refusing.handle(batch: feed)
+        let fresh = CommandHandler(store: log.store)
+        try await fresh.catchUp()
+        return ((results[original], results[original + 1]), await refusing.currentModel, await fresh.currentModel)
+    }
+}
+
+/// A store whose appends of units refuse the unit whose first event has the id `id` (with `error`) and append the
+/// others; single appends pass through.
+private struct FailingUnitStore: WrappingStore {
+    let base: any EventStore
+    let id: UUID
+    let error: @Sendable ([StreamAppend]) -> EventStoreError
+
+    func append(units: [[StreamAppend]]) async throws(EventStoreError) -> [Result<[AppendResult], EventStoreError>] {
+        let refusing = units.map { $0.first?.events.first?.id.uuid == id }
+        var passed = try await base.append(units: zip(units, refusing).filter { !$0.1 }.map(\.0)).makeIterator()
+        return zip(units, refusing).map { unit, refuse in
+            if refuse { return .failure(error(unit)) }
+            return passed.next() ?? .failure(.emptyAppend(unit.first?.stream ?? StreamName(unchecked: "notes-none")))
+        }
+    }
+}
+
 /// A store that appends one event of another writer (to `notes-interleaved`) before each group of units.
 private struct InterleavingStore: WrappingStore {
     static let stream = StreamName(unchecked: "notes-interleaved")

@@ -70,44 +70,31 @@ struct ImportCommand: AsyncParsableCommand {
                 let progress = ProgressLine("importing", total: UInt64(parsed.count))
                 // The chunks of lines, each one batch of the handler (lines refused while parsing left out of it);
                 // handled as one run, in which each next batch is decided while the one before it commits.
-                var chunks: [ArraySlice<(line: Int, result: Result<CommandRequest, ImportLineRefusal>)>] = []
-                var batches: [[CommandRequest]] = []
-                var lines: [[Int]] = []
-                var ends: [UInt64] = []
+                var chunks: [ImportChunk] = []
                 var index = 0
                 while index < parsed.count {
-                    let chunk = parsed[index..<min(index + max(1, batch), parsed.count)]
-                    var requests: [CommandRequest] = []
-                    var numbers: [Int] = []
-                    for item in chunk {
-                        if case .success(let request) = item.result {
-                            requests.append(request)
-                            numbers.append(item.line)
-                        }
-                    }
-                    chunks.append(chunk)
-                    batches.append(requests)
-                    lines.append(numbers)
-                    index += chunk.count
-                    ends.append(UInt64(index))
+                    let lines = parsed[index..<min(index + max(1, batch), parsed.count)]
+                    index += lines.count
+                    chunks.append(ImportChunk(lines: lines, end: UInt64(index)))
                 }
-                let (box, done) = (ProgressBox(progress), ends)
-                let outcome = await handler.handle(batches: batches) { handled in box.update(done[handled - 1]) }
-                for (number, chunk) in chunks.enumerated() {
-                    for item in chunk {
-                        if case .failure(let refusal) = item.result {
-                            summary.refuse(line: item.line, reason: refusal.reason)
-                        }
-                    }
-                    guard number < outcome.results.count else {
-                        progress.finish(number > 0 ? ends[number - 1] : 0)
-                        summary.printCommitted(failedFrom: chunk.first?.line)
-                        throw CommandFailure((outcome.failure ?? .tooMuchContention(attempts: 0)).description)
-                    }
-                    for (line, result) in zip(lines[number], outcome.results[number]) {
-                        summary.record(line: line, result)
-                    }
-                    summary.committedThroughLine = chunk.last?.line
+                let (box, ends) = (ProgressBox(progress), chunks.map(\.end))
+                let outcome = await handler.handle(batches: chunks.map(\.requests)) { handled in
+                    box.update(ends[handled - 1])
+                }
+                // The batches handled, in order (all of them unless a failure stopped the run).
+                for (chunk, results) in zip(chunks, outcome.results) {
+                    chunk.reportParseRefusals(to: &summary)
+                    for (line, result) in zip(chunk.numbers, results) { summary.record(line: line, result) }
+                    summary.committedThroughLine = chunk.lines.last?.line
+                }
+                // The batch the run stopped at, if it stopped: nothing of it or after it was appended.
+                if let failure = outcome.failure {
+                    let stopped = outcome.results.count
+                    let chunk = stopped < chunks.count ? chunks[stopped] : nil
+                    chunk?.reportParseRefusals(to: &summary)
+                    progress.finish(stopped > 0 ? chunks[stopped - 1].end : 0)
+                    summary.printCommitted(failedFrom: chunk?.lines.first?.line)
+                    throw CommandFailure(failure.description)
                 }
                 progress.finish(UInt64(parsed.count))
             }
@@ -165,6 +152,37 @@ struct ImportCommand: AsyncParsableCommand {
         for (line, result) in zip(lines, results) { summary.record(line: line, result) }
         summary.events = appended.reduce(0) { total, result in
             total + Int(result.lastPosition.rawValue - result.firstPosition.rawValue + 1)
+        }
+    }
+}
+
+/// One batch of an import: its parsed lines, the requests of those that parsed and their line numbers.
+struct ImportChunk {
+    /// The lines, each parsed into a request or refused.
+    let lines: ArraySlice<(line: Int, result: Result<CommandRequest, ImportLineRefusal>)>
+    /// The requests of the lines that parsed, in order: the handler's batch.
+    let requests: [CommandRequest]
+    /// The line number of each request.
+    let numbers: [Int]
+    /// How many lines of the input end with this chunk (the progress after it).
+    let end: UInt64
+
+    init(lines: ArraySlice<(line: Int, result: Result<CommandRequest, ImportLineRefusal>)>, end: UInt64) {
+        var requests: [CommandRequest] = []
+        var numbers: [Int] = []
+        for item in lines {
+            if case .success(let request) = item.result {
+                requests.append(request)
+                numbers.append(item.line)
+            }
+        }
+        (self.lines, self.requests, self.numbers, self.end) = (lines, requests, numbers, end)
+    }
+
+    /// Reports the lines refused while parsing.
+    func reportParseRefusals(to summary: inout ImportSummary) {
+        for item in lines {
+            if case .failure(let refusal) = item.result { summary.refuse(line: item.line, reason: refusal.reason) }
         }
     }
 }

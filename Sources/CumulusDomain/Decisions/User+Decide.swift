@@ -13,7 +13,7 @@ extension User {
         -> Decision
     {
         if case .createUser(let tenantID, let id, let upn, let displayName, let ouID) = command {
-            let tenant = try DecisionGuards.tenant(tenantID, in: context)
+            let tenant = try DecisionGuards.tenantFacts(tenantID, in: context)
             let ouID = ouID ?? tenant.defaultOU
             var scope = DecisionGuards.scope(of: tenant)
             scope.containingOUs = context.ouAndAncestors(ouID)
@@ -39,7 +39,8 @@ extension User {
 
         guard let id = command.userID else { return Decision([]) }
         guard let user = context.users[id] else { throw .notFound(.user(id)) }
-        let tenant = try DecisionGuards.tenant(user.tenant, in: context)
+        // The tenant's facts, not a copy of the whole tenant (see `DecisionGuards.tenantFacts`).
+        let tenant = try DecisionGuards.tenantFacts(user.tenant, in: context)
         var scope = DecisionGuards.scope(of: tenant)
         // Only an OU admin's grant reads the OUs above the user, and only a team owner's the user's services
         // (`Grant.admits`): not built for the presence feed's and the other actors' commands.
@@ -51,10 +52,10 @@ extension User {
         try PermissionTable.check(actor, command.action, in: scope)
         try DecisionGuards.usable(tenant, by: actor)
         guard user.lifecycle == .live else { throw .notLive(.user(id), user.lifecycle) }
-        let pool = context.pool(for: tenant.id)
 
         switch command {
         case .removeUser:
+            let pool = context.pool(for: tenant.id)
             var events: [DomainEvent] = [
                 .userRemoved(UserRemoved(user: id)),
                 .ouContentRemoved(OUContentRemoved(ou: user.ou, content: .user(id))),
@@ -76,11 +77,13 @@ extension User {
             return Decision([.membershipRemoved(MembershipRemoved(user: id, service: serviceID))])
         case .assignUserLicence(_, let kind):
             try requireUserKind(kind)
+            let pool = context.pool(for: tenant.id)
             if pool.userLicences[id]?.contains(kind) == true { throw .alreadyExists(.userLicence(id, kind)) }
             try pool.checkAvailable(kind)
             return Decision([.userLicenceAssigned(UserLicenceAssigned(tenant: tenant.id, user: id, kind: kind))])
         case .releaseUserLicence(_, let kind):
             try requireUserKind(kind)
+            let pool = context.pool(for: tenant.id)
             guard pool.userLicences[id]?.contains(kind) == true else { throw .notFound(.userLicence(id, kind)) }
             return Decision([.userLicenceReleased(UserLicenceReleased(tenant: tenant.id, user: id, kind: kind))])
         case .changeUserState(_, let name, let profile):
@@ -94,7 +97,7 @@ extension User {
             ])
         case .recordPresence(_, let availability, let activity):
             // Without presence tracking only the simplified status is known (seed): the activity is unknown.
-            let activity = tenant.presenceTracking.enabled ? (activity ?? .presenceUnknown) : .presenceUnknown
+            let activity = tenant.presenceTrackingEnabled ? (activity ?? .presenceUnknown) : .presenceUnknown
             return Decision([
                 .presenceChanged(PresenceChanged(user: id, availability: availability, activity: activity))
             ])
