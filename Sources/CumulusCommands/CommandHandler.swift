@@ -549,8 +549,25 @@ public actor CommandHandler {
                 results[index] = .failure(error)
             }
         }
+        // Every line has its answer by now (decided, appended, retried or repeated). Were one left without, it is
+        // decided on its own against the log, as a retried line is, rather than given an answer nobody computed.
+        var lines: [LineResult] = []
+        lines.reserveCapacity(results.count)
+        for (index, result) in results.enumerated() {
+            if let result {
+                lines.append(result)
+                continue
+            }
+            do {
+                let outcome = try await decideAndAppend(batch.requests[index])
+                if case .appended = outcome { repeatsAppended = true }
+                lines.append(.success(outcome))
+            } catch {
+                if case .storage = error { repeatsAppended = true }
+                lines.append(.failure(error))
+            }
+        }
         if repeatsAppended { try await catchUp() }
-        let lines = results.map { $0 ?? .failure(.tooMuchContention(attempts: 0)) }
         metrics.record(batch: batch.requests, lines)
         return (lines, keptAt)
     }

@@ -44,7 +44,10 @@ public final class ProjectionLease: Sendable {
 
     /// Refuses to use a lease whose connection is gone (released, or dropped by the server): the advisory lock
     /// went with it, so another worker may hold the lease now. Checked before every statement, so that a call on
-    /// a released lease fails at once with this sentence instead of waiting on a closed connection.
+    /// a released lease fails at once with this sentence instead of waiting on a closed connection. A connection
+    /// that ends between this check and the statement is no hole: the advisory lock and the statements share that
+    /// one session (a `PostgresConnection` never reconnects), so the statement then fails instead of running
+    /// without the lock, and ``advance(from:to:)`` is fenced by the stored position besides.
     private func requireHeld(_ operation: String) throws(EventStoreError) {
         guard connection.isClosed else { return }
         throw .storage(
