@@ -77,38 +77,42 @@ struct RepeatFallbackModelTests {
     /// The store refuses the earlier line's unit with a storage error (not a race): that line fails, the repeat is
     /// decided on its own and appends the event, so the model must fold it too.
     @Test func aRepeatThatAppendsIsFoldedIntoTheModel() async throws {
-        let (results, kept, rebuilt) = try await runBatch(
-            refusing: { _ in .invalidField(field: "payload", reason: "refused by the test's store") })
-        guard case .failure(.storage(.invalidField)) = results.original else {
-            Issue.record("the earlier line was not refused by the store: \(results.original)")
-            return
-        }
-        guard case .success(.appended) = results.repeated else {
-            Issue.record("the repeat decided on its own did not append: \(results.repeated)")
-            return
-        }
-        #expect(kept.position == rebuilt.position)
-        let same = kept == rebuilt  // outside #expect, which would print both whole models
-        #expect(same, "the model differs from the one folded from the log")
+        try await check(
+            refusing: { _ in .invalidField(field: "payload", reason: "refused by the test's store") },
+            original: (
+                "refused by the store", { if case .failure(.storage(.invalidField)) = $0 { true } else { false } }
+            ),
+            repeated: ("appended on its own", { if case .success(.appended) = $0 { true } else { false } }))
     }
 
     /// The store refuses the earlier line's unit as a lost race: that line is decided again and appended, and the
     /// repeat, decided on its own, finds it stored and appends nothing (no second catch-up is needed).
     @Test func aRepeatThatFindsItsEventStoredLeavesTheModelAsTheLogHasIt() async throws {
-        let (results, kept, rebuilt) = try await runBatch(
+        try await check(
             refusing: { unit in
                 .wrongExpectedVersion(
                     stream: unit.first?.stream ?? StreamName(unchecked: "notes-none"), expected: .noStream,
                     actual: StreamVersion(1))
-            })
-        guard case .success(.appended) = results.original else {
-            Issue.record("the earlier line was not appended when decided again: \(results.original)")
-            return
-        }
-        guard case .success(.alreadyStored) = results.repeated else {
-            Issue.record("the repeat was not answered as already stored: \(results.repeated)")
-            return
-        }
+            },
+            original: ("appended when decided again", { if case .success(.appended) = $0 { true } else { false } }),
+            repeated: ("answered as already stored", { if case .success(.alreadyStored) = $0 { true } else { false } }))
+    }
+
+    /// Runs the batch with the earlier line's unit refused by `refusing`, expects each line's result to be what its
+    /// description says, and the handler's model to be the one folded from the log.
+    private func check(
+        refusing error: @escaping @Sendable ([StreamAppend]) -> EventStoreError,
+        original: (String, (CommandHandler.LineResult) -> Bool),
+        repeated: (String, (CommandHandler.LineResult) -> Bool)
+    ) async throws {
+        let (results, kept, rebuilt) = try await runBatch(refusing: error)
+        #expect(original.1(results.original), "the earlier line was not \(original.0): \(results.original)")
+        #expect(repeated.1(results.repeated), "the repeat was not \(repeated.0): \(results.repeated)")
+        expectSameModel(kept, rebuilt)
+    }
+
+    /// The handler's model is the one a fresh handler folds from the log.
+    private func expectSameModel(_ kept: WriteModel, _ rebuilt: WriteModel) {
         #expect(kept.position == rebuilt.position)
         let same = kept == rebuilt  // outside #expect, which would print both whole models
         #expect(same, "the model differs from the one folded from the log")
