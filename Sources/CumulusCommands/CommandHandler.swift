@@ -232,12 +232,8 @@ public actor CommandHandler {
     /// The log appends of a decision: its events per stream, each stream expected at the version the
     /// model saw (or absent, for streams the decision creates).
     static func appends(for decision: Decision, request: CommandRequest, model: WriteModel) -> [StreamAppend] {
-        appends(for: decision.changes, request: request, model: model)
-    }
-
-    /// The log appends of a decision's changes (``Decision/changes``), as ``appends(for:request:model:)``.
-    static func appends(for changes: [StreamChange], request: CommandRequest, model: WriteModel) -> [StreamAppend] {
-        appends(for: changes, request: request, versions: changes.map { model.version(of: $0.stream) })
+        let changes = decision.changes
+        return appends(for: changes, request: request, versions: changes.map { model.version(of: $0.stream) })
     }
 
     /// The log appends of a decision's changes, each stream expected at `versions` (one per change, in order: the
@@ -515,13 +511,7 @@ public actor CommandHandler {
         }
         // Another writer got in between (or an earlier line of this batch failed): decide those again, in order;
         // then the lines that repeat an id of an earlier line, now against what the log holds.
-        for index in retry {
-            do {
-                results[index] = .success(try await decideAndAppend(batch.requests[index]))
-            } catch {
-                results[index] = .failure(error)
-            }
-        }
+        for index in retry { results[index] = await decideAlone(batch.requests[index]).line }
         try await catchUp()
         // Whether a repeat decided on its own may have appended: only then is there more to catch up with.
         var repeatsAppended = false
@@ -539,15 +529,9 @@ public actor CommandHandler {
             }
             // Its earlier line did not append it (refused by the store, stored before, or in the batch before):
             // decided on its own, against the log.
-            do {
-                let outcome = try await decideAndAppend(request)
-                if case .appended = outcome { repeatsAppended = true }
-                results[index] = .success(outcome)
-            } catch {
-                // A refusal appended nothing; after a storage error the model is caught up to be safe.
-                if case .storage = error { repeatsAppended = true }
-                results[index] = .failure(error)
-            }
+            let alone = await decideAlone(request)
+            results[index] = alone.line
+            repeatsAppended = repeatsAppended || alone.mayHaveAppended
         }
         // Every line has its answer by now (decided, appended, retried or repeated). Were one left without, it is
         // decided on its own against the log, as a retried line is, rather than given an answer nobody computed.
@@ -558,18 +542,26 @@ public actor CommandHandler {
                 lines.append(result)
                 continue
             }
-            do {
-                let outcome = try await decideAndAppend(batch.requests[index])
-                if case .appended = outcome { repeatsAppended = true }
-                lines.append(.success(outcome))
-            } catch {
-                if case .storage = error { repeatsAppended = true }
-                lines.append(.failure(error))
-            }
+            let alone = await decideAlone(batch.requests[index])
+            lines.append(alone.line)
+            repeatsAppended = repeatsAppended || alone.mayHaveAppended
         }
         if repeatsAppended { try await catchUp() }
         metrics.record(batch: batch.requests, lines)
         return (lines, keptAt)
+    }
+
+    /// A line of a batch decided on its own, against the log (`decideAndAppend`), and whether it may have appended
+    /// (then the model has more to catch up with): it appended, or a storage error left that unknown.
+    private func decideAlone(_ request: CommandRequest) async -> (line: LineResult, mayHaveAppended: Bool) {
+        do {
+            let outcome = try await decideAndAppend(request)
+            if case .appended = outcome { return (.success(outcome), true) }
+            return (.success(outcome), false)
+        } catch {
+            if case .storage = error { return (.failure(error), true) }
+            return (.failure(error), false)
+        }
     }
 
     /// The last position of a batch's appends when they are exactly the events right after `start`: every unit
@@ -618,7 +610,9 @@ public actor CommandHandler {
                     continue
                 }
                 results.append(.success(decision.isEmpty ? .unchanged : .appended([])))
-                for append in Self.appends(for: decision, request: request, model: speculative) {
+                let changes = decision.changes
+                let versions = speculative.speculate(decision, changes: changes)
+                for append in Self.appends(for: changes, request: request, versions: versions) {
                     if let index = position[append.stream.rawValue] {
                         merged[index].events += append.events
                     } else {
@@ -626,7 +620,6 @@ public actor CommandHandler {
                         merged.append(append)
                     }
                 }
-                speculative.speculate(decision)
             }
             if refused || merged.isEmpty {
                 // With a refusal nothing was carried out: only the refused lines count.

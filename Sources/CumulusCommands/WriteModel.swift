@@ -58,16 +58,11 @@ public struct WriteModel: Hashable, Sendable {
     }
 
     /// Folds events the caller decided but that are not yet read back from the log (speculation for a
-    /// batch); stream versions advance as the append will make them.
-    mutating func speculate(_ decision: Decision) {
-        speculate(decision, changes: decision.changes)
-    }
-
-    /// ``speculate(_:)`` with the decision's ``Decision/changes`` already grouped by the caller.
+    /// batch); stream versions advance as the append will make them. `changes`: the decision's
+    /// ``Decision/changes``, grouped once by the caller for both the speculation and the appends.
     /// - Returns: each change's stream version before it (what its append expects), looked up once per stream
     ///   together with the advance (by `perf`, the lookups by `String` were a visible part of an import's deciding
     ///   when the appends and the speculation each made their own).
-    @discardableResult
     mutating func speculate(_ decision: Decision, changes: [StreamChange]) -> [StreamVersion] {
         var before: [StreamVersion] = []
         before.reserveCapacity(changes.count)
