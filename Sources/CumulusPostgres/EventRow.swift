@@ -156,8 +156,6 @@ struct CopyTextRows: Sendable {
 
     var byteCount: Int { buffer.writerIndex }
 
-    mutating func truncate(to byteCount: Int) { buffer.moveWriterIndex(to: byteCount) }
-
     /// Hex digits, lower case.
     private static func digit(_ value: UInt8) -> UInt8 { value < 10 ? 0x30 + value : 0x57 + value }
 

@@ -24,6 +24,15 @@ enum PostgresSchema {
     /// The schema version this Cumulus writes and reads.
     static let version: UInt32 = 3
 
+    /// The `events` column a stream's rows are found by: a 64-bit hash of the name, computed by the server on every
+    /// insert. One definition for a new log and for the migration, so that both get the same table.
+    static let streamKeyColumn = "stream_key bigint GENERATED ALWAYS AS (hashtextextended(stream, 0)) STORED"
+
+    /// The index on ``streamKeyColumn`` and the version (not unique: two streams may share a key).
+    static func streamKeyIndex(_ location: PostgresLocation) -> String {
+        "CREATE INDEX events_stream_key_version ON \(location.table("events")) (stream_key, version)"
+    }
+
     /// The statements that create an empty log, in order, in one transaction.
     static func creation(_ location: PostgresLocation) -> [String] {
         let zeros = String(repeating: "00", count: 32)
@@ -55,10 +64,10 @@ enum PostgresSchema {
                 previous_in_stream bigint NOT NULL,
                 payload bytea NOT NULL,
                 link bytea NOT NULL,
-                stream_key bigint GENERATED ALWAYS AS (hashtextextended(stream, 0)) STORED
+                \(streamKeyColumn)
             )
             """,
-            "CREATE INDEX events_stream_key_version ON \(location.table("events")) (stream_key, version)",
+            streamKeyIndex(location),
             """
             CREATE TABLE \(location.table("checkpoints")) (
                 name text PRIMARY KEY,
@@ -138,11 +147,8 @@ enum PostgresSchema {
         var statements = ["SELECT 1 FROM \(location.table("head")) FOR UPDATE"]
         if found == 1 { statements.append("DROP TABLE IF EXISTS \(location.table("streams"))") }
         statements += [
-            """
-            ALTER TABLE \(events)
-                ADD COLUMN stream_key bigint GENERATED ALWAYS AS (hashtextextended(stream, 0)) STORED
-            """,
-            "CREATE INDEX events_stream_key_version ON \(events) (stream_key, version)",
+            "ALTER TABLE \(events) ADD COLUMN \(streamKeyColumn)",
+            streamKeyIndex(location),
             "ALTER TABLE \(events) DROP CONSTRAINT IF EXISTS events_stream_version_key",
             "UPDATE \(location.table("meta")) SET value = '\(Self.version)' WHERE key = 'schema_version'",
         ]

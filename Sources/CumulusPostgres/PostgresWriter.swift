@@ -128,12 +128,11 @@ final class PostgresWriter: Sendable {
             let value = try await client.withConnection { connection -> ([Outcome], UInt64) in
                 try await connection.query("BEGIN", logger: logger)
                 do {
-                    var batch = try await GroupTransaction(
-                        connection, location, logger: logger, group: group, cache: cache)
                     // The rows go to the server in chunks while the next ones are decided, hashed and encoded: a
                     // child task streams them with one `COPY` as this task stages them.
                     let (chunks, sink) = AsyncStream.makeStream(of: ByteBuffer.self)
-                    batch.sink = sink
+                    var batch = try await GroupTransaction(
+                        connection, location, logger: logger, group: group, cache: cache, sink: sink)
                     let outcomes = try await withThrowingTaskGroup(of: Void.self) { tasks in
                         tasks.addTask {
                             try await EventColumns.copy(chunks, into: location, on: connection, logger: logger)
@@ -199,7 +198,7 @@ private struct GroupTransaction {
     private var byID: [EventID: RecordedEvent] = [:]
     private var rows = EventColumns()
     /// Where staged rows go once ``chunkBytes`` of them are waiting (to the `COPY` task), whole rows only.
-    var sink: AsyncStream<ByteBuffer>.Continuation?
+    private let sink: AsyncStream<ByteBuffer>.Continuation
     /// The size of the chunks of rows handed to the `COPY` as they are staged.
     static let chunkBytes = 256 * 1024
     private let recordedAt = Timestamp.now
@@ -210,10 +209,12 @@ private struct GroupTransaction {
         _ location: PostgresLocation,
         logger: Logger,
         group: [PostgresWriter.Request],
-        cache: HeadCache
+        cache: HeadCache,
+        sink: AsyncStream<ByteBuffer>.Continuation
     ) async throws {
         self.location = location
         self.logger = logger
+        self.sink = sink
         // The lock that orders every writer of every process: held until COMMIT.
         let head = try await connection.query(
             "SELECT last_position, link FROM \(unescaped: location.table("head")) FOR UPDATE", logger: logger
@@ -416,7 +417,7 @@ private struct GroupTransaction {
             into: &buffer
         )
         rows.append(event, previousInStream: previousInStream, link: link)
-        if rows.pendingBytes >= Self.chunkBytes { sink?.yield(rows.take()) }
+        if rows.pendingBytes >= Self.chunkBytes { sink.yield(rows.take()) }
         byID[event.id] = event
         lastPosition = event.position.rawValue
     }
@@ -430,8 +431,8 @@ private struct GroupTransaction {
     /// Hands the rows still waiting to the `COPY` task and ends its stream of chunks; called once every request of
     /// the group is staged.
     mutating func endRows() {
-        if rows.pendingBytes > 0 { sink?.yield(rows.take()) }
-        sink?.finish()
+        if rows.pendingBytes > 0 { sink.yield(rows.take()) }
+        sink.finish()
     }
 
     /// Writes the new head, once the rows are in, and announces the new last position (PostgreSQL delivers the
