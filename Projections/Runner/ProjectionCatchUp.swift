@@ -65,7 +65,7 @@ public enum ProjectionCatchUp {
     ///   - validAt: fold only the events that happened (`occurredAt`) at or before this instant: what was true
     ///     then, by everything the log holds (as of `asOf`). Checkpoints are not used (they hold every event).
     ///   - rebuilding: names of projections to rebuild from position 0 even if a checkpoint exists.
-    ///   - batchSize: events read per batch.
+    ///   - batchSize: events read per read transaction.
     ///   - logger: where to log; silent by default.
     ///   - metricsFactory: where to report; the bootstrapped `MetricsSystem` by default.
     ///   - progress: called after each batch with (events applied, events to apply in all).
@@ -75,7 +75,7 @@ public enum ProjectionCatchUp {
         asOf: AsOf? = nil,
         validAt: Timestamp? = nil,
         rebuilding: Set<String> = [],
-        batchSize: Int = 16_384,
+        batchSize: Int = 65_536,
         logger: Logger = ProjectionCatchUp.silentLogger,
         metricsFactory: (any MetricsFactory)? = nil,
         progress: ((UInt64, UInt64) -> Void)? = nil
@@ -150,10 +150,19 @@ public enum ProjectionCatchUp {
         var applied: UInt64 = 0
         var pending: [DecodedEvent] = []
         pending.reserveCapacity(ProjectionSet.batchSize)
+        // While a scan runs on the backend's reader thread, the set belongs to this: batches are applied on a
+        // thread of its own while the reader decodes the next one (only with more than one lane).
+        var applier: PipelinedApplier?
         func flush() {
-            set.apply(batch: pending)
             applied += UInt64(pending.count)
-            pending.removeAll(keepingCapacity: true)
+            if let applier {
+                applier.hand(pending)
+                pending = []
+                pending.reserveCapacity(PipelinedApplier.batchSize)
+            } else {
+                set.apply(batch: pending)
+                pending.removeAll(keepingCapacity: true)
+            }
         }
         // Decodes one event into the pending batch; false once the as-of point is passed (positions only grow).
         func consume(_ event: RecordedEvent) -> Bool {
@@ -168,23 +177,41 @@ public enum ProjectionCatchUp {
             } catch {
                 // Not the domain's, or unreadable: apply what came before, then move every projection past it.
                 flush()
-                set.skip(event)
+                if let applier { applier.skip(event) } else { set.skip(event) }
                 return true
             }
-            if pending.count == ProjectionSet.batchSize { flush() }
+            if pending.count == (applier == nil ? ProjectionSet.batchSize : PipelinedApplier.batchSize) { flush() }
             return true
         }
         while position < end && !stop {
             let before = position
             if let scanning = store as? any EventScanning {
                 // The fast path: events go straight from the read transaction into the projections, on the
-                // backend's reader thread while this task waits.
-                position = try await storage({ () async throws(EventStoreError) in
-                    try await scanning.scanOnReaderThread(after: position, maximumCount: batchSize) {
-                        (event) throws(EventStoreError) in
-                        _ = consume(event)
-                    }
-                })
+                // backend's reader thread while this task waits; with more than one lane, each batch is applied
+                // on another thread while the reader decodes the next.
+                // (Only for a long enough stretch: a few events are not worth starting the lanes' threads.)
+                let pipelined = set.lanes > 1 && end.rawValue - position.rawValue >= 2 * PipelinedApplier.batchSize
+                let pipeline = pipelined ? PipelinedApplier(taking: &set) : nil
+                applier = pipeline
+                if pipeline != nil { pending.reserveCapacity(PipelinedApplier.batchSize) }
+                let scanned: Result<GlobalPosition, Failure>
+                do {
+                    scanned = .success(
+                        try await storage({ () async throws(EventStoreError) in
+                            try await scanning.scanOnReaderThread(after: position, maximumCount: batchSize) {
+                                (event) throws(EventStoreError) in
+                                _ = consume(event)
+                            }
+                        }))
+                } catch {
+                    scanned = .failure(error)
+                }
+                if let pipeline {
+                    if case .success = scanned { flush() }
+                    applier = nil
+                    set = pipeline.finish()
+                }
+                position = try scanned.get()
             } else {
                 let batch = try await storage({ () throws(EventStoreError) in
                     try await store.readAll(after: position, maximumCount: batchSize)

@@ -21,9 +21,10 @@ public struct ProjectionSet: Sendable {
     /// The last position each projection includes, parallel to ``projections``.
     public private(set) var positions: [GlobalPosition]
 
-    /// How many threads a batch is spread over (1: the caller's thread only). Each projection is applied by one
-    /// thread at a time and the projections share nothing, so the result is the same whatever this is; by
-    /// default it is the number of active processors, at most 4.
+    /// How many threads a batch is spread over (1: the caller's thread only, also in ``ProjectionCatchUp``, which
+    /// otherwise applies batches on lane threads while its reader decodes the next ones). Each projection is
+    /// applied by one thread at a time and the projections share nothing, so the result is the same whatever this
+    /// is; by default it is the number of active processors, at most 4.
     public var lanes: Int
     /// Seconds each projection has spent applying batches, parallel to ``projections``: the lanes are balanced
     /// by it (the longest first, each to the least-loaded lane).
@@ -76,7 +77,7 @@ public struct ProjectionSet: Sendable {
             skipped.record(
                 position: event.position.rawValue, stream: event.stream.rawValue, type: event.type, error: error)
         }
-        for index in projections.indices where positions[index] < event.position {
+        for index in positions.indices where positions[index] < event.position {
             positions[index] = event.position
         }
     }
@@ -112,19 +113,41 @@ public struct ProjectionSet: Sendable {
         for index in work { positions[index] = last }
     }
 
+    /// Where each projection's unseen events start in `batch` (nil: it has seen them all), and every projection
+    /// marked as having seen the whole batch: the pipeline's half of ``apply(batch:)``, whose lanes then apply
+    /// each projection's part.
+    mutating func claim(_ batch: [DecodedEvent]) -> [Int?] {
+        guard let last = batch.last?.event.position else { return positions.map { _ in nil } }
+        let starts = positions.indices.map { index -> Int? in
+            guard positions[index] < last else { return nil }
+            return batch.firstIndex { $0.event.position > positions[index] }
+        }
+        for index in positions.indices where starts[index] != nil { positions[index] = last }
+        return starts
+    }
+
+    /// Moves the projections and their costs out for a pipeline's lanes (the set keeps its positions and its
+    /// count of skipped events); ``returnProjections(_:costs:)`` puts them back.
+    mutating func takeProjections() -> (projections: [any Projection], costs: [Double]) {
+        defer {
+            projections = []
+            costs = []
+        }
+        return (projections, costs)
+    }
+
+    /// Puts back what ``takeProjections()`` took.
+    mutating func returnProjections(_ projections: [any Projection], costs: [Double]) {
+        self.projections = projections
+        self.costs = costs
+    }
+
     /// Spreads the projections over ``lanes`` threads for one batch: the costliest first, each to the
     /// least-loaded lane. Every projection is changed by exactly one thread, in place through a pointer to
     /// its slot, so nothing is copied and nothing is shared but the batch, which is only read.
     private mutating func applyInLanes(_ batch: [DecodedEvent], starts: [Int?], work: [Int]) {
-        let laneCount = min(lanes, work.count)
-        var assignment = Array(repeating: [Int](), count: laneCount)
-        var load = Array(repeating: 0.0, count: laneCount)
-        for index in work.sorted(by: { costs[$0] > costs[$1] }) {
-            let lane = load.indices.min { load[$0] < load[$1] } ?? 0
-            assignment[lane].append(index)
-            load[lane] += max(costs[index], 1e-9)
-        }
-        let lanesOfWork = assignment
+        let lanesOfWork = Self.assign(work, costs: costs, lanes: lanes)
+        let laneCount = lanesOfWork.count
         projections.withUnsafeMutableBufferPointer { projectionSlots in
             costs.withUnsafeMutableBufferPointer { costSlots in
                 let slots = LaneSlots(projections: projectionSlots, costs: costSlots)
@@ -140,7 +163,21 @@ public struct ProjectionSet: Sendable {
         }
     }
 
-    private static func seconds(since instant: ContinuousClock.Instant) -> Double {
+    /// Splits the projections `work` (indices) over at most `lanes` lanes: the costliest first, each to the
+    /// least-loaded lane.
+    static func assign(_ work: [Int], costs: [Double], lanes: Int) -> [[Int]] {
+        let laneCount = max(1, min(lanes, work.count))
+        var assignment = Array(repeating: [Int](), count: laneCount)
+        var load = Array(repeating: 0.0, count: laneCount)
+        for index in work.sorted(by: { costs[$0] > costs[$1] }) {
+            let lane = load.indices.min { load[$0] < load[$1] } ?? 0
+            assignment[lane].append(index)
+            load[lane] += max(costs[index], 1e-9)
+        }
+        return assignment
+    }
+
+    static func seconds(since instant: ContinuousClock.Instant) -> Double {
         let elapsed = ContinuousClock.now - instant
         return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }

@@ -13,7 +13,7 @@ import Testing
 struct CatchUpTests {
 
     /// A tenant with reporting on, a few users, and a noisy feed: late events, repeats, a reporting toggle.
-    func makeLog(seed: UInt64) async throws -> (TemporaryEventLog, TenantID) {
+    func makeLog(seed: UInt64, steps: Int = 400) async throws -> (TemporaryEventLog, TenantID) {
         var random = SplitMix64(seed: seed)
         let log = try TemporaryEventLog(durability: .deferred)
         let handler = CommandHandler(store: log.store)
@@ -46,7 +46,7 @@ struct CatchUpTests {
         _ = try await handler.handle(batch: setup)
         var feed: [CommandRequest] = []
         let availabilities: [Availability] = [.available, .busy, .away, .offline, .doNotDisturb]
-        for step in 0..<400 {
+        for step in 0..<steps {
             let user = users[Int(random.next() % 4)]
             // Mostly in order, sometimes up to an hour late.
             let late = random.next() % 10 == 0 ? Int64(random.next() % 3_600) * 1_000_000 : 0
@@ -172,14 +172,18 @@ struct CatchUpTests {
         #expect(model.skipped.unreadable == 2 && model.position == foreign)
     }
 
+    /// With more than one lane and a long enough log, the catch-up pipelines: batches applied on lane threads
+    /// while the reader decodes the next ones (read transactions of 2,500 events here, so it starts and stops
+    /// the pipeline several times).
     @Test func aCatchUpOverSeveralLanesGivesWhatOneThreadGives() async throws {
-        let (log, tenant) = try await makeLog(seed: 11)
+        let (log, tenant) = try await makeLog(seed: 11, steps: 9_000)
         var single = ProjectionSet.standard()
         single.lanes = 1
-        _ = try await ProjectionCatchUp.run(&single, from: log.store, batchSize: 300)
+        _ = try await ProjectionCatchUp.run(&single, from: log.store, batchSize: 2_500)
+        #expect(single.position.rawValue > 9_000)
         var piped = ProjectionSet.standard()
         piped.lanes = 3
-        let report = try await ProjectionCatchUp.run(&piped, from: log.store, batchSize: 300)
+        let report = try await ProjectionCatchUp.run(&piped, from: log.store, batchSize: 2_500)
         #expect(report.position == single.position)
         #expect(piped.positions == single.positions)
         #expect(try views(piped, tenant: tenant) == views(single, tenant: tenant))

@@ -1,0 +1,160 @@
+import CumulusLog
+import Foundation
+
+/// Applies batches of decoded events to a projection set on lane threads of its own while the caller — the
+/// catch-up's reader thread — reads and decodes the next batches: reading, decoding and the projections' work
+/// then overlap instead of taking turns.
+///
+/// The projections are split over ``ProjectionSet/lanes`` lanes once, by their measured costs (the costliest
+/// first, each to the least-loaded lane). Each lane is one thread that takes every batch in order and applies
+/// it to its own projections, so a projection sees the events in log order, one thread at a time, and the
+/// lanes need not wait for one another: a lane can be a few batches ahead of the other. At most ``depth``
+/// batches are in flight; a batch every lane has finished is released by the caller's thread, so its events
+/// are freed where they were allocated.
+///
+/// The set's positions and skipped-event count stay with the caller (``hand(_:)`` advances them; ``skip(_:)``
+/// counts an event); the projections belong to the lanes until ``finish()`` waits for every batch and gives the
+/// set back. Every hand-over goes through one lock, so a lane's changes happen before the caller sees them.
+final class PipelinedApplier: @unchecked Sendable {
+    /// Batches in flight at most.
+    static let depth = 4
+    /// Events per batch handed to the lanes: larger than ``ProjectionSet/batchSize``, since every hand-over
+    /// wakes the lanes.
+    static let batchSize = 1024
+
+    private struct Entry {
+        var batch: [DecodedEvent]
+        var starts: [Int?]
+        var unfinishedLanes: Int
+    }
+
+    private var set: ProjectionSet
+    private let projections: UnsafeMutablePointer<any Projection>
+    private let costs: UnsafeMutablePointer<Double>
+    private let count: Int
+    private let lanes: [[Int]]
+    private let condition = NSCondition()
+    /// Batches handed and not yet released, oldest first; `released` counts the ones before them.
+    private var entries: [Entry] = []
+    private var released = 0
+    /// The sequence number of the next batch each lane applies.
+    private var next: [Int]
+    private var closing = false
+    private var running: Int
+
+    /// Takes `set` over, leaving it empty until ``finish()``, and starts one thread per lane.
+    init(taking set: inout ProjectionSet) {
+        self.set = set
+        set = ProjectionSet([])
+        let (taken, takenCosts) = self.set.takeProjections()
+        count = taken.count
+        projections = UnsafeMutablePointer<any Projection>.allocate(capacity: max(count, 1))
+        projections.initialize(from: taken, count: count)
+        costs = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
+        costs.initialize(from: takenCosts, count: count)
+        lanes = ProjectionSet.assign(Array(0..<count), costs: takenCosts, lanes: self.set.lanes)
+        next = Array(repeating: 0, count: lanes.count)
+        running = lanes.count
+        // `taken` is released here: the buffer holds the only references, so the projections change in place.
+        for lane in lanes.indices {
+            let thread = Thread { [self] in run(lane: lane) }
+            thread.name = "cumulus.projections.lane\(lane)"
+            thread.qualityOfService = .userInitiated
+            thread.start()
+        }
+    }
+
+    /// Hands `batch` (in log order, after every batch handed before) to the lanes; waits while ``depth``
+    /// batches are in flight.
+    func hand(_ batch: [DecodedEvent]) {
+        guard !batch.isEmpty else { return }
+        let starts = set.claim(batch)
+        var done: [Entry] = []
+        condition.lock()
+        while entries.count >= Self.depth {
+            done.append(contentsOf: takeFinished())
+            if entries.count < Self.depth { break }
+            condition.wait()
+        }
+        done.append(contentsOf: takeFinished())
+        entries.append(Entry(batch: batch, starts: starts, unfinishedLanes: lanes.count))
+        condition.broadcast()
+        condition.unlock()
+        _ = done  // released here, on the caller's thread, outside the lock
+    }
+
+    /// Passes over an event the domain cannot decode (see ``ProjectionSet/skip(_:)``); hand the batch before it
+    /// first.
+    func skip(_ event: RecordedEvent) {
+        set.skip(event)
+    }
+
+    /// Waits for every batch handed, stops the lanes and gives the set back.
+    func finish() -> ProjectionSet {
+        var done: [Entry] = []
+        condition.lock()
+        closing = true
+        condition.broadcast()
+        while running > 0 {
+            done.append(contentsOf: takeFinished())
+            condition.wait()
+        }
+        done.append(contentsOf: takeFinished())
+        condition.unlock()
+        done.removeAll()
+        let returned = Array(UnsafeBufferPointer(start: projections, count: count))
+        let returnedCosts = Array(UnsafeBufferPointer(start: costs, count: count))
+        projections.deinitialize(count: count)
+        projections.deallocate()
+        costs.deinitialize(count: count)
+        costs.deallocate()
+        set.returnProjections(returned, costs: returnedCosts)
+        let finished = set
+        set = ProjectionSet([])
+        return finished
+    }
+
+    /// The finished batches at the front; called with the lock held.
+    private func takeFinished() -> [Entry] {
+        let finished = entries.prefix { $0.unfinishedLanes == 0 }.count
+        guard finished > 0 else { return [] }
+        let taken = Array(entries[..<finished])
+        entries.removeFirst(finished)
+        released += finished
+        return taken
+    }
+
+    private func run(lane: Int) {
+        condition.lock()
+        while true {
+            let sequence = next[lane]
+            if sequence - released < entries.count {
+                let entry = entries[sequence - released]
+                condition.unlock()
+                apply(entry, lane: lane)
+                condition.lock()
+                entries[sequence - released].unfinishedLanes -= 1
+                next[lane] = sequence + 1
+                condition.broadcast()
+            } else if closing {
+                break
+            } else {
+                condition.wait()
+            }
+        }
+        running -= 1
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Applies one batch to the lane's projections; the entry (and so its reference to the batch) ends here,
+    /// before the lane reports the batch finished.
+    private func apply(_ entry: consuming Entry, lane: Int) {
+        for index in lanes[lane] {
+            guard let start = entry.starts[index] else { continue }
+            let began = ContinuousClock.now
+            projections[index].apply(batch: entry.batch[start...])
+            costs[index] += ProjectionSet.seconds(since: began)
+        }
+    }
+}
