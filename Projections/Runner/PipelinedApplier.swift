@@ -6,7 +6,8 @@ import Foundation
 /// then overlap instead of taking turns.
 ///
 /// The projections are split over ``ProjectionSet/lanes`` lanes once, by their measured costs (the costliest
-/// first, each to the least-loaded lane). Each lane is one thread that takes every batch in order and applies
+/// first, each to the least-loaded lane); a fresh set, which has no costs yet, applies its first two batches on
+/// the caller's thread to measure them. Each lane is one thread that takes every batch in order and applies
 /// it to its own projections, so a projection sees the events in log order, one thread at a time, and the
 /// lanes need not wait for one another: a lane can be a few batches ahead of the other. At most ``depth``
 /// batches are in flight; a batch every lane has finished is released by the caller's thread, so its events
@@ -32,15 +33,21 @@ final class PipelinedApplier: @unchecked Sendable {
     private let projections: UnsafeMutablePointer<any Projection>
     private let costs: UnsafeMutablePointer<Double>
     private let count: Int
-    private let lanes: [[Int]]
+    private var lanes: [[Int]] = []
+    /// Lanes requested (``ProjectionSet/lanes``); the threads start once the projections' costs are known.
+    private let laneCount: Int
+    private var started = false
+    /// Batches applied on the caller's thread to measure the costs of a fresh set.
+    private var measured = 0
+    private static let measuredBatches = 2
     private let condition = NSCondition()
     /// Batches handed and not yet released, oldest first; `released` counts the ones before them.
     private var entries: [Entry] = []
     private var released = 0
     /// The sequence number of the next batch each lane applies.
-    private var next: [Int]
+    private var next: [Int] = []
     private var closing = false
-    private var running: Int
+    private var running = 0
 
     /// Takes `set` over, leaving it empty until ``finish()``, and starts one thread per lane.
     init(taking set: inout ProjectionSet) {
@@ -52,10 +59,18 @@ final class PipelinedApplier: @unchecked Sendable {
         projections.initialize(from: taken, count: count)
         costs = UnsafeMutablePointer<Double>.allocate(capacity: max(count, 1))
         costs.initialize(from: takenCosts, count: count)
-        lanes = ProjectionSet.assign(Array(0..<count), costs: takenCosts, lanes: self.set.lanes)
+        laneCount = self.set.lanes
+        // `taken` is released here: the buffer holds the only references, so the projections change in place.
+        if takenCosts.contains(where: { $0 > 0 }) { startLanes() }
+    }
+
+    /// Splits the projections over the lanes by their costs so far and starts one thread per lane.
+    private func startLanes() {
+        started = true
+        lanes = ProjectionSet.assign(
+            Array(0..<count), costs: Array(UnsafeBufferPointer(start: costs, count: count)), lanes: laneCount)
         next = Array(repeating: 0, count: lanes.count)
         running = lanes.count
-        // `taken` is released here: the buffer holds the only references, so the projections change in place.
         for lane in lanes.indices {
             let thread = Thread { [self] in run(lane: lane) }
             thread.name = "cumulus.projections.lane\(lane)"
@@ -69,6 +84,14 @@ final class PipelinedApplier: @unchecked Sendable {
     func hand(_ batch: [DecodedEvent]) {
         guard !batch.isEmpty else { return }
         let starts = set.claim(batch)
+        guard started else {
+            // No costs yet (a fresh set): the first batches are applied here, measured, and the lanes split by
+            // them.
+            apply(Entry(batch: batch, starts: starts, unfinishedLanes: 0), to: 0..<count)
+            measured += 1
+            if measured == Self.measuredBatches { startLanes() }
+            return
+        }
         var done: [Entry] = []
         condition.lock()
         while entries.count >= Self.depth {
@@ -150,7 +173,11 @@ final class PipelinedApplier: @unchecked Sendable {
     /// Applies one batch to the lane's projections; the entry (and so its reference to the batch) ends here,
     /// before the lane reports the batch finished.
     private func apply(_ entry: consuming Entry, lane: Int) {
-        for index in lanes[lane] {
+        apply(entry, to: lanes[lane])
+    }
+
+    private func apply(_ entry: consuming Entry, to indices: some Sequence<Int>) {
+        for index in indices {
             guard let start = entry.starts[index] else { continue }
             let began = ContinuousClock.now
             projections[index].apply(batch: entry.batch[start...])
