@@ -436,33 +436,39 @@ enum RebuildBenchmark {
                 + "FROM domain_events ORDER BY position")
         var set = ProjectionSet.standard()
         if let lanes { set.lanes = lanes }
-        var batch: [RecordedEvent] = []
-        batch.reserveCapacity(ProjectionSet.batchSize)
         let clock = ContinuousClock()
         let began = clock.now
-        while try select.step() {
-            let handle = select.handle
-            let idBytes = blob(handle, 8)
-            let event = RecordedEvent(
-                id: EventID(bytes: idBytes.count == 16 ? idBytes : [UInt8](repeating: 0, count: 16)),
-                stream: try StreamName(text(handle, 1)),
-                streamVersion: StreamVersion(UInt64(sqlite3_column_int64(handle, 2))),
-                position: GlobalPosition(UInt64(sqlite3_column_int64(handle, 0))),
-                type: text(handle, 3),
-                schemaVersion: UInt16(truncatingIfNeeded: sqlite3_column_int64(handle, 4)),
-                occurredAt: Timestamp(microsecondsSinceEpoch: sqlite3_column_int64(handle, 5)),
-                recordedAt: Timestamp(microsecondsSinceEpoch: sqlite3_column_int64(handle, 6)),
-                actor: text(handle, 7), correlationID: nil, causationID: nil, payload: blob(handle, 9))
-            // In batches, as the catch-up does: the same projection code, fed the same way.
-            batch.append(event)
-            if batch.count == ProjectionSet.batchSize {
-                set.apply(contentsOf: batch)
-                batch.removeAll(keepingCapacity: true)
+        // One sequence of rows, fed as the catch-up feeds the log's events: decoded in batches on this thread while
+        // lane threads apply the ones before (`ProjectionSet.apply(contentsOf:)`).
+        var failure: (any Error)?
+        let rows = AnyIterator<RecordedEvent> {
+            do {
+                guard try select.step() else { return nil }
+                return try row(select.handle)
+            } catch {
+                failure = error
+                return nil
             }
         }
-        set.apply(contentsOf: batch)
+        set.apply(contentsOf: rows)
+        if let failure { throw failure }
         select.reset()
         return (seconds(clock.now - began), set)
+    }
+
+    /// The peer's row as a recorded event.
+    private static func row(_ handle: OpaquePointer) throws -> RecordedEvent {
+        let idBytes = blob(handle, 8)
+        return RecordedEvent(
+            id: EventID(bytes: idBytes.count == 16 ? idBytes : [UInt8](repeating: 0, count: 16)),
+            stream: try StreamName(text(handle, 1)),
+            streamVersion: StreamVersion(UInt64(sqlite3_column_int64(handle, 2))),
+            position: GlobalPosition(UInt64(sqlite3_column_int64(handle, 0))),
+            type: text(handle, 3),
+            schemaVersion: UInt16(truncatingIfNeeded: sqlite3_column_int64(handle, 4)),
+            occurredAt: Timestamp(microsecondsSinceEpoch: sqlite3_column_int64(handle, 5)),
+            recordedAt: Timestamp(microsecondsSinceEpoch: sqlite3_column_int64(handle, 6)),
+            actor: text(handle, 7), correlationID: nil, causationID: nil, payload: blob(handle, 9))
     }
 
     /// Every contender must have seen all `events`, and the projections fed by Cumulus and by the peer must be

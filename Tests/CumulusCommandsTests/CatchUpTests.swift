@@ -177,6 +177,9 @@ struct CatchUpTests {
     /// the pipeline several times).
     @Test func aCatchUpOverSeveralLanesGivesWhatOneThreadGives() async throws {
         let (log, tenant) = try await makeLog(seed: 11, steps: 9_000)
+        _ = try await log.store.append(
+            [ProposedEvent(type: "PresenceChanged", actor: "feed", payload: [0xFF])],
+            to: try StreamName("user-\(UUID())"))
         var single = ProjectionSet.standard()
         single.lanes = 1
         _ = try await ProjectionCatchUp.run(&single, from: log.store, batchSize: 2_500)
@@ -188,6 +191,16 @@ struct CatchUpTests {
         #expect(piped.positions == single.positions)
         #expect(try views(piped, tenant: tenant) == views(single, tenant: tenant))
         for (lhs, rhs) in zip(piped.projections, single.projections) {
+            let identical = lhs.encodeState() == rhs.encodeState()
+            #expect(identical, "\(lhs.name)")
+        }
+        #expect(report.skipped.unreadable == 1 && single.skipped.unreadable == 1)
+        // The same events handed to `ProjectionSet.apply(contentsOf:)`, which pipelines the same way.
+        var fed = ProjectionSet.standard()
+        fed.lanes = 3
+        fed.apply(contentsOf: try await log.store.readAll(after: .start, maximumCount: 100_000))
+        #expect(fed.positions == single.positions && fed.skipped.unreadable == 1)
+        for (lhs, rhs) in zip(fed.projections, single.projections) {
             let identical = lhs.encodeState() == rhs.encodeState()
             #expect(identical, "\(lhs.name)")
         }
