@@ -5,11 +5,12 @@ public import Foundation
 public final class ChildProcess: @unchecked Sendable {
     /// The running process.
     public let process = Process()
-    private let output = Pipe()
-    private let errors = Pipe()
-    private let lock = NSLock()
-    private var collected = Data()
-    private var collectedErrors = Data()
+    /// Standard output and standard error go to two files, read back when asked: no pipe to drain and no
+    /// readability handler. (Pipes drained by `readabilityHandler` put a dispatch source on each descriptor; on
+    /// Linux, a source still registered when its descriptor is closed and reused can crash libdispatch's event
+    /// loop — a test run died once that way, with no frame of ours on the crashing thread.)
+    private let outputPath: String
+    private let errorPath: String
 
     /// The directory holding the executables of the current build (the test binary's own directory).
     public static var buildDirectory: URL {
@@ -32,41 +33,42 @@ public final class ChildProcess: @unchecked Sendable {
             tool.hasPrefix("/") ? URL(fileURLWithPath: tool) : Self.buildDirectory.appendingPathComponent(tool)
         process.arguments = arguments
         if let environment { process.environment = environment }
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("cumulus-child-\(UUID().uuidString)")
+        outputPath = base.path + ".out"
+        errorPath = base.path + ".err"
+        guard FileManager.default.createFile(atPath: outputPath, contents: nil),
+            FileManager.default.createFile(atPath: errorPath, contents: nil),
+            let output = FileHandle(forWritingAtPath: outputPath),
+            let errors = FileHandle(forWritingAtPath: errorPath)
+        else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: outputPath])
+        }
+        defer {
+            try? output.close()
+            try? errors.close()
+        }
         process.standardOutput = output
         process.standardError = errors
         let inputPipe = Pipe()
         process.standardInput = inputPipe
-        output.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.lock()
-            self.collected.append(data)
-            self.lock.unlock()
-        }
-        errors.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self else { return }
-            self.lock.lock()
-            self.collectedErrors.append(data)
-            self.lock.unlock()
-        }
         try process.run()
         if let input { inputPipe.fileHandleForWriting.write(input) }
         try inputPipe.fileHandleForWriting.close()
     }
 
+    deinit {
+        try? FileManager.default.removeItem(atPath: outputPath)
+        try? FileManager.default.removeItem(atPath: errorPath)
+    }
+
     /// Everything written to standard output so far.
     public var standardOutput: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: collected, as: UTF8.self)
+        String(decoding: FileManager.default.contents(atPath: outputPath) ?? Data(), as: UTF8.self)
     }
 
     /// Everything written to standard error so far.
     public var standardError: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: collectedErrors, as: UTF8.self)
+        String(decoding: FileManager.default.contents(atPath: errorPath) ?? Data(), as: UTF8.self)
     }
 
     /// Waits until standard output contains `text`, up to `timeout` seconds; false on time-out or exit.
@@ -84,7 +86,6 @@ public final class ChildProcess: @unchecked Sendable {
     public func kill() {
         if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
         process.waitUntilExit()
-        drain()
     }
 
     /// Waits for the process to exit (killing it after `timeout` seconds) and returns its exit status.
@@ -94,20 +95,8 @@ public final class ChildProcess: @unchecked Sendable {
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(5)) }
         if process.isRunning { kill() }
         process.waitUntilExit()
-        drain()
         return process.terminationReason == .uncaughtSignal
             ? 128 + process.terminationStatus : process.terminationStatus
-    }
-
-    private func drain() {
-        output.fileHandleForReading.readabilityHandler = nil
-        errors.fileHandleForReading.readabilityHandler = nil
-        let rest = output.fileHandleForReading.readDataToEndOfFile()
-        let restErrors = errors.fileHandleForReading.readDataToEndOfFile()
-        lock.lock()
-        collected.append(rest)
-        collectedErrors.append(restErrors)
-        lock.unlock()
     }
 
     /// Runs any executable (by absolute path) to completion and returns (exit status, stdout, stderr).
