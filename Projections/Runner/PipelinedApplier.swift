@@ -6,8 +6,8 @@ import Foundation
 /// then overlap instead of taking turns.
 ///
 /// The projections are split over ``ProjectionSet/lanes`` lanes once, by their measured costs (the costliest
-/// first, each to the least-loaded lane); a fresh set, which has no costs yet, applies its first two batches on
-/// the caller's thread to measure them. Each lane is one thread that takes every batch in order and applies
+/// first, each to the least-loaded lane); the first batches (``init(taking:inlineBatches:)``) are applied on the
+/// caller's thread, which measures a fresh set's costs and keeps a short input off other threads. Each lane is one thread that takes every batch in order and applies
 /// it to its own projections, so a projection sees the events in log order, one thread at a time, and the
 /// lanes need not wait for one another: a lane can be a few batches ahead of the other. At most ``depth``
 /// batches are in flight; a batch every lane has finished is released by the caller's thread, so its events
@@ -39,7 +39,8 @@ final class PipelinedApplier: @unchecked Sendable {
     private var started = false
     /// Batches applied on the caller's thread to measure the costs of a fresh set.
     private var measured = 0
-    private static let measuredBatches = 2
+    /// Batches applied on the caller's thread before the lanes start.
+    private let inlineBatches: Int
     private let condition = NSCondition()
     /// Batches handed and not yet released, oldest first; `released` counts the ones before them.
     private var entries: [Entry] = []
@@ -50,7 +51,9 @@ final class PipelinedApplier: @unchecked Sendable {
     private var running = 0
 
     /// Takes `set` over, leaving it empty until ``finish()``, and starts one thread per lane.
-    init(taking set: inout ProjectionSet) {
+    /// - Parameter inlineBatches: how many batches to apply on the caller's thread before the lanes start
+    ///   (at least 2 for a set without costs, to measure them): a short input never starts a thread.
+    init(taking set: inout ProjectionSet, inlineBatches: Int = 2) {
         self.set = set
         set = ProjectionSet([])
         let (taken, takenCosts) = self.set.takeProjections()
@@ -61,7 +64,8 @@ final class PipelinedApplier: @unchecked Sendable {
         costs.initialize(from: takenCosts, count: count)
         laneCount = self.set.lanes
         // `taken` is released here: the buffer holds the only references, so the projections change in place.
-        if takenCosts.contains(where: { $0 > 0 }) { startLanes() }
+        self.inlineBatches = takenCosts.contains(where: { $0 > 0 }) ? inlineBatches : max(2, inlineBatches)
+        if self.inlineBatches == 0 { startLanes() }
     }
 
     /// Splits the projections over the lanes by their costs so far and starts one thread per lane.
@@ -85,11 +89,11 @@ final class PipelinedApplier: @unchecked Sendable {
         guard !batch.isEmpty else { return }
         let starts = set.claim(batch)
         guard started else {
-            // No costs yet (a fresh set): the first batches are applied here, measured, and the lanes split by
-            // them.
+            // The first batches are applied here (a set without costs is measured by them; the lanes are split
+            // by the costs).
             apply(Entry(batch: batch, starts: starts, unfinishedLanes: 0), to: 0..<count)
             measured += 1
-            if measured == Self.measuredBatches { startLanes() }
+            if measured == inlineBatches { startLanes() }
             return
         }
         var done: [Entry] = []

@@ -191,7 +191,7 @@ public enum ProjectionCatchUp {
                 // on another thread while the reader decodes the next.
                 // (Only for a long enough stretch: a few events are not worth starting the lanes' threads.)
                 let pipelined = set.lanes > 1 && end.rawValue - position.rawValue >= 2 * PipelinedApplier.batchSize
-                let pipeline = pipelined ? PipelinedApplier(taking: &set) : nil
+                let pipeline = pipelined ? PipelinedApplier(taking: &set, inlineBatches: 0) : nil
                 applier = pipeline
                 if pipeline != nil { pending.reserveCapacity(PipelinedApplier.batchSize) }
                 let scanned: Result<GlobalPosition, Failure>
