@@ -23,7 +23,7 @@ public struct CurrentStateProjection: Projection {
     public internal(set) var users: [UserID: User] = [:]
     /// Licence contingents and assignments per tenant.
     public internal(set) var licencePools: [TenantID: LicencePool] = [:]
-    var latestKeys: [UserID: LatestKeys] = [:]
+    var latestKeys = LatestKeysTable()
     var members: [ServiceID: Set<UserID>] = [:]
 
     /// Nothing known yet.
@@ -37,8 +37,8 @@ public struct CurrentStateProjection: Projection {
         case .userCreated(let e):
             users[e.user] = User.evolve(nil, decoded)
         case .responsibilityProfileChanged(let e):
-            guard latestKeys[e.user, default: LatestKeys()].acceptProfile(ChangeKey(event)),
-                let index = users.index(forKey: e.user)
+            let keySlot = latestKeys.slot(making: e.user)
+            guard latestKeys.keys[keySlot].acceptProfile(ChangeKey(event)), let index = users.index(forKey: e.user)
             else { return }
             users.values[index].responsibilityProfile = e.responsibilityProfile
         case .userRenamed(let e): users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
@@ -91,7 +91,7 @@ public struct CurrentStateProjection: Projection {
             // the processor overlaps their cache misses. The places stay valid only while neither dictionary
             // gains or loses a key, so from the first event that may change one (a user not seen yet, any
             // other event) the rest of the batch looks up as it goes.
-            var keyPlaces = [Dictionary<UserID, LatestKeys>.Index?](repeating: nil, count: events.count)
+            var keyPlaces = [Int?](repeating: nil, count: events.count)
             var userPlaces = [Dictionary<UserID, User>.Index?](repeating: nil, count: events.count)
             for index in events.indices {
                 let user: UserID
@@ -100,7 +100,7 @@ public struct CurrentStateProjection: Projection {
                 case .userStateChanged(let e): user = e.user
                 default: continue
                 }
-                keyPlaces[index] = latestKeys.index(forKey: user)
+                keyPlaces[index] = latestKeys.slots[user]
                 userPlaces[index] = users.index(forKey: user)
             }
             var placesValid = true
@@ -111,7 +111,7 @@ public struct CurrentStateProjection: Projection {
                 switch events[index].decoded {
                 case .presenceChanged(let e):
                     if placesValid, let place = keyPlaces[index] {
-                        guard latestKeys.values[place].acceptPresence(key) else { continue }
+                        guard latestKeys.keys[place].acceptPresence(key) else { continue }
                         if let user = userPlaces[index] { Self.show(e, in: &users.values[user]) }
                     } else {
                         placesValid = false
@@ -119,7 +119,7 @@ public struct CurrentStateProjection: Projection {
                     }
                 case .userStateChanged(let e):
                     if placesValid, let place = keyPlaces[index] {
-                        let accepted = latestKeys.values[place].acceptUserState(key)
+                        let accepted = latestKeys.keys[place].acceptUserState(key)
                         guard accepted.state else { continue }
                         if let user = userPlaces[index] {
                             Self.show(e, withProfile: accepted.profile, in: &users.values[user])
@@ -140,8 +140,8 @@ public struct CurrentStateProjection: Projection {
     // One lookup per dictionary, and the user is changed in place (`users[id]?.field = …` would move the whole
     // user out and back for every field).
     private mutating func show(_ e: PresenceChanged, _ key: ChangeKey) {
-        guard latestKeys[e.user, default: LatestKeys()].acceptPresence(key), let index = users.index(forKey: e.user)
-        else { return }
+        let keySlot = latestKeys.slot(making: e.user)
+        guard latestKeys.keys[keySlot].acceptPresence(key), let index = users.index(forKey: e.user) else { return }
         Self.show(e, in: &users.values[index])
     }
 
@@ -156,7 +156,8 @@ public struct CurrentStateProjection: Projection {
     }
 
     private mutating func show(_ e: UserStateChanged, _ key: ChangeKey) {
-        let accepted = latestKeys[e.user, default: LatestKeys()].acceptUserState(key)
+        let keySlot = latestKeys.slot(making: e.user)
+        let accepted = latestKeys.keys[keySlot].acceptUserState(key)
         guard accepted.state, let index = users.index(forKey: e.user) else { return }
         Self.show(e, withProfile: accepted.profile, in: &users.values[index])
     }
@@ -228,6 +229,38 @@ public struct CurrentStateProjection: Projection {
     public func organisationUnits(in tenant: TenantID) -> [OrganisationUnit] {
         organisationUnits.values.filter { $0.tenant == tenant }
             .sorted { $0.name != $1.name ? $0.name < $1.name : $0.id < $1.id }
+    }
+}
+
+/// Each user's ``LatestKeys`` in a dense slot, found through ``UserSlots`` (one cheap lookup per feed event).
+struct LatestKeysTable: Sendable {
+    /// Each user's slot in ``keys``.
+    private(set) var slots = UserSlots()
+    /// The users, by slot.
+    private(set) var users: [UserID] = []
+    /// The keys, by slot.
+    var keys: [LatestKeys] = []
+
+    /// The slot of `user`, made (with no keys) on first sight.
+    mutating func slot(making user: UserID) -> Int {
+        if let slot = slots[user] { return slot }
+        slots.set(user, slot: users.count)
+        users.append(user)
+        keys.append(LatestKeys())
+        return keys.count - 1
+    }
+
+    /// The keys by user (for encoding, sorted by id).
+    var dictionary: [UserID: LatestKeys] {
+        var result: [UserID: LatestKeys] = [:]
+        result.reserveCapacity(users.count)
+        for (slot, user) in users.enumerated() { result[user] = keys[slot] }
+        return result
+    }
+
+    /// A table holding `dictionary`.
+    init(_ dictionary: [UserID: LatestKeys] = [:]) {
+        for (user, keys) in dictionary { self.keys[slot(making: user)] = keys }
     }
 }
 

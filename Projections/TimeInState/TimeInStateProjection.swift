@@ -17,7 +17,7 @@ public struct TimeInStateProjection: UserKeyedProjection {
     public static let codeVersion: UInt32 = 4
 
     /// Each user's slot in ``users``: one hash lookup per event, then the timeline is changed in place.
-    var userIndex: [UserID: Int] = [:]
+    var userIndex = UserSlots()
     /// Users' identity and timeline, by slot.
     var users: [TrackedUser] = []
     var shown: [TenantID: Bool] = [:]
@@ -61,7 +61,10 @@ public struct TimeInStateProjection: UserKeyedProjection {
 
     /// Places a feed fact of the user in `slot`.
     mutating func record(_ entry: TimelineEntry, slot: Int) {
-        requestHistoryIfNeeded(entry, of: users[slot].id, in: users[slot].timeline)
+        // Checked here first: handing the timeline over would retain and release its entries for every event.
+        if !users[slot].timeline.placesExactly(entry.key) {
+            requestHistoryIfNeeded(entry, of: users[slot].id, in: users[slot].timeline)
+        }
         users[slot].timeline.insert(entry)
     }
 
@@ -229,7 +232,7 @@ extension TimeInStateProjection {
     /// Users (identity and timeline, names spelled out) and the per-tenant switch, sorted by id.
     public func encodeState() -> [UInt8] {
         var writer = PayloadWriter(capacity: 1024)
-        writer.writeDictionary(userIndex) { writer, slot in
+        writer.writeDictionary(slotsByID(users, id: \.id)) { writer, slot in
             let user = users[slot]
             writer.write(user.tenant)
             writer.write(user.name)

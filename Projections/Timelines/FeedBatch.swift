@@ -143,13 +143,22 @@ extension Projection {
 /// - Returns: the slot, and whether it is new.
 @discardableResult
 func place<User>(
-    _ user: User, as id: UserID, index: inout [UserID: Int], users: inout [User]
+    _ user: User, as id: UserID, index: inout UserSlots, users: inout [User]
 ) -> (slot: Int, isNew: Bool) {
     if let slot = index[id] {
         users[slot] = user
         return (slot, false)
     }
-    index[id] = users.count
+    index.set(id, slot: users.count)
     users.append(user)
     return (users.count - 1, true)
+}
+
+/// Each user's slot as a dictionary (for encoding, sorted by id): `users` holds one record per id, placed by
+/// `place(_:as:index:users:)`.
+func slotsByID<User>(_ users: [User], id: (User) -> UserID) -> [UserID: Int] {
+    var slots: [UserID: Int] = [:]
+    slots.reserveCapacity(users.count)
+    for (slot, user) in users.enumerated() { slots[id(user)] = slot }
+    return slots
 }
