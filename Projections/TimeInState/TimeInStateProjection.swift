@@ -55,8 +55,12 @@ public struct TimeInStateProjection: UserKeyedProjection {
 
     func slot(of user: UserID) -> Int? { userIndex[user] }
 
+    /// Loads the cache lines of the user's timeline that recording a fact reads (its entries' tail, its last key,
+    /// the horizon).
     func touch(_ slot: Int) -> Int {
         Int(truncatingIfNeeded: users[slot].timeline.entries.last?.key.position ?? 0)
+            &+ Int(truncatingIfNeeded: users[slot].timeline.lastKey?.position ?? 0)
+            &+ Int(truncatingIfNeeded: users[slot].timeline.compactedBefore)
     }
 
     /// Places a feed fact of the user in `slot`.
@@ -218,14 +222,25 @@ public struct TimeInStateProjection: UserKeyedProjection {
 }
 
 /// A user as time in state needs it: identity and ordered timeline.
+///
+/// The timeline, which every feed fact reads, comes first: it then lies on as few cache lines as possible.
 struct TrackedUser: Hashable, Sendable {
+    var timeline: UserTimeline
     var id: UserID
     var tenant: TenantID
     var name: String
     var userPrincipalName: String
     /// When the user was created (`occurredAt`, microseconds): the start of the user's life.
     var createdAt: Int64
-    var timeline: UserTimeline
+
+    init(id: UserID, tenant: TenantID, name: String, userPrincipalName: String, createdAt: Int64, timeline: UserTimeline) {
+        self.timeline = timeline
+        self.id = id
+        self.tenant = tenant
+        self.name = name
+        self.userPrincipalName = userPrincipalName
+        self.createdAt = createdAt
+    }
 }
 
 extension TimeInStateProjection {

@@ -86,9 +86,15 @@ public struct UserStateReportProjection: UserKeyedProjection {
 
     func slot(of user: UserID) -> Int? { userIndex[user] }
 
+    /// Loads every cache line of the user's record that recording a fact reads (its first field, the timeline's
+    /// last key, the tenant slot, the last one) and the tails of its timeline and rows (the open row's end is
+    /// written when the row closes).
     func touch(_ slot: Int) -> Int {
         Int(truncatingIfNeeded: users[slot].timeline.entries.last?.key.position ?? 0)
-            &+ Int(truncatingIfNeeded: users[slot].rows.last?.start.position ?? 0)
+            &+ Int(truncatingIfNeeded: users[slot].timeline.lastKey?.position ?? 0)
+            &+ Int(truncatingIfNeeded: users[slot].timeline.compactedBefore)
+            &+ Int(truncatingIfNeeded: users[slot].rows.last?.end?.position ?? 0)
+            &+ Int(truncatingIfNeeded: users[slot].lastIdentityKey.position) &+ users[slot].tenantSlot
     }
 
     /// Places a feed fact of the user in `slot`.
@@ -262,21 +268,25 @@ struct RowSituation: Hashable {
 }
 
 /// One user's identity, timeline and rows.
+///
+/// What every feed fact reads comes first (timeline, rows, identity, last identity key, tenant slot), so that it
+/// lies on as few cache lines as possible and the batch's touch loop (``UserStateReportProjection/touch(_:)``)
+/// loads all of them; identity fields that only queries and late facts read come after.
 struct ReportedUser: Hashable, Sendable {
-    var id: UserID
-    var tenant: TenantID
-    /// The tenant's slot in the projection's `tenantSlots`.
-    var tenantSlot: Int
-    var userPrincipalName: String
-    /// Creation, renames and moves, sorted by key (a handful per user).
-    private(set) var identities: [IdentityChange]
+    var timeline = UserTimeline()
+    var rows: [StoredRow] = []
     /// The identity after every change (cached: every feed fact reads it).
     private(set) var identity: RowIdentity?
     /// The key of the last identity change, kept inline: the in-order check of every feed fact reads it, and
     /// reading it from `identities` would be a cache miss per event.
     private(set) var lastIdentityKey: ChangeKey
-    var timeline = UserTimeline()
-    var rows: [StoredRow] = []
+    /// The tenant's slot in the projection's `tenantSlots`.
+    var tenantSlot: Int
+    var id: UserID
+    var tenant: TenantID
+    var userPrincipalName: String
+    /// Creation, renames and moves, sorted by key (a handful per user).
+    private(set) var identities: [IdentityChange]
 
     init(id: UserID, tenant: TenantID, tenantSlot: Int, userPrincipalName: String, created: IdentityChange) {
         self.id = id
