@@ -233,7 +233,9 @@ struct TrackedUser: Hashable, Sendable {
     /// When the user was created (`occurredAt`, microseconds): the start of the user's life.
     var createdAt: Int64
 
-    init(id: UserID, tenant: TenantID, name: String, userPrincipalName: String, createdAt: Int64, timeline: UserTimeline) {
+    init(
+        id: UserID, tenant: TenantID, name: String, userPrincipalName: String, createdAt: Int64, timeline: UserTimeline
+    ) {
         self.timeline = timeline
         self.id = id
         self.tenant = tenant
