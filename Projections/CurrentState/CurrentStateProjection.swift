@@ -26,6 +26,7 @@ public struct CurrentStateProjection: Projection {
             storedUsers = newValue
             usersGeneration &+= 1
         }
+        // In place (`users[id] = …` must not copy the dictionary), and counted like the setter.
         _modify {
             usersGeneration &+= 1
             yield &storedUsers
@@ -34,11 +35,12 @@ public struct CurrentStateProjection: Projection {
     /// The users' storage. Only the feed path changes it directly, and only a value at an index (which keeps every
     /// index valid); every other change goes through ``users``, which counts it in ``usersGeneration``.
     private var storedUsers: [UserID: User] = [:]
-    /// Bumped by every change of ``users`` that may add, remove or move a key: a user's index cached in
-    /// ``latestKeys`` under an older generation is looked up again.
+    /// Bumped by every change made through ``users`` (any of which may add, remove or move a key): a user's index
+    /// cached in ``latestKeys`` under an older generation is looked up again.
     private var usersGeneration: UInt64 = 0
     /// Licence contingents and assignments per tenant.
     public internal(set) var licencePools: [TenantID: LicencePool] = [:]
+    /// The presence, user-state and profile keys shown per user, and each user's cached index in ``users``.
     var latestKeys = LatestKeysTable()
     var members: [ServiceID: Set<UserID>] = [:]
 

@@ -61,9 +61,8 @@ struct UserSlots: Sendable {
         }
     }
 
-    /// Gives `user` the slot `slot` (replacing the one it had).
+    /// Gives `user` the slot `slot` (replacing the one it had); slots are indices, never negative.
     mutating func set(_ user: UserID, slot: Int) {
-        precondition(slot >= 0, "a user's slot is not negative")
         let (high, low) = Self.words(user)
         if insert(high, low, slot: slot) { grow() }
     }
