@@ -119,9 +119,9 @@ public struct FeedFact: Hashable, Sendable {
     }
 
     /// The user.
-    public var user: UserID
+    public let user: UserID
     /// What the fact is.
-    public var kind: Kind
+    public let kind: Kind
 
     /// The fact `decoded` is, or nil when it is none of these.
     public init?(_ decoded: DomainEvent) {
