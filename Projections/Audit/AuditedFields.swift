@@ -135,7 +135,19 @@ enum AuditedFields {
     private static func text(_ value: Foundation.UUID?) -> String { value?.uuidString.lowercased() ?? "" }
 
     /// The field-level differences between two flattened states, in the order of `after` then removed fields.
+    ///
+    /// The flattened fields of an entity come in a fixed order, so `before` and `after` usually name the same
+    /// fields at the same places (field names are unique within one entity): then they are compared place by
+    /// place, which gives the same changes without hashing every name.
     static func diff(_ before: [(String, String)], _ after: [(String, String)]) -> [FieldChange] {
+        if before.isEmpty { return after.map { FieldChange(field: $0.0, old: nil, new: $0.1) } }
+        if before.count == after.count && before.indices.allSatisfy({ before[$0].0 == after[$0].0 }) {
+            var changes: [FieldChange] = []
+            for index in after.indices where before[index].1 != after[index].1 {
+                changes.append(FieldChange(field: after[index].0, old: before[index].1, new: after[index].1))
+            }
+            return changes
+        }
         var old: [String: String] = [:]
         for (field, value) in before { old[field] = value }
         var changes: [FieldChange] = []

@@ -41,7 +41,7 @@ extension CurrentStateProjection {
             writer.writeDictionary(pool.serviceLicences) { writer, kinds in writer.writeKinds(kinds) }
             writer.writeDictionary(pool.userLicences) { writer, kinds in writer.writeKinds(kinds) }
         }
-        writer.writeDictionary(latestKeys) { writer, keys in
+        writer.writeDictionary(latestKeys.dictionary) { writer, keys in
             writer.write(keys.presence)
             writer.write(keys.userState)
             writer.write(keys.profile)
@@ -132,9 +132,10 @@ extension CurrentStateProjection {
                 }
                 state.licencePools[tenant] = pool
             }
-            state.latestKeys = try reader.readDictionary { reader throws(PayloadDecodingError) in
-                LatestKeys(presence: try reader.read(), userState: try reader.read(), profile: try reader.read())
-            }
+            state.latestKeys = LatestKeysTable(
+                try reader.readDictionary { reader throws(PayloadDecodingError) in
+                    LatestKeys(presence: try reader.read(), userState: try reader.read(), profile: try reader.read())
+                })
             return state
         }
     }

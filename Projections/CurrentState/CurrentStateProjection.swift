@@ -20,11 +20,31 @@ public struct CurrentStateProjection: Projection {
     /// Services by id, including deleted ones.
     public internal(set) var services: [ServiceID: Service] = [:]
     /// Users by id, including removed ones; `availability`, `activity`, `userState` are the latest by `occurredAt`.
-    public internal(set) var users: [UserID: User] = [:]
+    public internal(set) var users: [UserID: User] {
+        get { storedUsers }
+        set {
+            storedUsers = newValue
+            usersGeneration &+= 1
+        }
+        // In place (`users[id] = …` must not copy the dictionary), and counted like the setter.
+        _modify {
+            usersGeneration &+= 1
+            yield &storedUsers
+        }
+    }
+    /// The users' storage. Only the feed path changes it directly, and only a value at an index (which keeps every
+    /// index valid); every other change goes through ``users``, which counts it in ``usersGeneration``.
+    private var storedUsers: [UserID: User] = [:]
+    /// Bumped by every change made through ``users`` (any of which may add, remove or move a key): a user's index
+    /// cached in ``latestKeys`` under an older generation is looked up again.
+    private var usersGeneration: UInt64 = 0
     /// Licence contingents and assignments per tenant.
     public internal(set) var licencePools: [TenantID: LicencePool] = [:]
-    var latestKeys: [UserID: LatestKeys] = [:]
+    /// The presence, user-state and profile keys shown per user, and each user's cached index in ``users``.
+    var latestKeys = LatestKeysTable()
     var members: [ServiceID: Set<UserID>] = [:]
+    /// Where the batch's touch loop leaves its (meaningless) sum, so that the loads are not optimised away.
+    private var sink = 0
 
     /// Nothing known yet.
     public init() {}
@@ -37,10 +57,11 @@ public struct CurrentStateProjection: Projection {
         case .userCreated(let e):
             users[e.user] = User.evolve(nil, decoded)
         case .responsibilityProfileChanged(let e):
-            guard latestKeys[e.user, default: LatestKeys()].acceptProfile(ChangeKey(event)),
-                let index = users.index(forKey: e.user)
-            else { return }
-            users.values[index].responsibilityProfile = e.responsibilityProfile
+            let slot = latestKeys.slot(making: e.user)
+            guard latestKeys.entries[slot].keys.acceptProfile(ChangeKey(event)), let place = userPlace(slot) else {
+                return
+            }
+            storedUsers.values[place].responsibilityProfile = e.responsibilityProfile
         case .userRenamed(let e): users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
         case .userPrincipalNameChanged(let e): users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
         case .userMoved(let e): users[e.user] = User.evolve(users.removeValue(forKey: e.user), decoded)
@@ -87,62 +108,82 @@ public struct CurrentStateProjection: Projection {
     /// for every event).
     public mutating func apply(batch: ArraySlice<DecodedEvent>) {
         batch.withUnsafeBufferPointer { events in
-            // First every feed fact's place in both dictionaries: the lookups do not depend on one another, so
-            // the processor overlaps their cache misses. The places stay valid only while neither dictionary
-            // gains or loses a key, so from the first event that may change one (a user not seen yet, any
-            // other event) the rest of the batch looks up as it goes.
-            var keyPlaces = [Dictionary<UserID, LatestKeys>.Index?](repeating: nil, count: events.count)
-            var userPlaces = [Dictionary<UserID, User>.Index?](repeating: nil, count: events.count)
+            // First every feed fact's slot: the lookups do not depend on one another, so the processor overlaps
+            // their cache misses. Slots never move, so they stay valid through the batch (a user not seen yet
+            // gets its slot when its fact comes).
+            var keySlots = [Int](repeating: -1, count: events.count)
             for index in events.indices {
-                let user: UserID
-                switch events[index].decoded {
-                case .presenceChanged(let e): user = e.user
-                case .userStateChanged(let e): user = e.user
-                default: continue
+                guard let feed = events[index].feed else { continue }
+                switch feed.kind {
+                case .presence, .userState: keySlots[index] = latestKeys.slots[feed.user] ?? -1
+                case .profile, .removed: continue
                 }
-                keyPlaces[index] = latestKeys.index(forKey: user)
-                userPlaces[index] = users.index(forKey: user)
             }
-            var placesValid = true
+            // Then the keys and the user each fact will change are loaded, all together, for the same reason.
+            var touched = 0
+            for slot in keySlots where slot >= 0 {
+                touched &+= Int(truncatingIfNeeded: latestKeys.entries[slot].keys.presence?.position ?? 0)
+                if latestKeys.entries[slot].placeGeneration == usersGeneration,
+                    let place = latestKeys.entries[slot].place
+                {
+                    touched &+= storedUsers.values[place].availability == nil ? 1 : 2
+                }
+            }
+            sink = touched
             for index in events.indices {
+                guard let feed = events[index].feed else {
+                    apply(events[index].event, decoded: events[index].decoded)
+                    continue
+                }
                 let key = ChangeKey(
                     occurredAt: events[index].event.occurredAt.microsecondsSinceEpoch,
                     position: events[index].event.position.rawValue)
-                switch events[index].decoded {
-                case .presenceChanged(let e):
-                    if placesValid, let place = keyPlaces[index] {
-                        guard latestKeys.values[place].acceptPresence(key) else { continue }
-                        if let user = userPlaces[index] { Self.show(e, in: &users.values[user]) }
-                    } else {
-                        placesValid = false
-                        show(e, key)
+                switch feed.kind {
+                case .presence(let availability, let activity):
+                    let slot = keySlots[index] >= 0 ? keySlots[index] : latestKeys.slot(making: feed.user)
+                    guard latestKeys.entries[slot].keys.acceptPresence(key), let place = userPlace(slot) else {
+                        continue
                     }
-                case .userStateChanged(let e):
-                    if placesValid, let place = keyPlaces[index] {
-                        let accepted = latestKeys.values[place].acceptUserState(key)
-                        guard accepted.state else { continue }
-                        if let user = userPlaces[index] {
-                            Self.show(e, withProfile: accepted.profile, in: &users.values[user])
-                        }
-                    } else {
-                        placesValid = false
-                        show(e, key)
-                    }
-                default:
-                    placesValid = false
+                    storedUsers.values[place].availability = availability
+                    storedUsers.values[place].activity = activity
+                case .userState:
+                    // The payload is matched only here, for its names (matching it copies the whole enum).
+                    guard case .userStateChanged(let e) = events[index].decoded else { continue }
+                    let slot = keySlots[index] >= 0 ? keySlots[index] : latestKeys.slot(making: feed.user)
+                    let accepted = latestKeys.entries[slot].keys.acceptUserState(key)
+                    guard accepted.state, let place = userPlace(slot) else { continue }
+                    Self.show(e, withProfile: accepted.profile, in: &storedUsers.values[place])
+                case .profile, .removed:
                     apply(events[index].event, decoded: events[index].decoded)
                 }
             }
         }
     }
 
+    /// The index in ``users`` of the user in `slot` of ``latestKeys``: the cached one while no key of ``users`` has
+    /// changed since it was found, otherwise looked up (and cached) again.
+    private mutating func userPlace(_ slot: Int) -> Dictionary<UserID, User>.Index? {
+        if latestKeys.entries[slot].placeGeneration == usersGeneration { return latestKeys.entries[slot].place }
+        let place = storedUsers.index(forKey: latestKeys.users[slot])
+        latestKeys.entries[slot].place = place
+        latestKeys.entries[slot].placeGeneration = usersGeneration
+        return place
+    }
+
     // A presence or user-state change is shown unless a later one (by `occurredAt`, then position) already is.
-    // One lookup per dictionary, and the user is changed in place (`users[id]?.field = …` would move the whole
-    // user out and back for every field).
+    // One cheap lookup for the keys' slot, the user's index in ``users`` cached beside them, and the user is
+    // changed in place (`users[id]?.field = …` would move the whole user out and back for every field).
     private mutating func show(_ e: PresenceChanged, _ key: ChangeKey) {
-        guard latestKeys[e.user, default: LatestKeys()].acceptPresence(key), let index = users.index(forKey: e.user)
-        else { return }
-        Self.show(e, in: &users.values[index])
+        let slot = latestKeys.slot(making: e.user)
+        guard latestKeys.entries[slot].keys.acceptPresence(key), let place = userPlace(slot) else { return }
+        Self.show(e, in: &storedUsers.values[place])
+    }
+
+    private mutating func show(_ e: UserStateChanged, _ key: ChangeKey) {
+        let slot = latestKeys.slot(making: e.user)
+        let accepted = latestKeys.entries[slot].keys.acceptUserState(key)
+        guard accepted.state, let place = userPlace(slot) else { return }
+        Self.show(e, withProfile: accepted.profile, in: &storedUsers.values[place])
     }
 
     private static func show(_ e: PresenceChanged, in user: inout User) {
@@ -153,12 +194,6 @@ public struct CurrentStateProjection: Projection {
     private static func show(_ e: UserStateChanged, withProfile: Bool, in user: inout User) {
         user.userState = e.state
         if withProfile { user.responsibilityProfile = e.responsibilityProfile }
-    }
-
-    private mutating func show(_ e: UserStateChanged, _ key: ChangeKey) {
-        let accepted = latestKeys[e.user, default: LatestKeys()].acceptUserState(key)
-        guard accepted.state, let index = users.index(forKey: e.user) else { return }
-        Self.show(e, withProfile: accepted.profile, in: &users.values[index])
     }
 
     // Each value is taken out of its dictionary before it is evolved, so that it is changed in place: an OU's
@@ -228,6 +263,47 @@ public struct CurrentStateProjection: Projection {
     public func organisationUnits(in tenant: TenantID) -> [OrganisationUnit] {
         organisationUnits.values.filter { $0.tenant == tenant }
             .sorted { $0.name != $1.name ? $0.name < $1.name : $0.id < $1.id }
+    }
+}
+
+/// Each user's ``LatestKeys`` in a dense slot, found through ``UserSlots`` (one cheap lookup per feed event), with
+/// the user's index in the projection's users cached beside them.
+struct LatestKeysTable: Sendable {
+    /// A user's keys and cached index.
+    struct Entry: Sendable {
+        var keys = LatestKeys()
+        /// The projection's users generation `place` was found in (`UInt64.max`: never).
+        var placeGeneration = UInt64.max
+        var place: Dictionary<UserID, User>.Index?
+    }
+
+    /// Each user's slot in ``entries``.
+    private(set) var slots = UserSlots()
+    /// The users, by slot.
+    private(set) var users: [UserID] = []
+    /// The keys and cached indices, by slot.
+    var entries: [Entry] = []
+
+    /// The slot of `user`, made (with no keys) on first sight.
+    mutating func slot(making user: UserID) -> Int {
+        if let slot = slots[user] { return slot }
+        slots.set(user, slot: users.count)
+        users.append(user)
+        entries.append(Entry())
+        return entries.count - 1
+    }
+
+    /// The keys by user (for encoding, sorted by id).
+    var dictionary: [UserID: LatestKeys] {
+        var result: [UserID: LatestKeys] = [:]
+        result.reserveCapacity(users.count)
+        for (slot, user) in users.enumerated() { result[user] = entries[slot].keys }
+        return result
+    }
+
+    /// A table holding `dictionary`.
+    init(_ dictionary: [UserID: LatestKeys] = [:]) {
+        for (user, keys) in dictionary { entries[slot(making: user)].keys = keys }
     }
 }
 

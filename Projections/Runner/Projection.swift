@@ -75,12 +75,18 @@ public struct DecodedEvent: Sendable {
     /// The envelope (position, times, actor).
     public var event: RecordedEvent
     /// Its payload, decoded once.
-    public var decoded: DomainEvent
+    public var decoded: DomainEvent {
+        didSet { feed = FeedFact(decoded) }
+    }
+    /// The plain fields of ``decoded`` when it is a per-user feed fact, read once here: the user-keyed projections
+    /// read them for every event, and matching ``decoded`` copies the whole payload enum each time.
+    public private(set) var feed: FeedFact?
 
     /// Pairs an event with its decoded payload.
     public init(_ event: RecordedEvent, decoded: DomainEvent) {
         self.event = event
         self.decoded = decoded
+        feed = FeedFact(decoded)
     }
 
     /// Decodes `event`'s payload.
@@ -93,5 +99,38 @@ public struct DecodedEvent: Sendable {
             throw .undecodableEvent(position: event.position, type: event.type, reason: error.description)
         }
         self.event = event
+        feed = FeedFact(decoded)
+    }
+}
+
+/// A per-user fact of the feed (presence, user state) or of the user's life that the user-keyed projections
+/// place in the user's timeline (a profile change alone, the removal): its user and, for presence, its values.
+public struct FeedFact: Hashable, Sendable {
+    /// What the fact is.
+    public enum Kind: Hashable, Sendable {
+        /// `PresenceChanged`, with its availability and activity.
+        case presence(Availability, Activity)
+        /// `UserStateChanged` (its names are read from the payload).
+        case userState
+        /// `ResponsibilityProfileChanged`.
+        case profile
+        /// `UserRemoved`.
+        case removed
+    }
+
+    /// The user.
+    public let user: UserID
+    /// What the fact is.
+    public let kind: Kind
+
+    /// The fact `decoded` is, or nil when it is none of these.
+    public init?(_ decoded: DomainEvent) {
+        switch decoded {
+        case .presenceChanged(let e): (user, kind) = (e.user, .presence(e.availability, e.activity))
+        case .userStateChanged(let e): (user, kind) = (e.user, .userState)
+        case .responsibilityProfileChanged(let e): (user, kind) = (e.user, .profile)
+        case .userRemoved(let e): (user, kind) = (e.user, .removed)
+        default: return nil
+        }
     }
 }

@@ -65,34 +65,31 @@ extension UserKeyedProjection {
         batch.withUnsafeBufferPointer { events in
             var slots = [Int](repeating: -1, count: events.count)
             for index in events.indices {
-                let user: UserID
-                switch events[index].decoded {
-                case .presenceChanged(let e): user = e.user
-                case .userStateChanged(let e): user = e.user
-                case .userRemoved(let e): user = e.user
-                case .responsibilityProfileChanged(let e): user = e.user
-                default: continue
-                }
+                guard let user = events[index].feed?.user else { continue }
                 slots[index] = slot(of: user) ?? -1
             }
             var touched = 0
             for slot in slots where slot >= 0 { touched &+= touch(slot) }
             sink = touched
             for index in events.indices {
-                guard slots[index] >= 0 else {
+                guard slots[index] >= 0, let kind = events[index].feed?.kind else {
                     apply(events[index].event, decoded: events[index].decoded)
                     continue
                 }
-                // Only plain fields are read from the event and the payload is matched in place: passing either
-                // whole would copy it (retaining and releasing its strings) for every event.
+                // Only plain fields are read from the event, and the payload is matched only for the names of a
+                // user-state or profile change: matching or passing it whole copies it (and retains and releases
+                // its strings) for every event.
                 let change: StateChange
-                switch events[index].decoded {
-                case .presenceChanged(let e): change = .presence(e.availability, e.activity)
-                case .userStateChanged(let e):
+                switch kind {
+                case .presence(let availability, let activity): change = .presence(availability, activity)
+                case .removed: change = .removed
+                case .userState:
+                    guard case .userStateChanged(let e) = events[index].decoded else { continue }
                     change = .userState(
                         names.code(for: e.state.name), profile: names.code(for: e.responsibilityProfile))
-                case .responsibilityProfileChanged(let e): change = .profile(names.code(for: e.responsibilityProfile))
-                default: change = .removed
+                case .profile:
+                    guard case .responsibilityProfileChanged(let e) = events[index].decoded else { continue }
+                    change = .profile(names.code(for: e.responsibilityProfile))
                 }
                 let key = ChangeKey(
                     occurredAt: events[index].event.occurredAt.microsecondsSinceEpoch,
@@ -130,8 +127,8 @@ extension Projection {
     mutating func applyPassingOverFeedFacts(_ batch: ArraySlice<DecodedEvent>) {
         batch.withUnsafeBufferPointer { events in
             for index in events.indices {
-                switch events[index].decoded {
-                case .presenceChanged, .userStateChanged: continue
+                switch events[index].feed?.kind {
+                case .presence, .userState: continue
                 default: apply(events[index].event, decoded: events[index].decoded)
                 }
             }
@@ -143,13 +140,22 @@ extension Projection {
 /// - Returns: the slot, and whether it is new.
 @discardableResult
 func place<User>(
-    _ user: User, as id: UserID, index: inout [UserID: Int], users: inout [User]
+    _ user: User, as id: UserID, index: inout UserSlots, users: inout [User]
 ) -> (slot: Int, isNew: Bool) {
     if let slot = index[id] {
         users[slot] = user
         return (slot, false)
     }
-    index[id] = users.count
+    index.set(id, slot: users.count)
     users.append(user)
     return (users.count - 1, true)
+}
+
+/// Each user's slot as a dictionary (for encoding, sorted by id): `users` holds one record per id, placed by
+/// `place(_:as:index:users:)`.
+func slotsByID<User>(_ users: [User], id: (User) -> UserID) -> [UserID: Int] {
+    var slots: [UserID: Int] = [:]
+    slots.reserveCapacity(users.count)
+    for (slot, user) in users.enumerated() { slots[id(user)] = slot }
+    return slots
 }

@@ -6,17 +6,34 @@ import CumulusDomain
 /// Code 0 means "none"; a name's code is its index in ``names`` plus one. Codes are assigned in first-seen
 /// order and never leave the projection: its stored state writes the names themselves, so equal views encode
 /// to equal bytes whatever order the events arrived in.
-struct NameTable: Hashable, Sendable {
+struct NameTable: Sendable {
     /// The names, in code order (code = index + 1).
     private(set) var names: [String] = []
     private var codes: [String: UInt32] = [:]
+    /// Names looked up lately, each at a place picked by its length and its first and last bytes (code 0:
+    /// empty): the few user-state names and profiles of the feed are found here by one string comparison instead
+    /// of hashing them into ``codes``, which also holds every user's display name.
+    private var recent = [RecentName](repeating: RecentName(name: "", code: 0), count: 64)
+
+    private struct RecentName: Sendable {
+        var name: String
+        var code: UInt32
+    }
 
     /// The code of `name`, assigned on first sight.
     mutating func code(for name: String) -> UInt32 {
-        if let code = codes[name] { return code }
-        names.append(name)
-        let code = UInt32(truncatingIfNeeded: names.count)
-        codes[name] = code
+        let utf8 = name.utf8
+        let place = (utf8.count &* 7 &+ Int(utf8.first ?? 0) &* 3 &+ Int(utf8.last ?? 0)) & (recent.count - 1)
+        if recent[place].code != 0 && recent[place].name == name { return recent[place].code }
+        let code: UInt32
+        if let known = codes[name] {
+            code = known
+        } else {
+            names.append(name)
+            code = UInt32(truncatingIfNeeded: names.count)
+            codes[name] = code
+        }
+        recent[place] = RecentName(name: name, code: code)
         return code
     }
 

@@ -13,7 +13,7 @@ extension UserStateReportProjection {
             }
             writer.write(tenant.users.map { users[$0].id })
         }
-        writer.writeDictionary(userIndex) { writer, slot in
+        writer.writeDictionary(slotsByID(users, id: \.id)) { writer, slot in
             let user = users[slot]
             writer.write(user.tenant)
             writer.write(user.userPrincipalName)

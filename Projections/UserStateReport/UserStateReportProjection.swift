@@ -21,7 +21,7 @@ public struct UserStateReportProjection: UserKeyedProjection {
     /// Tenants' reporting switches and users, by slot.
     var tenantSlots: [TenantReporting] = []
     /// Each user's slot in ``users``: one hash lookup per event, then the user is changed in place.
-    var userIndex: [UserID: Int] = [:]
+    var userIndex = UserSlots()
     /// Users' identity, timeline and rows, by slot.
     var users: [ReportedUser] = []
     var ouNames: [OUID: String] = [:]
@@ -86,16 +86,32 @@ public struct UserStateReportProjection: UserKeyedProjection {
 
     func slot(of user: UserID) -> Int? { userIndex[user] }
 
+    /// Loads every cache line of the user's record that recording a fact reads (its first field, the timeline's
+    /// last key, the tenant slot, the last one) and the tails of its timeline and rows (the open row's end is
+    /// written when the row closes).
     func touch(_ slot: Int) -> Int {
         Int(truncatingIfNeeded: users[slot].timeline.entries.last?.key.position ?? 0)
-            &+ Int(truncatingIfNeeded: users[slot].rows.last?.start.position ?? 0)
+            &+ Int(truncatingIfNeeded: users[slot].timeline.lastKey?.position ?? 0)
+            &+ Int(truncatingIfNeeded: users[slot].timeline.compactedBefore)
+            &+ Int(truncatingIfNeeded: users[slot].rows.last?.end?.position ?? 0)
+            &+ Int(truncatingIfNeeded: users[slot].lastIdentityKey.position) &+ users[slot].tenantSlot
     }
 
     /// Places a feed fact of the user in `slot`.
+    ///
+    /// The in-order case reads only the tenant's last switch: handing the whole switch array (or the timeline, to
+    /// the history check) over would retain and release it for every event.
     mutating func record(_ entry: TimelineEntry, slot: Int) {
-        requestHistoryIfNeeded(entry, of: users[slot].id, in: users[slot].timeline)
-        let switches = tenantSlots[users[slot].tenantSlot].switches
-        users[slot].record(entry, switches: switches)
+        if !users[slot].timeline.placesExactly(entry.key) {
+            requestHistoryIfNeeded(entry, of: users[slot].id, in: users[slot].timeline)
+        }
+        let tenant = users[slot].tenantSlot
+        let lastSwitch = tenantSlots[tenant].switches.last
+        if users[slot].isAfterEverything(entry.key, lastSwitch: lastSwitch) {
+            users[slot].recordInOrder(entry, isOn: lastSwitch?.isOn ?? false)
+        } else {
+            users[slot].record(entry, switches: tenantSlots[tenant].switches)
+        }
     }
 
     /// Replaces the user's timeline with the complete one from its stream and regenerates the user's rows from
@@ -252,21 +268,25 @@ struct RowSituation: Hashable {
 }
 
 /// One user's identity, timeline and rows.
+///
+/// What every feed fact reads comes first (timeline, rows, identity, last identity key, tenant slot), so that it
+/// lies on as few cache lines as possible and the batch's touch loop (``UserStateReportProjection/touch(_:)``)
+/// loads all of them; identity fields that only queries and late facts read come after.
 struct ReportedUser: Hashable, Sendable {
-    var id: UserID
-    var tenant: TenantID
-    /// The tenant's slot in the projection's `tenantSlots`.
-    var tenantSlot: Int
-    var userPrincipalName: String
-    /// Creation, renames and moves, sorted by key (a handful per user).
-    private(set) var identities: [IdentityChange]
+    var timeline = UserTimeline()
+    var rows: [StoredRow] = []
     /// The identity after every change (cached: every feed fact reads it).
     private(set) var identity: RowIdentity?
     /// The key of the last identity change, kept inline: the in-order check of every feed fact reads it, and
     /// reading it from `identities` would be a cache miss per event.
     private(set) var lastIdentityKey: ChangeKey
-    var timeline = UserTimeline()
-    var rows: [StoredRow] = []
+    /// The tenant's slot in the projection's `tenantSlots`.
+    var tenantSlot: Int
+    var id: UserID
+    var tenant: TenantID
+    var userPrincipalName: String
+    /// Creation, renames and moves, sorted by key (a handful per user).
+    private(set) var identities: [IdentityChange]
 
     init(id: UserID, tenant: TenantID, tenantSlot: Int, userPrincipalName: String, created: IdentityChange) {
         self.id = id
@@ -290,10 +310,16 @@ struct ReportedUser: Hashable, Sendable {
         identities[..<index].reduce(nil) { $1.applied(to: $0) }
     }
 
-    /// The newest key of anything the rows depend on of this user.
-    func isAfterEverything(_ key: ChangeKey, switches: [ReportingSwitch]) -> Bool {
-        (timeline.lastKey.map { $0 < key } ?? true) && (switches.last.map { $0.key < key } ?? true)
+    /// Whether `key` comes after everything the rows depend on of this user (its timeline, its identity changes and
+    /// its tenant's last switch).
+    func isAfterEverything(_ key: ChangeKey, lastSwitch: ReportingSwitch?) -> Bool {
+        (timeline.lastKey.map { $0 < key } ?? true) && (lastSwitch.map { $0.key < key } ?? true)
             && lastIdentityKey < key
+    }
+
+    /// Whether `key` comes after everything the rows depend on of this user.
+    func isAfterEverything(_ key: ChangeKey, switches: [ReportingSwitch]) -> Bool {
+        isAfterEverything(key, lastSwitch: switches.last)
     }
 
     /// Places `entry`: O(1) when it comes after everything known, otherwise regenerates from its instant.
@@ -303,7 +329,12 @@ struct ReportedUser: Hashable, Sendable {
             regenerate(from: entry.key, switches: switches)
             return
         }
-        let isOn = switches.last?.isOn ?? false
+        recordInOrder(entry, isOn: switches.last?.isOn ?? false)
+    }
+
+    /// Places `entry`, which comes after everything known (``isAfterEverything(_:lastSwitch:)``), with reporting
+    /// `isOn`: O(1).
+    mutating func recordInOrder(_ entry: TimelineEntry, isOn: Bool) {
         let before = RowSituation(isOn: isOn, identity: identity, state: timeline.current)
         timeline.insert(entry)
         step(at: entry.key, from: before, to: RowSituation(isOn: isOn, identity: identity, state: timeline.current))
