@@ -205,4 +205,29 @@ struct CatchUpTests {
             #expect(identical, "\(lhs.name)")
         }
     }
+
+    /// Pipelined, the catch-up stops at an as-of point in the middle of a read and leaves out what happened
+    /// after a valid-at instant, as one thread does.
+    @Test func aPipelinedCatchUpKeepsBothClocks() async throws {
+        let (log, tenant) = try await makeLog(seed: 17, steps: 6_000)
+        let middle = GlobalPosition((try await log.store.lastPosition()).rawValue * 3 / 5)
+        let instant = Timestamp(microsecondsSinceEpoch: 1_794_787_200_000_000 + 2_500 * 60_000_000)
+        for (asOf, validAt) in [(AsOf.position(middle), nil), (nil, instant), (.position(middle), instant)] {
+            var single = ProjectionSet.standard()
+            single.lanes = 1
+            _ = try await ProjectionCatchUp.run(
+                &single, from: log.store, asOf: asOf, validAt: validAt, batchSize: 2_500)
+            var piped = ProjectionSet.standard()
+            piped.lanes = 2
+            _ = try await ProjectionCatchUp.run(&piped, from: log.store, asOf: asOf, validAt: validAt, batchSize: 2_500)
+            if asOf != nil && validAt == nil { #expect(piped.position == middle) }
+            #expect(piped.positions == single.positions)
+            #expect(try views(piped, tenant: tenant) == views(single, tenant: tenant))
+            for (lhs, rhs) in zip(piped.projections, single.projections) {
+                let identical = lhs.encodeState() == rhs.encodeState()
+                #expect(
+                    identical, "\(lhs.name) as of \(String(describing: asOf)) valid at \(String(describing: validAt))")
+            }
+        }
+    }
 }
