@@ -11,6 +11,7 @@
 # socket, since server-side files are written and read (COPY … TO/FROM a file). Everything lives in the schema
 # cumulus_copy_format and the files in $CUMULUS_PG_DIR; both are removed at the end.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
 dir=${CUMULUS_PG_DIR:?start a cluster with Tools/scripts/postgres.sh first}
 port=$(printf '%s' "${CUMULUS_POSTGRES_URL:?}" | sed 's/.*:\([0-9]*\)\/.*/\1/')
 sql() { psql -X -q -v ON_ERROR_STOP=1 -h "$dir/socket" -p "$port" -U postgres -d cumulus "$@"; }
@@ -21,19 +22,8 @@ sql <<SQL
 DROP SCHEMA IF EXISTS cumulus_copy_format CASCADE;
 CREATE SCHEMA cumulus_copy_format;
 SET search_path TO cumulus_copy_format;
-CREATE TABLE source AS
-SELECT position, stream, row_number() OVER (PARTITION BY stream ORDER BY position) AS version, id, type,
-    schema_version, actor, occurred_at, recorded_at, correlation_id, causation_id, previous_in_stream, payload, link
-FROM (
-    SELECT g::bigint AS position,
-        'user-' || (md5(((hashint8(g) % 100000 + 100000) % 100000)::text)::uuid)::text AS stream,
-        (lpad(to_hex(g), 12, '0') || '7000' || '8' || substr(md5(g::text), 1, 15))::uuid AS id,
-        'PresenceChanged'::text AS type, 1 AS schema_version, 'presenceFeed:tenant'::text AS actor,
-        g::bigint AS occurred_at, g::bigint AS recorded_at, NULL::uuid AS correlation_id, NULL::uuid AS causation_id,
-        greatest(g - 100000, 0)::bigint AS previous_in_stream, decode(repeat('ab', 200), 'hex') AS payload,
-        sha256(g::text::bytea) AS link
-    FROM generate_series(1, 200000) AS g
-) AS generated ORDER BY position;
+\set rows 200000
+\i $here/p3-rows.sql
 CREATE TABLE text_rows (LIKE source,
     stream_key bigint GENERATED ALWAYS AS (hashtextextended(stream, 0)) STORED, PRIMARY KEY (position), UNIQUE (id));
 CREATE INDEX ON text_rows (stream_key, version);

@@ -20,19 +20,8 @@
 DROP SCHEMA IF EXISTS cumulus_key_cost CASCADE;
 CREATE SCHEMA cumulus_key_cost;
 SET search_path TO cumulus_key_cost;
-CREATE TABLE source AS
-SELECT position, stream, row_number() OVER (PARTITION BY stream ORDER BY position) AS version, id, type,
-    schema_version, actor, occurred_at, recorded_at, correlation_id, causation_id, previous_in_stream, payload, link
-FROM (
-    SELECT g::bigint AS position,
-        'user-' || (md5(((hashint8(g) % 100000 + 100000) % 100000)::text)::uuid)::text AS stream,
-        (lpad(to_hex(g), 12, '0') || '7000' || '8' || substr(md5(g::text), 1, 15))::uuid AS id,
-        'PresenceChanged'::text AS type, 1 AS schema_version, 'presenceFeed:tenant'::text AS actor,
-        g::bigint AS occurred_at, g::bigint AS recorded_at, NULL::uuid AS correlation_id, NULL::uuid AS causation_id,
-        greatest(g - 100000, 0)::bigint AS previous_in_stream, decode(repeat('ab', 200), 'hex') AS payload,
-        sha256(g::text::bytea) AS link
-    FROM generate_series(1, 1000000) AS g
-) AS generated ORDER BY position;
+\set rows 1000000
+\ir p3-rows.sql
 ALTER TABLE source ADD PRIMARY KEY (position);
 ANALYZE source;
 CREATE TABLE limit_table (position bigint PRIMARY KEY, stream text NOT NULL, version bigint NOT NULL,
