@@ -197,6 +197,7 @@ public final class PostgresEventStore: EventStore {
     /// cannot hold a NUL character.
     static func validate(_ appends: [StreamAppend]) throws(EventStoreError) {
         var ids: Set<EventID> = []
+        ids.reserveCapacity(appends.reduce(0) { $0 + $1.events.count })
         for append in appends {
             guard !append.events.isEmpty else { throw .emptyAppend(append.stream) }
             for event in append.events {

@@ -228,27 +228,32 @@ private struct GroupTransaction {
         }
         lastPosition = UInt64(clamping: last)
         link = ChainLink(bytes: linkBytes)
+        // The cached heads are taken, not copied: the writer commits one group at a time, and the heads go back
+        // to the cache, updated, when this transaction commits (``committed(to:)``). Only the streams the cache
+        // does not know are read from the index below.
+        heads = cache.take(at: lastPosition, link: link)
+        var missing: Set<StreamName> = []
         var ids: [UUID] = []
-        var streams: Set<String> = []
         for request in group {
             let appends: [[StreamAppend]]
             switch request {
             case .atomic(let unit, _): appends = [unit]
             case .units(let items, _): appends = items.compactMap { try? $0.get() }
             case .copy(let events, _):
-                ids += events.map(\.id.uuid)
-                streams.formUnion(events.map(\.stream.rawValue))
+                for event in events {
+                    ids.append(event.id.uuid)
+                    if heads[event.stream] == nil { missing.insert(event.stream) }
+                }
                 appends = []
             }
             for unit in appends {
                 for append in unit {
-                    streams.insert(append.stream.rawValue)
-                    ids += append.events.map(\.id.uuid)
+                    if heads[append.stream] == nil { missing.insert(append.stream) }
+                    for event in append.events { ids.append(event.id.uuid) }
                 }
             }
         }
         byID.reserveCapacity(ids.count)
-        heads.reserveCapacity(streams.count)
         if !ids.isEmpty {
             // Time-ordered ids above the greatest stored one cannot be stored already: only the others are looked
             // up (PostgreSQL orders uuids by their bytes, as `EventID` does).
@@ -275,8 +280,9 @@ private struct GroupTransaction {
                 byID[event.id] = event
             }
         }
-        let names = cache.heads(of: streams, at: lastPosition, link: link, into: &heads)
-        if !names.isEmpty {
+        if !missing.isEmpty {
+            heads.reserveCapacity(heads.count + missing.count)
+            let names = missing.map(\.rawValue)
             // Each stream's head is its event with the greatest version: one backward step into the
             // `(stream_key, version)` index per stream, skipping any row of another stream with the same key.
             let found = try await connection.query(
@@ -422,9 +428,11 @@ private struct GroupTransaction {
         lastPosition = event.position.rawValue
     }
 
-    /// Gives the heads this transaction read or wrote to the writer's cache, true at its last position and link;
-    /// called once its `COMMIT` succeeded.
-    func committed(to cache: HeadCache) {
+    /// Gives the heads this transaction read or wrote (with those it took from the cache) back to the writer's
+    /// cache, true at its last position and link; called once its `COMMIT` succeeded.
+    mutating func committed(to cache: HeadCache) {
+        var heads: [StreamName: PostgresWriter.StreamHead] = [:]
+        swap(&heads, &self.heads)
         cache.store(heads, at: lastPosition, link: link)
     }
 
@@ -462,10 +470,11 @@ private struct GroupTransaction {
 /// committed last, nobody has written since, and the cached heads are still the streams' heads: they need not be
 /// read again. A stream not in the cache is read from the events as before. Any other row — another process
 /// wrote, or this writer's last commit failed or ended with an unknown outcome — and the cache is emptied first.
-/// Bounded: a commit that would take it past `maximumStreams` empties it first.
+/// Bounded: a commit that leaves it past `maximumStreams` empties it.
 ///
 /// `Sendable` because its state sits in a `Mutex`; only the writer's drain task uses it, one transaction at a
-/// time, and the dictionary is changed in place (never copied).
+/// time: the transaction takes the dictionary out (``take(at:link:)``), changes it in place, and gives it back
+/// after its `COMMIT` (``store(_:at:link:)``) — never copied, and empty while a transaction holds it.
 final class HeadCache: Sendable {
     private struct State {
         var lastPosition: UInt64 = 0
@@ -478,33 +487,25 @@ final class HeadCache: Sendable {
 
     private let state = Mutex(State())
 
-    /// Puts the cached heads of `streams` into `heads` when the cache holds at `lastPosition` and `link` (the
-    /// head row read under its lock), emptying it otherwise; returns the streams it could not answer.
-    func heads(
-        of streams: Set<String>,
-        at lastPosition: UInt64,
-        link: ChainLink,
-        into heads: inout [StreamName: PostgresWriter.StreamHead]
-    ) -> [String] {
+    /// Takes the cached heads out of the cache — it is empty afterwards — when the cache holds at `lastPosition`
+    /// and `link` (the head row read under its lock); an empty dictionary otherwise. The writer commits one group
+    /// at a time and gives the heads back with ``store(_:at:link:)`` after its `COMMIT`: taking them rather than
+    /// copying the group's streams out and merging them back saves hashing every stream name twice per commit.
+    func take(at lastPosition: UInt64, link: ChainLink) -> [StreamName: PostgresWriter.StreamHead] {
         state.withLock { state in
-            guard state.link == link && state.lastPosition == lastPosition else {
-                state = State()
-                return Array(streams)
-            }
-            var missing: [String] = []
-            for name in streams {
-                let stream = StreamName(unchecked: name)
-                if let head = state.heads[stream] { heads[stream] = head } else { missing.append(name) }
-            }
-            return missing
+            var heads: [StreamName: PostgresWriter.StreamHead] = [:]
+            if state.link == link && state.lastPosition == lastPosition { swap(&heads, &state.heads) }
+            state = State()
+            return heads
         }
     }
 
-    /// Records the heads a committed transaction read or wrote, and the log's end after it.
-    func store(_ heads: [StreamName: PostgresWriter.StreamHead], at lastPosition: UInt64, link: ChainLink) {
+    /// Holds `heads` — what a committed transaction took, read and wrote — and the log's end after it; beyond
+    /// ``maximumStreams`` streams the cache starts again empty.
+    func store(_ heads: consuming [StreamName: PostgresWriter.StreamHead], at lastPosition: UInt64, link: ChainLink) {
+        let heads = heads.count > Self.maximumStreams ? [:] : heads
         state.withLock { state in
-            if state.heads.count + heads.count > Self.maximumStreams { state.heads = [:] }
-            state.heads.merge(heads) { _, new in new }
+            state.heads = heads
             state.lastPosition = lastPosition
             state.link = link
         }

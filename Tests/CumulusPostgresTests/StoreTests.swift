@@ -239,8 +239,9 @@ struct StoreTests {
         #expect(try await store.lastPosition() == .start)
     }
 
-    /// Rows go to the server in `COPY`'s text format: every character that format gives a meaning to, in every
-    /// text column, and every byte value in the payload, must come back as written, with the chain intact.
+    /// Rows go to the server with `COPY` (in its binary format; before, in its text format): every character the
+    /// text format gives a meaning to, in every text column, every byte value in the payload, and non-ASCII text
+    /// must come back as written, with the chain intact.
     @Test func textAndBytesThatCopyEscapesComeBackUnchanged() async throws {
         let store = try await TestServer.freshStore("escapes")
         defer { store.close() }
