@@ -134,18 +134,20 @@ struct EventColumns {
         return rows.buffer
     }
 
-    /// The `COPY` statement for the rows ``append(_:previousInStream:link:)`` writes, as postgres-nio's
-    /// `copyFrom(table:columns:format:…)` takes it: the table name, which it puts between double quotes into
-    /// `COPY "<table>" … FROM STDIN WITH (FORMAT text)`.
+    /// The `COPY` statement for the rows ``append(_:previousInStream:link:)`` writes into `location`'s `events`, as
+    /// postgres-nio's `copyFrom(table:columns:format:…)` takes it: the table name, which it puts between double
+    /// quotes into `COPY "<table>" … FROM STDIN WITH (FORMAT text)`.
     ///
     /// postgres-nio 1.33 offers only the text format (`PostgresCopyFromFormat` has no binary case) and no other
     /// way to start a `COPY`, and it inserts the table name as given (its documentation says so). So the name
-    /// closes the quotes itself, names the columns, asks for the binary format, and ends the statement with a
-    /// comment that swallows postgres-nio's own format clause. The string is a constant of this file — nothing
-    /// from a caller reaches it — and every test that appends to a PostgreSQL log goes through it; when
-    /// postgres-nio gains a binary format, this becomes `copyFrom(table: "events", columns: …, format: .binary)`.
-    static let binaryCopyTable =
-        "events\"(\(EventRow.columnNames.joined(separator: ", "))) FROM STDIN WITH (FORMAT binary) --"
+    /// closes the quotes itself, adds the schema and the columns, asks for the binary format, and ends the
+    /// statement with a comment that swallows postgres-nio's own format clause. Nothing from a caller reaches it:
+    /// the schema name is checked to be lower-case letters, digits and `_` (``PostgresLocation``), the rest is
+    /// constant. Every test that appends to a PostgreSQL log goes through it; when postgres-nio gains a binary
+    /// format, this becomes `copyFrom(table: …, columns: …, format: .binary)`.
+    static func binaryCopyTable(in location: PostgresLocation) -> String {
+        "\(location.schema)\".\"events\"(\(EventRow.columnNames.joined(separator: ", "))) FROM STDIN WITH (FORMAT binary) --"
+    }
 
     /// Sends the chunks of rows that `chunks` delivers, in order, with one `COPY` into the log's `events` table,
     /// inside the caller's transaction, until the stream ends. A group that stages no row (every append refused
@@ -156,10 +158,7 @@ struct EventColumns {
         on connection: PostgresConnection,
         logger: Logger
     ) async throws {
-        // The table is named without its schema: the schema comes from the transaction's path.
-        try await connection.query(
-            PostgresQuery(unsafeSQL: "SET LOCAL search_path TO \"\(location.schema)\""), logger: logger)
-        try await connection.copyFrom(table: binaryCopyTable, logger: logger) { writer in
+        try await connection.copyFrom(table: binaryCopyTable(in: location), logger: logger) { writer in
             try await writer.write(CopyBinaryRows.header)
             for await chunk in chunks { try await writer.write(chunk) }
             try await writer.write(CopyBinaryRows.trailer)

@@ -35,6 +35,14 @@ final class PostgresWriter: Sendable {
             }
         }
 
+        /// Whether the request's events have distinct ids, checked before any is staged: an atomic append
+        /// (`PostgresEventStore.validate`) and a copy (`GroupTransaction.copy`) do; the units of a `units` request
+        /// may repeat an id between them.
+        var checksItsOwnIDs: Bool {
+            if case .units = self { return false }
+            return true
+        }
+
         func fail(_ error: EventStoreError) {
             switch self {
             case .atomic(_, let continuation): continuation.resume(returning: .failure(error))
@@ -138,7 +146,11 @@ final class PostgresWriter: Sendable {
                             try await EventColumns.copy(chunks, into: location, on: connection, logger: logger)
                         }
                         var outcomes: [Outcome] = []
-                        for request in group {
+                        for (index, request) in group.enumerated() {
+                            // Staged events are remembered by id for the requests after them in the group; an
+                            // atomic append or a copy checks its own ids before it stages, so the last request's
+                            // events need not be (a request of units can repeat an id between its units).
+                            batch.remembersStaged = index < group.count - 1 || !request.checksItsOwnIDs
                             switch request {
                             case .atomic(let appends, _): outcomes.append(.atomic(batch.apply(appends)))
                             case .units(let items, _):
@@ -196,6 +208,8 @@ private struct GroupTransaction {
     private var heads: [StreamName: PostgresWriter.StreamHead] = [:]
     /// Events stored before this transaction, and those this transaction writes, by id.
     private var byID: [EventID: RecordedEvent] = [:]
+    /// Whether staged events go into ``byID``: false for the group's last request when it checks its own ids.
+    var remembersStaged = true
     private var rows = EventColumns()
     /// Where staged rows go once ``chunkBytes`` of them are waiting (to the `COPY` task), whole rows only.
     private let sink: AsyncStream<ByteBuffer>.Continuation
@@ -253,7 +267,7 @@ private struct GroupTransaction {
                 }
             }
         }
-        byID.reserveCapacity(ids.count)
+        if group.count > 1 { byID.reserveCapacity(ids.count) }
         if !ids.isEmpty {
             // Time-ordered ids above the greatest stored one cannot be stored already: only the others are looked
             // up (PostgreSQL orders uuids by their bytes, as `EventID` does).
@@ -424,7 +438,7 @@ private struct GroupTransaction {
         )
         rows.append(event, previousInStream: previousInStream, link: link)
         if rows.pendingBytes >= Self.chunkBytes { sink.yield(rows.take()) }
-        byID[event.id] = event
+        if remembersStaged { byID[event.id] = event }
         lastPosition = event.position.rawValue
     }
 

@@ -231,6 +231,46 @@ struct StoreTests {
         #expect(try await target.verify() == source.verify())
     }
 
+    /// 64 appends of one event at once: the writer groups the waiting ones into one transaction, so later requests
+    /// of a group must find the event an earlier request of the same group staged (not yet committed) — stored
+    /// once, every caller told where, and the same id with other content refused. Also through `append(units:)`,
+    /// whose units repeat the id inside one request.
+    @Test func theSameEventAppendedConcurrentlyIsStoredOnce() async throws {
+        let store = try await TestServer.freshStore("sameid")
+        defer { store.close() }
+        let event = SampleEvents.make(1, label: "once")[0]
+        let other = ProposedEvent(
+            id: event.id, type: event.type, actor: event.actor, payload: Array("other".utf8))
+        let stream = try StreamName("user-once")
+        let results = await withTaskGroup(of: Result<AppendResult, EventStoreError>.self) { group in
+            for index in 0..<64 {
+                group.addTask {
+                    do throws(EventStoreError) {
+                        return .success(try await store.append([index == 40 ? other : event], to: stream))
+                    } catch {
+                        return .failure(error)
+                    }
+                }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        let stored = results.compactMap { try? $0.get() }
+        let refused = results.filter { if case .failure(.eventIDConflict) = $0 { true } else { false } }
+        // Whichever content came first is stored; every request with the other content is refused.
+        #expect(stored.count + refused.count == 64, "\(results)")
+        #expect(stored.count == 63 || stored.count == 1, "\(results)")
+        #expect(stored.allSatisfy { $0.firstPosition == GlobalPosition(1) }, "\(stored)")
+        #expect(stored.filter { !$0.wasAlreadyStored }.count == 1, "\(stored)")
+        // Units of one request repeating a new event's id: the second finds what the first staged.
+        let fresh = SampleEvents.make(1, label: "units")[0]
+        let unit = [StreamAppend(stream: try StreamName("user-units"), expectedVersion: .any, events: [fresh])]
+        let units = try await store.append(units: [unit, unit])
+        let unitResults = units.compactMap { try? $0.get().first }
+        #expect(unitResults.count == 2 && unitResults.allSatisfy { $0.firstPosition == GlobalPosition(2) }, "\(units)")
+        #expect(unitResults.map(\.wasAlreadyStored) == [false, true], "\(units)")
+        #expect(try await store.lastPosition() == GlobalPosition(2))
+    }
+
     @Test func aNULInTheTypeIsRefusedWithNothingWritten() async throws {
         let store = try await TestServer.freshStore("nul")
         defer { store.close() }
