@@ -206,6 +206,8 @@ private struct GroupTransaction {
     private(set) var lastPosition: UInt64
     private var link: ChainLink
     private var heads: [StreamName: PostgresWriter.StreamHead] = [:]
+    /// Whether ``heads`` holds every stream of the log (``HeadCache``): a stream it does not hold has no event.
+    private var headsAreComplete = false
     /// Events stored before this transaction, and those this transaction writes, by id.
     private var byID: [EventID: RecordedEvent] = [:]
     /// Whether staged events go into ``byID``: false for the group's last request when it checks its own ids.
@@ -245,7 +247,9 @@ private struct GroupTransaction {
         // The cached heads are taken, not copied: the writer commits one group at a time, and the heads go back
         // to the cache, updated, when this transaction commits (``committed(to:)``). Only the streams the cache
         // does not know are read from the index below.
-        heads = cache.take(at: lastPosition, link: link)
+        (heads, headsAreComplete) = cache.take(at: lastPosition, link: link)
+        // A stream the heads do not hold is looked up, unless they hold every stream of the log: then it is new.
+        func unknown(_ stream: StreamName) -> Bool { !headsAreComplete && heads[stream] == nil }
         var missing: Set<StreamName> = []
         var ids: [UUID] = []
         for request in group {
@@ -256,13 +260,13 @@ private struct GroupTransaction {
             case .copy(let events, _):
                 for event in events {
                     ids.append(event.id.uuid)
-                    if heads[event.stream] == nil { missing.insert(event.stream) }
+                    if unknown(event.stream) { missing.insert(event.stream) }
                 }
                 appends = []
             }
             for unit in appends {
                 for append in unit {
-                    if heads[append.stream] == nil { missing.insert(append.stream) }
+                    if unknown(append.stream) { missing.insert(append.stream) }
                     for event in append.events { ids.append(event.id.uuid) }
                 }
             }
@@ -447,7 +451,7 @@ private struct GroupTransaction {
     mutating func committed(to cache: HeadCache) {
         var heads: [StreamName: PostgresWriter.StreamHead] = [:]
         swap(&heads, &self.heads)
-        cache.store(heads, at: lastPosition, link: link)
+        cache.store(heads, complete: headsAreComplete, at: lastPosition, link: link)
     }
 
     /// Hands the rows still waiting to the `COPY` task and ends its stream of chunks; called once every request of
@@ -486,14 +490,22 @@ private struct GroupTransaction {
 /// wrote, or this writer's last commit failed or ended with an unknown outcome — and the cache is emptied first.
 /// Bounded: a commit that leaves it past `maximumStreams` empties it.
 ///
+/// *Complete* heads: when a transaction finds the log empty (last position 0), every stream's head is known —
+/// none has an event — and as long as the cache stays valid from then on (this writer made every commit since, and
+/// the cache was never emptied), it holds the head of every stream of the log: a stream it does not hold has no
+/// event, and needs no lookup. That is the case of a bulk import or a `cumulus copy` into a new log. Any other row,
+/// a failed commit, or the bound, and the cache is no longer complete until the log is empty again (never).
+///
 /// `Sendable` because its state sits in a `Mutex`; only the writer's drain task uses it, one transaction at a
 /// time: the transaction takes the dictionary out (``take(at:link:)``), changes it in place, and gives it back
-/// after its `COMMIT` (``store(_:at:link:)``) — never copied, and empty while a transaction holds it.
+/// after its `COMMIT` (``store(_:complete:at:link:)``) — never copied, and empty while a transaction holds it.
 final class HeadCache: Sendable {
     private struct State {
         var lastPosition: UInt64 = 0
         var link: ChainLink?
         var heads: [StreamName: PostgresWriter.StreamHead] = [:]
+        /// Whether `heads` holds every stream of the log.
+        var complete = false
     }
 
     /// The most streams held (about 100 bytes each).
@@ -503,23 +515,36 @@ final class HeadCache: Sendable {
 
     /// Takes the cached heads out of the cache — it is empty afterwards — when the cache holds at `lastPosition`
     /// and `link` (the head row read under its lock); an empty dictionary otherwise. The writer commits one group
-    /// at a time and gives the heads back with ``store(_:at:link:)`` after its `COMMIT`: taking them rather than
+    /// at a time and gives the heads back with ``store(_:complete:at:link:)`` after its `COMMIT`: taking them rather than
     /// copying the group's streams out and merging them back saves hashing every stream name twice per commit.
-    func take(at lastPosition: UInt64, link: ChainLink) -> [StreamName: PostgresWriter.StreamHead] {
+    /// `complete` tells whether they are the heads of every stream of the log: always when the log is empty.
+    func take(
+        at lastPosition: UInt64, link: ChainLink
+    ) -> (heads: [StreamName: PostgresWriter.StreamHead], complete: Bool) {
         state.withLock { state in
             var heads: [StreamName: PostgresWriter.StreamHead] = [:]
-            if state.link == link && state.lastPosition == lastPosition { swap(&heads, &state.heads) }
+            var complete = lastPosition == 0
+            if state.link == link && state.lastPosition == lastPosition {
+                swap(&heads, &state.heads)
+                complete = complete || state.complete
+            }
             state = State()
-            return heads
+            return (heads, complete)
         }
     }
 
-    /// Holds `heads` — what a committed transaction took, read and wrote — and the log's end after it; beyond
-    /// ``maximumStreams`` streams the cache starts again empty.
-    func store(_ heads: consuming [StreamName: PostgresWriter.StreamHead], at lastPosition: UInt64, link: ChainLink) {
-        let heads = heads.count > Self.maximumStreams ? [:] : heads
+    /// Holds `heads` — what a committed transaction took, read and wrote, `complete` when they were complete
+    /// before it — and the log's end after it; beyond ``maximumStreams`` streams the cache starts again empty, and
+    /// is no longer complete.
+    func store(
+        _ heads: consuming [StreamName: PostgresWriter.StreamHead], complete: Bool, at lastPosition: UInt64,
+        link: ChainLink
+    ) {
+        let bounded = heads.count <= Self.maximumStreams
+        let heads = bounded ? heads : [:]
         state.withLock { state in
             state.heads = heads
+            state.complete = complete && bounded
             state.lastPosition = lastPosition
             state.link = link
         }

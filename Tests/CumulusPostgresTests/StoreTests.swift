@@ -136,6 +136,33 @@ struct StoreTests {
         _ = try await first.verify()
     }
 
+    /// A writer that made a log from empty knows every stream's head, and takes a stream it does not know for a
+    /// new one; once another store has written, that no longer holds — a stream only the other store wrote must be
+    /// looked up, not started again at version 1.
+    @Test func aWriterThatKnewEveryStreamLooksUpAStreamAnotherStoreStarted() async throws {
+        let first = try await TestServer.freshStore("complete")
+        defer { first.close() }
+        let mine = try StreamName("user-mine")
+        let theirs = try StreamName("user-theirs")
+        _ = try await first.append(SampleEvents.make(2, label: "a"), to: mine, expecting: .noStream)
+        let second = try await PostgresEventStore.open(first.location)
+        defer { second.close() }
+        _ = try await second.append(SampleEvents.make(2, label: "b"), to: theirs, expecting: .noStream)
+        // `first` must not take `theirs` for a new stream.
+        await #expect(
+            throws: EventStoreError.wrongExpectedVersion(
+                stream: theirs, expected: .noStream, actual: StreamVersion(2))
+        ) {
+            _ = try await first.append(SampleEvents.make(1, label: "c"), to: theirs, expecting: .noStream)
+        }
+        let next = try await first.append(SampleEvents.make(1, label: "d"), to: theirs)
+        #expect(next.streamVersion == StreamVersion(3))
+        let fresh = try await first.append(SampleEvents.make(1, label: "e"), to: try StreamName("user-new"))
+        #expect(fresh.streamVersion == StreamVersion(1))
+        #expect(try await first.read(stream: theirs).map(\.streamVersion.rawValue) == [1, 2, 3])
+        _ = try await first.verify()
+    }
+
     /// Schema version 3 finds a stream's rows by a 64-bit hash of its name and compares the name too, because two
     /// streams may share a key. No collision can be found by search, so one is made by hand: the generated column's
     /// expression dropped, and another stream's rows (with more events) given this stream's key. Reads, versions and
