@@ -86,7 +86,7 @@ final class PipelinedApplier: @unchecked Sendable {
         }
     }
 
-    /// Hands `batch` (in log order, after every batch handed before) to the lanes and leaves an empty batch in
+    /// Hands `pending` (in log order, after every batch handed before) to the lanes and leaves an empty batch in
     /// its place, with the storage of one the lanes have finished when there is one; waits while ``depth``
     /// batches are in flight.
     func hand(_ pending: inout [DecodedEvent]) {
