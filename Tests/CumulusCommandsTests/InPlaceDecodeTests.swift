@@ -108,15 +108,27 @@ struct InPlaceDecodeTests {
         copied.lanes = 1
         copied.apply(contentsOf: try await log.store.readAll(after: .start, maximumCount: 10_000))
         #expect(copied.skipped.unreadable == 3 && copied.skipped.foreign == 1)
-        var caughtUp = ProjectionSet.standard()
-        caughtUp.lanes = 1
-        // Read transactions of 200 events: several scans, each with a record decoder of its own.
-        let report = try await ProjectionCatchUp.run(&caughtUp, from: log.store, batchSize: 200)
-        #expect(report.skipped == copied.skipped)
-        #expect(caughtUp.positions == copied.positions)
-        for (lhs, rhs) in zip(caughtUp.projections, copied.projections) {
-            let identical = lhs.encodeState() == rhs.encodeState()
-            #expect(identical, "\(lhs.name)")
+        // Over the LMDB log (in place), and over a store that does not scan (read in batches, each event's own
+        // payload handed as its bytes). Read transactions of 200 events: several scans, each with a decoder of its own.
+        for store in [log.store, Unscanned(base: log.store)] as [any EventStore] {
+            var caughtUp = ProjectionSet.standard()
+            caughtUp.lanes = 1
+            let report = try await ProjectionCatchUp.run(&caughtUp, from: store, batchSize: 200)
+            #expect(report.skipped == copied.skipped)
+            #expect(caughtUp.positions == copied.positions)
+            for (lhs, rhs) in zip(caughtUp.projections, copied.projections) {
+                let identical = lhs.encodeState() == rhs.encodeState()
+                #expect(identical, "\(lhs.name) from \(type(of: store))")
+            }
         }
+    }
+}
+
+/// The log without `EventScanning`: a catch-up over it reads `readAll` batches.
+private struct Unscanned: WrappingStore {
+    let base: any EventStore
+
+    func append(units: [[StreamAppend]]) async throws(EventStoreError) -> [Result<[AppendResult], EventStoreError>] {
+        try await base.append(units: units)
     }
 }
