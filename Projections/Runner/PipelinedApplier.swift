@@ -10,8 +10,9 @@ import Foundation
 /// caller's thread, which measures a fresh set's costs and keeps a short input off other threads. Each lane is one thread that takes every batch in order and applies
 /// it to its own projections, so a projection sees the events in log order, one thread at a time, and the
 /// lanes need not wait for one another: a lane can be a few batches ahead of the other. At most ``depth``
-/// batches are in flight; a batch every lane has finished is released by the caller's thread, so its events
-/// are freed where they were allocated.
+/// batches are in flight; a batch every lane has finished is emptied by the caller's thread, so its events are
+/// freed where they were allocated, and its storage is handed back to the caller for a later batch
+/// (``hand(_:)`` swaps it in): the pipeline allocates a few batches' storage, not one per batch.
 ///
 /// The set's positions and skipped-event count stay with the caller (``hand(_:)`` advances them; ``skip(_:)``
 /// counts an event); the projections belong to the lanes until ``finish()`` waits for every batch and gives the
@@ -49,6 +50,8 @@ final class PipelinedApplier: @unchecked Sendable {
     private var next: [Int] = []
     private var closing = false
     private var running = 0
+    /// Emptied batches whose storage ``hand(_:)`` gives back to the caller; touched by the caller's thread only.
+    private var spares: [[DecodedEvent]] = []
 
     /// Takes `set` over, leaving it empty until ``finish()``, and starts one thread per lane.
     /// - Parameter inlineBatches: how many batches to apply on the caller's thread before the lanes start
@@ -83,10 +86,14 @@ final class PipelinedApplier: @unchecked Sendable {
         }
     }
 
-    /// Hands `batch` (in log order, after every batch handed before) to the lanes; waits while ``depth``
+    /// Hands `pending` (in log order, after every batch handed before) to the lanes and leaves an empty batch in
+    /// its place, with the storage of one the lanes have finished when there is one; waits while ``depth``
     /// batches are in flight.
-    func hand(_ batch: [DecodedEvent]) {
-        guard !batch.isEmpty else { return }
+    func hand(_ pending: inout [DecodedEvent]) {
+        guard !pending.isEmpty else { return }
+        var batch = spares.popLast() ?? []
+        if batch.capacity < Self.batchSize { batch.reserveCapacity(Self.batchSize) }
+        swap(&batch, &pending)
         let starts = set.claim(batch)
         guard started else {
             // The first batches are applied here (a set without costs is measured by them; the lanes are split
@@ -94,6 +101,7 @@ final class PipelinedApplier: @unchecked Sendable {
             apply(Entry(batch: batch, starts: starts, unfinishedLanes: 0), to: 0..<count)
             measured += 1
             if measured == inlineBatches { startLanes() }
+            keep(&batch)
             return
         }
         var done: [Entry] = []
@@ -107,7 +115,16 @@ final class PipelinedApplier: @unchecked Sendable {
         entries.append(Entry(batch: batch, starts: starts, unfinishedLanes: lanes.count))
         condition.broadcast()
         condition.unlock()
-        _ = done  // released here, on the caller's thread, outside the lock
+        // Emptied here, on the caller's thread, outside the lock.
+        while var entry = done.popLast() { keep(&entry.batch) }
+    }
+
+    /// Empties a batch no lane holds any more and keeps its storage for a later one (at most ``depth`` + 1 kept).
+    private func keep(_ batch: inout [DecodedEvent]) {
+        batch.removeAll(keepingCapacity: true)
+        guard spares.count <= Self.depth else { return }
+        spares.append([])
+        swap(&spares[spares.count - 1], &batch)
     }
 
     /// Passes over an event the domain cannot decode (see ``ProjectionSet/skip(_:)``); hand the batch before it

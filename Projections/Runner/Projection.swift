@@ -72,7 +72,10 @@ extension Projection {
 
 /// An event with its payload decoded: what the runner hands to projections.
 public struct DecodedEvent: Sendable {
-    /// The envelope (position, times, actor).
+    /// The envelope (position, times, actor, type, stream).
+    ///
+    /// Its `payload` may be empty: a catch-up over a log that scans in place (the LMDB log) decodes each payload
+    /// from the log's own bytes and does not copy it into the event. Read ``decoded`` instead.
     public var event: RecordedEvent
     /// Its payload, decoded once.
     public var decoded: DomainEvent {
@@ -95,6 +98,24 @@ public struct DecodedEvent: Sendable {
         do {
             decoded = try DomainEvent.decode(
                 type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
+        } catch {
+            throw .undecodableEvent(position: event.position, type: event.type, reason: error.description)
+        }
+        self.event = event
+        feed = FeedFact(decoded)
+    }
+
+    /// Decodes a payload given as bytes, `event`'s own `payload` unread: the catch-up's path, which hands the
+    /// bytes where they lie in the log and keeps `event`'s payload empty. The bytes are copied into `scratch`,
+    /// reused from one event to the next, so no array is allocated per event.
+    /// - Throws: ``ProjectionStateError/undecodableEvent(position:type:reason:)`` when it cannot be read.
+    init(
+        decoding event: RecordedEvent, payload: UnsafeRawBufferPointer, scratch: inout [UInt8]
+    ) throws(ProjectionStateError) {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.append(contentsOf: payload)
+        do {
+            decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: scratch)
         } catch {
             throw .undecodableEvent(position: event.position, type: event.type, reason: error.description)
         }

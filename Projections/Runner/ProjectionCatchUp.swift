@@ -156,16 +156,17 @@ public enum ProjectionCatchUp {
         func flush() {
             applied += UInt64(pending.count)
             if let applier {
-                applier.hand(pending)
-                pending = []
-                pending.reserveCapacity(PipelinedApplier.batchSize)
+                applier.hand(&pending)
             } else {
                 set.apply(batch: pending)
                 pending.removeAll(keepingCapacity: true)
             }
         }
-        // Decodes one event into the pending batch; false once the as-of point is passed (positions only grow).
-        func consume(_ event: RecordedEvent) -> Bool {
+        // The payload's bytes are copied here, one event after the other, to be decoded: no array per event.
+        var scratch: [UInt8] = []
+        // Decodes one event, whose payload is `payload` (its own `payload` is not read), into the pending batch;
+        // false once the as-of point is passed (positions only grow).
+        func consume(_ event: RecordedEvent, payload: UnsafeRawBufferPointer) -> Bool {
             guard !stop else { return false }  // past the as-of point nothing more is applied
             if let asOf, !asOf.includes(event) {
                 if case .position = asOf { stop = true }
@@ -173,11 +174,14 @@ public enum ProjectionCatchUp {
             }
             if let validAt, event.occurredAt > validAt { return true }
             do throws(ProjectionStateError) {
-                pending.append(try DecodedEvent(decoding: event))
+                pending.append(try DecodedEvent(decoding: event, payload: payload, scratch: &scratch))
             } catch {
-                // Not the domain's, or unreadable: apply what came before, then move every projection past it.
+                // Not the domain's, or unreadable: apply what came before, then move every projection past it
+                // (the skipped event is recorded with its payload).
                 flush()
-                if let applier { applier.skip(event) } else { set.skip(event) }
+                var whole = event
+                whole.payload = Array(payload)
+                if let applier { applier.skip(whole) } else { set.skip(whole) }
                 return true
             }
             if pending.count == (applier == nil ? ProjectionSet.batchSize : PipelinedApplier.batchSize) { flush() }
@@ -198,9 +202,9 @@ public enum ProjectionCatchUp {
                 do {
                     scanned = .success(
                         try await storage({ () async throws(EventStoreError) in
-                            try await scanning.scanOnReaderThread(after: position, maximumCount: batchSize) {
-                                (event) throws(EventStoreError) in
-                                _ = consume(event)
+                            try await scanning.scanInPlaceOnReaderThread(after: position, maximumCount: batchSize) {
+                                (event, payload) throws(EventStoreError) in
+                                _ = consume(event, payload: payload)
                             }
                         }))
                 } catch {
@@ -216,7 +220,7 @@ public enum ProjectionCatchUp {
                 let batch = try await storage({ () throws(EventStoreError) in
                     try await store.readAll(after: position, maximumCount: batchSize)
                 })
-                for event in batch where consume(event) {}
+                for event in batch where event.payload.withUnsafeBytes({ consume(event, payload: $0) }) {}
                 position = batch.last?.position ?? position
             }
             flush()

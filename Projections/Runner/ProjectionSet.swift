@@ -238,19 +238,14 @@ public struct ProjectionSet: Sendable {
         for event in events where asOf?.includes(event) ?? true {
             let item: DecodedEvent
             do { item = try DecodedEvent(decoding: event) } catch {
-                pipeline.hand(batch)
-                batch = []
+                pipeline.hand(&batch)
                 pipeline.skip(event)
                 continue
             }
             batch.append(item)
-            if batch.count == PipelinedApplier.batchSize {
-                pipeline.hand(batch)
-                batch = []
-                batch.reserveCapacity(PipelinedApplier.batchSize)
-            }
+            if batch.count == PipelinedApplier.batchSize { pipeline.hand(&batch) }
         }
-        pipeline.hand(batch)
+        pipeline.hand(&batch)
         self = pipeline.finish()
     }
 

@@ -356,6 +356,25 @@ public final class LMDBEventStore: EventScanning {
         })
     }
 
+    /// Like ``scanOnReaderThread(after:maximumCount:_:)``, without copying the payloads: `body` gets each event
+    /// with an empty `payload` and the payload's bytes as they lie in the memory map, valid only during the call
+    /// (see `EventScanning.scanInPlaceOnReaderThread(after:maximumCount:_:)`).
+    @discardableResult
+    public func scanInPlaceOnReaderThread(
+        after position: GlobalPosition,
+        maximumCount: Int,
+        _ body: (RecordedEvent, UnsafeRawBufferPointer) throws(EventStoreError) -> Void
+    ) async throws(EventStoreError) -> GlobalPosition {
+        try checkOpen()
+        return try await ReaderThreads.shared.run(consuming: { () throws(EventStoreError) -> GlobalPosition in
+            try self.scanRecords(after: position, maximumCount: maximumCount) {
+                (decoder, raw, current) throws(EventStoreError) in
+                let (event, payload) = try decoder.decodeEnvelope(raw, position: current)
+                try body(event, payload)
+            }
+        })
+    }
+
     /// Calls `body` with each event after `position`, in order, in one read transaction; for rebuilds and
     /// other synchronous consumers that must not hold a whole batch in memory.
     ///
@@ -368,6 +387,19 @@ public final class LMDBEventStore: EventScanning {
         maximumCount: Int,
         _ body: (RecordedEvent) throws(EventStoreError) -> Void
     ) throws(EventStoreError) -> GlobalPosition {
+        try scanRecords(after: position, maximumCount: maximumCount) {
+            (decoder, raw, current) throws(EventStoreError) in
+            try body(try decoder.decode(raw, position: current))
+        }
+    }
+
+    /// Calls `body` with each record after `position` (its bytes and position), in order, in one read
+    /// transaction, with one decoder for the scan; checks that the positions do not jump.
+    private func scanRecords(
+        after position: GlobalPosition,
+        maximumCount: Int,
+        _ body: (inout RecordDecoder, UnsafeRawBufferPointer, GlobalPosition) throws(EventStoreError) -> Void
+    ) throws(EventStoreError) -> GlobalPosition {
         try checkOpen()
         guard maximumCount > 0 else { return position }
         return try environment.read { (txn) throws(EventStoreError) -> GlobalPosition in
@@ -379,7 +411,7 @@ public final class LMDBEventStore: EventScanning {
                 guard key == last.rawValue + 1 else {
                     throw .integrityViolation(position: current, reason: "positions jump from \(last) to \(key)")
                 }
-                try body(try decoder.decode(raw, position: current))
+                try body(&decoder, raw, current)
                 last = current
                 count += 1
                 return count < maximumCount

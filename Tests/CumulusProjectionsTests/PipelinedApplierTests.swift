@@ -42,18 +42,18 @@ import Testing
         var batch: [DecodedEvent] = []
         for event in events {
             guard let item = try? DecodedEvent(decoding: event) else {
-                pipeline.hand(batch)
-                batch = []
+                pipeline.hand(&batch)
+                #expect(batch.isEmpty)
                 pipeline.skip(event)
                 continue
             }
             batch.append(item)
             if batch.count == size {
-                pipeline.hand(batch)
-                batch = []
+                pipeline.hand(&batch)
+                #expect(batch.isEmpty)
             }
         }
-        pipeline.hand(batch)
+        pipeline.hand(&batch)
         piped = pipeline.finish()
 
         #expect(piped.positions == single.positions)

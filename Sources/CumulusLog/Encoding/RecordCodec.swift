@@ -230,7 +230,22 @@ package struct RecordDecoder {
         position: GlobalPosition
     ) throws(EventStoreError) -> RecordedEvent {
         var reader = try RecordReader(raw, position: position)
-        return try reader.event(previousType: &type, previousActor: &actor)
+        let (event, payload) = try reader.envelope(previousType: &type, previousActor: &actor)
+        var decoded = event
+        decoded.payload = Array(payload)
+        return decoded
+    }
+
+    /// Decodes a stored record without copying its payload: the event, whose `payload` is empty, and the payload's
+    /// bytes, a part of `raw` (valid as long as `raw` is). For a reader that decodes each payload once on the spot,
+    /// such as a rebuild: the copy would be an allocation and a free per event.
+    /// - Throws: ``EventStoreError/integrityViolation(position:reason:)`` when the bytes do not form a record.
+    package mutating func decodeEnvelope(
+        _ raw: UnsafeRawBufferPointer,
+        position: GlobalPosition
+    ) throws(EventStoreError) -> (event: RecordedEvent, payload: UnsafeRawBufferPointer) {
+        var reader = try RecordReader(raw, position: position)
+        return try reader.envelope(previousType: &type, previousActor: &actor)
     }
 }
 
@@ -251,12 +266,12 @@ private struct RecordReader {
         }
     }
 
-    /// The record's event; `previousType` and `previousActor` are reused when the bytes match and replaced
-    /// when they do not.
-    mutating func event(
+    /// The record's event with an empty payload, and the payload's bytes (a part of `raw`); `previousType` and
+    /// `previousActor` are reused when the bytes match and replaced when they do not.
+    mutating func envelope(
         previousType: inout String,
         previousActor: inout String
-    ) throws(EventStoreError) -> RecordedEvent {
+    ) throws(EventStoreError) -> (event: RecordedEvent, payload: UnsafeRawBufferPointer) {
         let flags = raw[1]
         guard flags & ~3 == 0 else { throw .integrityViolation(position: position, reason: "unknown flags \(flags)") }
         let schemaVersion = raw.loadUnaligned(fromByteOffset: 2, as: UInt16.self).littleEndian
@@ -278,11 +293,11 @@ private struct RecordReader {
                     "record is \(raw.count) bytes, its fields add up to \(offset + payloadLength + RecordCodec.linkSize)"
             )
         }
-        let payload = Array(UnsafeRawBufferPointer(rebasing: raw[offset..<offset + payloadLength]))
+        let payload = UnsafeRawBufferPointer(rebasing: raw[offset..<offset + payloadLength])
         guard !stream.isEmpty, version > 0 else {
             throw .integrityViolation(position: position, reason: "record has no stream or version 0")
         }
-        return RecordedEvent(
+        let event = RecordedEvent(
             id: id,
             stream: StreamName(unchecked: stream),
             streamVersion: StreamVersion(version),
@@ -294,8 +309,9 @@ private struct RecordReader {
             actor: actor,
             correlationID: correlation,
             causationID: causation,
-            payload: payload
+            payload: []
         )
+        return (event, payload)
     }
 
     private mutating func uuid() throws(EventStoreError) -> UUID {

@@ -20,6 +20,17 @@ public protocol EventScanning: EventStore {
         _ body: (RecordedEvent) throws(EventStoreError) -> Void
     ) async throws(EventStoreError) -> GlobalPosition
 
+    /// Like ``scanOnReaderThread(after:maximumCount:_:)``, without copying the payloads: `body` gets each event
+    /// with an empty `payload`, and that payload's bytes, valid only during the call (a backend with a memory map
+    /// hands the bytes where they lie in the map). For a consumer that reads every payload once on the spot, such
+    /// as a rebuild: a copy would be an array allocated and freed per event.
+    @discardableResult
+    func scanInPlaceOnReaderThread(
+        after position: GlobalPosition,
+        maximumCount: Int,
+        _ body: (RecordedEvent, UnsafeRawBufferPointer) throws(EventStoreError) -> Void
+    ) async throws(EventStoreError) -> GlobalPosition
+
     /// The positions of the events with these ids, `nil` where none is stored, found in one read: what a batch
     /// of commands with event ids checks before deciding (one lookup each through ``EventStore/event(id:)`` costs
     /// two executor hops and a full decode per command).
@@ -36,5 +47,24 @@ extension EventScanning {
         _ body: (RecordedEvent) throws(EventStoreError) -> Void
     ) async throws(EventStoreError) -> GlobalPosition {
         try scan(after: position, maximumCount: maximumCount, body)
+    }
+
+    /// Scans with ``scanOnReaderThread(after:maximumCount:_:)`` and hands each event's payload as bytes: for
+    /// backends that hold the payloads as arrays anyway (in memory).
+    @discardableResult
+    public func scanInPlaceOnReaderThread(
+        after position: GlobalPosition,
+        maximumCount: Int,
+        _ body: (RecordedEvent, UnsafeRawBufferPointer) throws(EventStoreError) -> Void
+    ) async throws(EventStoreError) -> GlobalPosition {
+        try await scanOnReaderThread(after: position, maximumCount: maximumCount) { (event) throws(EventStoreError) in
+            var envelope = event
+            envelope.payload = []
+            var failure: EventStoreError?
+            event.payload.withUnsafeBytes { bytes in
+                do throws(EventStoreError) { try body(envelope, bytes) } catch { failure = error }
+            }
+            if let failure { throw failure }
+        }
     }
 }
