@@ -95,14 +95,7 @@ public struct DecodedEvent: Sendable {
     /// Decodes `event`'s payload.
     /// - Throws: ``ProjectionStateError/undecodableEvent(position:type:reason:)`` when it cannot be read.
     public init(decoding event: RecordedEvent) throws(ProjectionStateError) {
-        do {
-            decoded = try DomainEvent.decode(
-                type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
-        } catch {
-            throw .undecodableEvent(position: event.position, type: event.type, reason: error.description)
-        }
-        self.event = event
-        feed = FeedFact(decoded)
+        try self.init(event, decodingPayload: event.payload)
     }
 
     /// Decodes a payload given as bytes, `event`'s own `payload` unread: the catch-up's path, which hands the
@@ -114,8 +107,13 @@ public struct DecodedEvent: Sendable {
     ) throws(ProjectionStateError) {
         scratch.removeAll(keepingCapacity: true)
         scratch.append(contentsOf: payload)
+        try self.init(event, decodingPayload: scratch)
+    }
+
+    /// Pairs `event` with `payload` — its own or its bytes from the log — decoded.
+    private init(_ event: RecordedEvent, decodingPayload payload: [UInt8]) throws(ProjectionStateError) {
         do {
-            decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: scratch)
+            decoded = try DomainEvent.decode(type: event.type, schemaVersion: event.schemaVersion, payload: payload)
         } catch {
             throw .undecodableEvent(position: event.position, type: event.type, reason: error.description)
         }
