@@ -50,6 +50,8 @@ final class PipelinedApplier: @unchecked Sendable {
     private var next: [Int] = []
     private var closing = false
     private var running = 0
+    /// Whether a projection has asked for a user's history since the pipeline started (``needsHistory``).
+    private var historyNeeded = false
     /// Emptied batches whose storage ``hand(_:)`` gives back to the caller; touched by the caller's thread only.
     private var spares: [[DecodedEvent]] = []
 
@@ -99,6 +101,11 @@ final class PipelinedApplier: @unchecked Sendable {
             // The first batches are applied here (a set without costs is measured by them; the lanes are split
             // by the costs).
             apply(Entry(batch: batch, starts: starts, unfinishedLanes: 0), to: 0..<count)
+            if (0..<count).contains(where: { !projections[$0].usersNeedingHistory.isEmpty }) {
+                condition.lock()
+                historyNeeded = true
+                condition.unlock()
+            }
             measured += 1
             if measured == inlineBatches { startLanes() }
             keep(&batch)
@@ -131,6 +138,15 @@ final class PipelinedApplier: @unchecked Sendable {
     /// first.
     func skip(_ event: RecordedEvent) {
         set.skip(event)
+    }
+
+    /// Whether a projection has found, in a batch it applied, an event that landed before a user's in-memory
+    /// history (``ProjectionSet/usersNeedingHistory``): the caller then drains the pipeline (``finish()``) and
+    /// rebuilds those users from the log. Batches still being applied may set it later.
+    var needsHistory: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return historyNeeded
     }
 
     /// Waits for every batch handed, stops the lanes and gives the set back.
@@ -176,7 +192,9 @@ final class PipelinedApplier: @unchecked Sendable {
                 let entry = entries[sequence - released]
                 condition.unlock()
                 apply(entry, lane: lane)
+                let needs = lanes[lane].contains { !projections[$0].usersNeedingHistory.isEmpty }
                 condition.lock()
+                if needs { historyNeeded = true }
                 entries[sequence - released].unfinishedLanes -= 1
                 next[lane] = sequence + 1
                 condition.broadcast()

@@ -187,6 +187,24 @@ public enum ProjectionCatchUp {
             if pending.count == (applier == nil ? ProjectionSet.batchSize : PipelinedApplier.batchSize) { flush() }
             return true
         }
+        // The pipeline lives across read transactions: its lane threads start once and are not drained at every
+        // transaction's end (a drain left the lanes idle while the reader started the next transaction, and the
+        // reader idle while the lanes finished). It is drained only where the whole set is needed: when a lane
+        // has seen an event land before a user's in-memory history (``PipelinedApplier/needsHistory``), at the
+        // end, or on a failure.
+        var pipeline: PipelinedApplier?
+        // Late events that landed before a user's in-memory history horizon: rebuild that user from its stream.
+        func rebuildHistories() async throws(Failure) {
+            for user in set.usersNeedingHistory {
+                let stream = try await storage({ () throws(EventStoreError) in
+                    try await store.read(stream: StreamName(unchecked: AggregateStream.user(user).rawValue))
+                })
+                let known = stream.filter { event in
+                    (asOf?.includes(event) ?? true) && (validAt.map { event.occurredAt <= $0 } ?? true)
+                }
+                set.rebuildHistory(of: user, from: known)
+            }
+        }
         while position < end && !stop {
             let before = position
             if let scanning = store as? any EventScanning {
@@ -194,10 +212,13 @@ public enum ProjectionCatchUp {
                 // backend's reader thread while this task waits; with more than one lane, each batch is applied
                 // on another thread while the reader decodes the next.
                 // (Only for a long enough stretch: a few events are not worth starting the lanes' threads.)
-                let pipelined = set.lanes > 1 && end.rawValue - position.rawValue >= 2 * PipelinedApplier.batchSize
-                let pipeline = pipelined ? PipelinedApplier(taking: &set, inlineBatches: 0) : nil
+                if pipeline == nil && set.lanes > 1
+                    && end.rawValue - position.rawValue >= 2 * PipelinedApplier.batchSize
+                {
+                    pipeline = PipelinedApplier(taking: &set, inlineBatches: 0)
+                    pending.reserveCapacity(PipelinedApplier.batchSize)
+                }
                 applier = pipeline
-                if pipeline != nil { pending.reserveCapacity(PipelinedApplier.batchSize) }
                 let scanned: Result<GlobalPosition, Failure>
                 do {
                     scanned = .success(
@@ -210,10 +231,19 @@ public enum ProjectionCatchUp {
                 } catch {
                     scanned = .failure(error)
                 }
-                if let pipeline {
-                    if case .success = scanned { flush() }
-                    applier = nil
-                    set = pipeline.finish()
+                if let running = pipeline {
+                    let drain: Bool
+                    if case .success = scanned {
+                        flush()
+                        drain = running.needsHistory
+                    } else {
+                        drain = true
+                    }
+                    if drain {
+                        applier = nil
+                        set = running.finish()
+                        pipeline = nil
+                    }
                 }
                 position = try scanned.get()
             } else {
@@ -224,18 +254,15 @@ public enum ProjectionCatchUp {
                 position = batch.last?.position ?? position
             }
             flush()
-            // Late events that landed before a user's in-memory history horizon: rebuild that user from its stream.
-            for user in set.usersNeedingHistory {
-                let stream = try await storage({ () throws(EventStoreError) in
-                    try await store.read(stream: StreamName(unchecked: AggregateStream.user(user).rawValue))
-                })
-                let known = stream.filter { event in
-                    (asOf?.includes(event) ?? true) && (validAt.map { event.occurredAt <= $0 } ?? true)
-                }
-                set.rebuildHistory(of: user, from: known)
-            }
+            if pipeline == nil { try await rebuildHistories() }
             if position == before { break }
             progress?(min(position.rawValue - start.rawValue, total), total)
+        }
+        if let running = pipeline {
+            applier = nil
+            set = running.finish()
+            pipeline = nil
+            try await rebuildHistories()
         }
         report.eventsApplied = applied
         report.position = set.position
