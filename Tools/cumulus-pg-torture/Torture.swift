@@ -2,8 +2,12 @@
 //
 //   cumulus-pg-torture append URL TASKS APPENDS LABEL   TASKS concurrent tasks, each APPENDS appends of 1–3 events
 //   cumulus-pg-torture follow URL TOTAL                 follows the log from the start until position TOTAL
-//   cumulus-pg-torture project URL NAME BATCH MS TOTAL  advances the shared checkpoint NAME under its lease, BATCH
-//                                                       events at a time, working MS ms per batch, up to TOTAL
+//   cumulus-pg-torture project URL NAME BATCH MS TOTAL [HANG]
+//                                                       advances the shared checkpoint NAME under its lease, BATCH
+//                                                       events at a time, working MS ms per batch, up to TOTAL; with
+//                                                       HANG, once the checkpoint is at HANG or past it, applies the
+//                                                       next batch in memory, prints `hanging mid-batch` and waits
+//                                                       there, holding the lease, until it is killed
 //
 // `append` prints `appended N events`; `follow` prints `followed TOTAL in order` when every position from 1 to
 // TOTAL arrived exactly once and in order, or `gap: …` and exits 1. Both exit 1 with the error on failure.
@@ -23,10 +27,11 @@ struct Torture {
                     label: arguments[4])
             case "follow" where arguments.count == 3:
                 try await follow(url: arguments[1], total: UInt64(arguments[2]) ?? 0)
-            case "project" where arguments.count == 6:
+            case "project" where arguments.count == 6 || arguments.count == 7:
                 try await project(
                     url: arguments[1], name: arguments[2], batch: Int(arguments[3]) ?? 1,
-                    milliseconds: Int(arguments[4]) ?? 0, total: UInt64(arguments[5]) ?? 0)
+                    milliseconds: Int(arguments[4]) ?? 0, total: UInt64(arguments[5]) ?? 0,
+                    hangAfter: arguments.count == 7 ? UInt64(arguments[6]) : nil)
             default:
                 print("usage: cumulus-pg-torture append URL TASKS APPENDS LABEL | follow URL TOTAL | project …")
                 exit(2)
@@ -77,7 +82,12 @@ struct Torture {
 
     /// A projection whose whole state is in its checkpoint: how many events it applied and the sum of their
     /// positions — each position applied exactly once gives count = TOTAL and sum = TOTAL(TOTAL+1)/2.
-    static func project(url: String, name: String, batch: Int, milliseconds: Int, total: UInt64) async throws {
+    /// With `hangAfter`, the worker stops in the middle of the first batch after that position — applied in memory,
+    /// its checkpoint not saved — and waits there until it is killed: the kill lands mid-batch however slowly the
+    /// test's other processes start.
+    static func project(
+        url: String, name: String, batch: Int, milliseconds: Int, total: UInt64, hangAfter: UInt64?
+    ) async throws {
         let store = try await PostgresEventStore.open(try PostgresLocation(url: url))
         say("waiting for the lease")
         let lease = try await store.acquireLease(name, pollInterval: .milliseconds(20))
@@ -92,6 +102,10 @@ struct Torture {
                 sum += event.position.rawValue
             }
             // The batch's work: a kill lands here, after applying in memory and before the checkpoint is saved.
+            if let hangAfter, (checkpoint?.position.rawValue ?? 0) >= hangAfter {
+                say("hanging mid-batch")
+                while true { try await Task.sleep(for: .seconds(3_600)) }
+            }
             try await Task.sleep(for: .milliseconds(milliseconds))
             let next = Checkpoint(name: name, position: last.position, state: encode(count, sum))
             try await lease.advance(from: checkpoint, to: next)
