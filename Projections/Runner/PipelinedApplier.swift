@@ -100,8 +100,7 @@ final class PipelinedApplier: @unchecked Sendable {
         guard started else {
             // The first batches are applied here (a set without costs is measured by them; the lanes are split
             // by the costs).
-            apply(Entry(batch: batch, starts: starts, unfinishedLanes: 0), to: 0..<count)
-            if (0..<count).contains(where: { !projections[$0].usersNeedingHistory.isEmpty }) {
+            if apply(Entry(batch: batch, starts: starts, unfinishedLanes: 0), to: 0..<count) {
                 condition.lock()
                 historyNeeded = true
                 condition.unlock()
@@ -191,8 +190,7 @@ final class PipelinedApplier: @unchecked Sendable {
             if sequence - released < entries.count {
                 let entry = entries[sequence - released]
                 condition.unlock()
-                apply(entry, lane: lane)
-                let needs = lanes[lane].contains { !projections[$0].usersNeedingHistory.isEmpty }
+                let needs = apply(entry, lane: lane)
                 condition.lock()
                 if needs { historyNeeded = true }
                 entries[sequence - released].unfinishedLanes -= 1
@@ -210,17 +208,20 @@ final class PipelinedApplier: @unchecked Sendable {
     }
 
     /// Applies one batch to the lane's projections; the entry (and so its reference to the batch) ends here,
-    /// before the lane reports the batch finished.
-    private func apply(_ entry: consuming Entry, lane: Int) {
+    /// before the lane reports the batch finished. Returns whether one of them now needs a user's history.
+    private func apply(_ entry: consuming Entry, lane: Int) -> Bool {
         apply(entry, to: lanes[lane])
     }
 
-    private func apply(_ entry: consuming Entry, to indices: some Sequence<Int>) {
+    /// Applies one batch to the projections at `indices`; returns whether one of them now needs a user's history
+    /// (``needsHistory``).
+    private func apply(_ entry: consuming Entry, to indices: some Collection<Int>) -> Bool {
         for index in indices {
             guard let start = entry.starts[index] else { continue }
             let began = ContinuousClock.now
             projections[index].apply(batch: entry.batch[start...])
             costs[index] += ProjectionSet.seconds(since: began)
         }
+        return indices.contains { !projections[$0].usersNeedingHistory.isEmpty }
     }
 }

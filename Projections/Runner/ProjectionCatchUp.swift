@@ -150,8 +150,12 @@ public enum ProjectionCatchUp {
         var applied: UInt64 = 0
         var pending: [DecodedEvent] = []
         pending.reserveCapacity(ProjectionSet.batchSize)
-        // While a scan runs on the backend's reader thread, the set belongs to this: batches are applied on a
-        // thread of its own while the reader decodes the next one (only with more than one lane).
+        // While it runs, the set belongs to the pipeline: batches are applied on the lanes' threads while the
+        // reader decodes the next ones (only with more than one lane). It lives across read transactions: its
+        // lane threads start once and are not drained at every transaction's end (a drain left the lanes idle
+        // while the reader started the next transaction, and the reader idle while the lanes finished). It is
+        // drained only where the whole set is needed: when a lane has seen an event land before a user's
+        // in-memory history (``PipelinedApplier/needsHistory``), at the end, or on a failure.
         var applier: PipelinedApplier?
         func flush() {
             applied += UInt64(pending.count)
@@ -187,12 +191,12 @@ public enum ProjectionCatchUp {
             if pending.count == (applier == nil ? ProjectionSet.batchSize : PipelinedApplier.batchSize) { flush() }
             return true
         }
-        // The pipeline lives across read transactions: its lane threads start once and are not drained at every
-        // transaction's end (a drain left the lanes idle while the reader started the next transaction, and the
-        // reader idle while the lanes finished). It is drained only where the whole set is needed: when a lane
-        // has seen an event land before a user's in-memory history (``PipelinedApplier/needsHistory``), at the
-        // end, or on a failure.
-        var pipeline: PipelinedApplier?
+        // Waits for the lanes and takes the set back.
+        func drain() {
+            guard let running = applier else { return }
+            applier = nil
+            set = running.finish()
+        }
         // Late events that landed before a user's in-memory history horizon: rebuild that user from its stream.
         func rebuildHistories() async throws(Failure) {
             for user in set.usersNeedingHistory {
@@ -212,13 +216,12 @@ public enum ProjectionCatchUp {
                 // backend's reader thread while this task waits; with more than one lane, each batch is applied
                 // on another thread while the reader decodes the next.
                 // (Only for a long enough stretch: a few events are not worth starting the lanes' threads.)
-                if pipeline == nil && set.lanes > 1
+                if applier == nil && set.lanes > 1
                     && end.rawValue - position.rawValue >= 2 * PipelinedApplier.batchSize
                 {
-                    pipeline = PipelinedApplier(taking: &set, inlineBatches: 0)
+                    applier = PipelinedApplier(taking: &set, inlineBatches: 0)
                     pending.reserveCapacity(PipelinedApplier.batchSize)
                 }
-                applier = pipeline
                 let scanned: Result<GlobalPosition, Failure>
                 do {
                     scanned = .success(
@@ -231,18 +234,12 @@ public enum ProjectionCatchUp {
                 } catch {
                     scanned = .failure(error)
                 }
-                if let running = pipeline {
-                    let drain: Bool
+                if let running = applier {
                     if case .success = scanned {
                         flush()
-                        drain = running.needsHistory
+                        if running.needsHistory { drain() }
                     } else {
-                        drain = true
-                    }
-                    if drain {
-                        applier = nil
-                        set = running.finish()
-                        pipeline = nil
+                        drain()
                     }
                 }
                 position = try scanned.get()
@@ -254,14 +251,12 @@ public enum ProjectionCatchUp {
                 position = batch.last?.position ?? position
             }
             flush()
-            if pipeline == nil { try await rebuildHistories() }
+            if applier == nil { try await rebuildHistories() }
             if position == before { break }
             progress?(min(position.rawValue - start.rawValue, total), total)
         }
-        if let running = pipeline {
-            applier = nil
-            set = running.finish()
-            pipeline = nil
+        if applier != nil {
+            drain()
             try await rebuildHistories()
         }
         report.eventsApplied = applied
