@@ -43,6 +43,13 @@ final class PostgresWriter: Sendable {
             return true
         }
 
+        /// Whether the events `group[index]` stages are remembered by id, for the requests after it in the group:
+        /// always but for the last request when it checks its own ids (``checksItsOwnIDs``) — nothing after it
+        /// could repeat them.
+        static func remembersStaged(at index: Int, of group: [Request]) -> Bool {
+            index < group.count - 1 || !group[index].checksItsOwnIDs
+        }
+
         func fail(_ error: EventStoreError) {
             switch self {
             case .atomic(_, let continuation): continuation.resume(returning: .failure(error))
@@ -147,10 +154,7 @@ final class PostgresWriter: Sendable {
                         }
                         var outcomes: [Outcome] = []
                         for (index, request) in group.enumerated() {
-                            // Staged events are remembered by id for the requests after them in the group; an
-                            // atomic append or a copy checks its own ids before it stages, so the last request's
-                            // events need not be (a request of units can repeat an id between its units).
-                            batch.remembersStaged = index < group.count - 1 || !request.checksItsOwnIDs
+                            batch.remembersStaged = Request.remembersStaged(at: index, of: group)
                             switch request {
                             case .atomic(let appends, _): outcomes.append(.atomic(batch.apply(appends)))
                             case .units(let items, _):
@@ -271,7 +275,9 @@ private struct GroupTransaction {
                 }
             }
         }
-        if group.count > 1 { byID.reserveCapacity(ids.count) }
+        if group.indices.contains(where: { PostgresWriter.Request.remembersStaged(at: $0, of: group) }) {
+            byID.reserveCapacity(ids.count)
+        }
         if !ids.isEmpty {
             // Time-ordered ids above the greatest stored one cannot be stored already: only the others are looked
             // up (PostgreSQL orders uuids by their bytes, as `EventID` does).
