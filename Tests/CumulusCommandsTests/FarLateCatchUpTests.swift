@@ -15,14 +15,12 @@ struct FarLateCatchUpTests {
     let start: Int64 = 1_794_787_200_000_000
     let hour: Int64 = 3_600_000_000
 
-    @Test func aPresenceTwoDaysLateRunsOnlyToTheNextRepeat() async throws {
-        let log = try TemporaryEventLog(durability: .deferred)
-        let handler = CommandHandler(store: log.store)
-        let tenant = TenantID(UUID())
-        let user = UserID(UUID())
-        func at(_ command: Command, _ actor: Actor = .systemAdmin, _ time: Int64) -> CommandRequest {
-            CommandRequest(command: command, actor: actor, occurredAt: time)
-        }
+    func at(_ command: Command, _ actor: Actor = .systemAdmin, _ time: Int64) -> CommandRequest {
+        CommandRequest(command: command, actor: actor, occurredAt: time)
+    }
+
+    /// A tenant that keeps user states in reporting and shows time in state, and its `users`, created at `start`.
+    func setUp(_ tenant: TenantID, users: [UserID]) -> [CommandRequest] {
         var requests = [
             at(
                 .createTenant(
@@ -34,10 +32,23 @@ struct FarLateCatchUpTests {
                     tenant: tenant,
                     settings: DataPrivacySettings(persistUserStatesInReporting: true, showTimeInState: true)),
                 .systemAdmin, start),
-            at(
-                .createUser(tenant: tenant, user: user, upn: "a@contoso.com", displayName: "A", ou: nil), .systemAdmin,
-                start),
         ]
+        for (index, user) in users.enumerated() {
+            requests.append(
+                at(
+                    .createUser(
+                        tenant: tenant, user: user, upn: "u\(index)@contoso.com", displayName: "U\(index)", ou: nil),
+                    .systemAdmin, start))
+        }
+        return requests
+    }
+
+    @Test func aPresenceTwoDaysLateRunsOnlyToTheNextRepeat() async throws {
+        let log = try TemporaryEventLog(durability: .deferred)
+        let handler = CommandHandler(store: log.store)
+        let tenant = TenantID(UUID())
+        let user = UserID(UUID())
+        var requests = setUp(tenant, users: [user])
         // Available, repeated every two hours for four days: far more repeats than the history keeps.
         for step in 0..<48 {
             requests.append(
@@ -74,28 +85,7 @@ struct FarLateCatchUpTests {
     @Test func farLateEventsMidLogThroughThePipelineGiveTheInOrderViews() async throws {
         let tenant = TenantID(UUID())
         let users = (0..<6).map { _ in UserID(UUID()) }
-        func at(_ command: Command, _ actor: Actor = .systemAdmin, _ time: Int64) -> CommandRequest {
-            CommandRequest(command: command, actor: actor, occurredAt: time)
-        }
-        var setup = [
-            at(
-                .createTenant(
-                    tenant: tenant, name: "Contoso", o365Domain: "contoso.onmicrosoft.com",
-                    azureTenantID: UUID().uuidString, partner: nil, rootOU: OUID(UUID()), rootOUName: "Root",
-                    widgetKey: UUID()), .systemAdmin, start),
-            at(
-                .changeDataPrivacySettings(
-                    tenant: tenant,
-                    settings: DataPrivacySettings(persistUserStatesInReporting: true, showTimeInState: true)),
-                .systemAdmin, start),
-        ]
-        for (index, user) in users.enumerated() {
-            setup.append(
-                at(
-                    .createUser(
-                        tenant: tenant, user: user, upn: "u\(index)@contoso.com", displayName: "U\(index)", ou: nil),
-                    .systemAdmin, start))
-        }
+        let setup = setUp(tenant, users: users)
         // Every user Available every 15 minutes for eight days (4,608 feed events), in time order; after hour 60 +
         // 5 h per user, that user's Away of hour 25 + the user's index arrives, 35–55 hours late, and the last
         // user's after everything else: the pipeline starts again after the drain, and the last one is found
