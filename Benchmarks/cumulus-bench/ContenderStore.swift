@@ -1,4 +1,5 @@
 import CumulusLog
+import Glibc
 
 /// One contender's store, as a worker drives it. Each method does the measured work itself and times it,
 /// so the limit can leave its untimed preparation (record encoding) out of the figure.
@@ -27,4 +28,12 @@ func microseconds(_ duration: Duration) -> Double {
 /// Seconds of a duration.
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// The CPU time (user and system, all threads) this process has used so far, in seconds.
+func processCPUSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+        + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
 }
