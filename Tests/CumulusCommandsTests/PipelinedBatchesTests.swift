@@ -147,6 +147,58 @@ struct PipelinedBatchesTests {
         let same = model == rebuilt
         #expect(same, "the model differs from the one folded from the log")
     }
+
+    /// Another writer appends between the batches (before every other batch's append, so after the batch before's
+    /// events and before this batch's, which was decided without them): commands of a tenant of its own, which the
+    /// demo's commands do not touch. The lines must be those of one batch at a time, the log the same apart from the
+    /// other writer's events and the positions, and the handler's model the one folded from the log.
+    @Test func anotherWritersEventsBetweenTheBatchesAreFoldedFromTheLog() async throws {
+        let requests = Self.demoRequests()
+        let batches = Self.batches(requests, of: 300)
+        let (one, piped) = (try TemporaryEventLog(durability: .deferred), try TemporaryEventLog(durability: .deferred))
+        var expected: [String] = []
+        let sequential = CommandHandler(store: one.store)
+        for batch in batches { expected += try await sequential.handle(batch: batch).map(Self.unplaced) }
+        let store = InterleavingStore(base: piped.store)
+        let handler = CommandHandler(store: store)
+        let outcome = await handler.handle(batches: batches)
+        #expect(outcome.failure == nil)
+        #expect(store.interleaved.withLock { $0 } >= batches.count / 2 - 1)
+        let lines = outcome.results.flatMap { $0.map(Self.unplaced) }
+        #expect(lines.count == expected.count)
+        let firstDifferentLine = lines.indices.first { $0 < expected.count && lines[$0] != expected[$0] }
+        #expect(firstDifferentLine == nil, "line \(firstDifferentLine ?? -1) differs")
+        let foreign = store.foreign.withLock { $0 }
+        let log = try await Self.shape(of: piped.store)
+        let ownLog = log.filter { !foreign.contains(UInt64($0.prefix { $0 != " " }) ?? 0) }.map(Self.unplaced)
+        let expectedLog = try await Self.shape(of: one.store).map(Self.unplaced)
+        #expect(log.count > ownLog.count)
+        #expect(ownLog.count == expectedLog.count)
+        let firstDifferentEvent = ownLog.indices.first { $0 < expectedLog.count && ownLog[$0] != expectedLog[$0] }
+        #expect(firstDifferentEvent == nil, "event \(firstDifferentEvent ?? -1) differs")
+        let fresh = CommandHandler(store: piped.store)
+        try await fresh.catchUp()
+        let (kept, rebuilt) = (await handler.currentModel, await fresh.currentModel)
+        #expect(rebuilt.tenants[InterleavingStore.tenant]?.users.count ?? 0 >= batches.count / 2 - 2)
+        let same = kept == rebuilt  // compared outside #expect, which would print both whole models
+        #expect(same, "the model differs from the one folded from the log")
+    }
+
+    /// A line's outcome without positions (the other writer's events move them).
+    static func unplaced(_ line: CommandHandler.LineResult) -> String {
+        switch line {
+        case .success(.appended(let results)):
+            return "appended " + results.map { "\($0.stream)" }.joined(separator: ",")
+        case .success(.alreadyStored): return "alreadyStored"
+        case .success(let outcome): return "\(outcome)"
+        case .failure(let error): return "refused \(error.description)"
+        }
+    }
+
+    /// An event of ``shape(of:)`` without its position.
+    static func unplaced(_ event: String) -> String {
+        String(event.drop { $0 != " " }.dropFirst())
+    }
 }
 
 /// Records the progress callback's values.
@@ -171,5 +223,52 @@ private struct RefusingStore: WrappingStore {
             }
             return passed.next() ?? .failure(.eventIDConflict(id: EventID(UUID()), storedAt: GlobalPosition(1)))
         }
+    }
+}
+
+/// A store whose every other `append(units:)` is preceded by another writer's command, appended to the same log by a
+/// handler of its own: a tenant of its own first, then one user in it each time. It records where the other
+/// writer's events landed.
+private final class InterleavingStore: WrappingStore, Sendable {
+    static let tenant = TenantID(UUID(uuidString: "0F0F0F0F-0000-4000-8000-000000000001") ?? UUID())
+    let base: any EventStore
+    let other: CommandHandler
+    let calls = Mutex(0)
+    let interleaved = Mutex(0)
+    /// The positions of the other writer's events.
+    let foreign = Mutex(Set<UInt64>())
+
+    init(base: any EventStore) {
+        self.base = base
+        other = CommandHandler(store: base)
+    }
+
+    func append(units: [[StreamAppend]]) async throws(EventStoreError) -> [Result<[AppendResult], EventStoreError>] {
+        let call = calls.withLock { calls in
+            defer { calls += 1 }
+            return calls
+        }
+        if call % 2 == 1 {
+            let now: Int64 = 1_795_000_000_000_000
+            let command: Command =
+                call == 1
+                ? .createTenant(
+                    tenant: Self.tenant, name: "OtherWriter", o365Domain: "otherwriter.onmicrosoft.com",
+                    azureTenantID: UUID().uuidString, partner: nil, rootOU: OUID(UUID()), rootOUName: "Root",
+                    widgetKey: UUID())
+                : .createUser(
+                    tenant: Self.tenant, user: UserID(UUID()), upn: "u\(call)@otherwriter.example.com",
+                    displayName: "OtherWriter \(call)", ou: nil)
+            let lines =
+                (try? await other.handle(batch: [CommandRequest(command: command, actor: .systemAdmin, occurredAt: now)]
+                )) ?? []
+            if case .success(.appended(let results)) = lines.first {
+                interleaved.withLock { $0 += 1 }
+                for result in results {
+                    foreign.withLock { $0.formUnion(result.firstPosition.rawValue...result.lastPosition.rawValue) }
+                }
+            }
+        }
+        return try await base.append(units: units)
     }
 }
