@@ -61,10 +61,8 @@ struct PipelinedBatchesTests {
         let requests = Self.demoRequests()
         try #require(requests.count > 1_000)
         let batches = Self.batches(requests, of: 300)
-        let (one, piped) = (try TemporaryEventLog(durability: .deferred), try TemporaryEventLog(durability: .deferred))
-        var expected: [String] = []
-        let sequential = CommandHandler(store: one.store)
-        for batch in batches { expected += try await sequential.handle(batch: batch).map(Self.shape) }
+        let (one, expected) = try await Self.oneBatchAtATime(batches)
+        let piped = try TemporaryEventLog(durability: .deferred)
         let handler = CommandHandler(store: piped.store)
         let progress = ProgressRecorder()
         let outcome = await handler.handle(batches: batches) { progress.record($0) }
@@ -72,19 +70,12 @@ struct PipelinedBatchesTests {
         #expect(outcome.results.count == batches.count)
         #expect(progress.values == Array(1...batches.count))
         let lines = outcome.results.flatMap { $0.map(Self.shape) }
-        #expect(lines.count == expected.count)
-        let firstDifferentLine = lines.indices.first { $0 < expected.count && lines[$0] != expected[$0] }
-        #expect(firstDifferentLine == nil, "line \(firstDifferentLine ?? -1) differs")
+        Self.expectSame(lines, expected.map(Self.shape), "line")
         #expect(lines.filter { $0.hasPrefix("alreadyStored") }.count >= 2)
-        let (log, expectedLog) = (try await Self.shape(of: piped.store), try await Self.shape(of: one.store))
-        #expect(log.count == expectedLog.count && log.count > 1_000)
-        let firstDifferentEvent = log.indices.first { $0 < expectedLog.count && log[$0] != expectedLog[$0] }
-        #expect(firstDifferentEvent == nil, "event \(firstDifferentEvent ?? -1) differs")
-        let fresh = CommandHandler(store: piped.store)
-        try await fresh.catchUp()
-        let (kept, rebuilt) = (await handler.currentModel, await fresh.currentModel)
-        let same = kept == rebuilt  // compared outside #expect, which would print both whole models
-        #expect(same, "the model differs from the one folded from the log")
+        let log = try await Self.shape(of: piped.store)
+        #expect(log.count > 1_000)
+        Self.expectSame(log, try await Self.shape(of: one.store), "event")
+        _ = try await Self.expectModelIsTheLogs(handler, piped.store)
     }
 
     /// The store refuses two units of a batch (as if another writer had taken their event ids since the batch was
@@ -138,14 +129,10 @@ struct PipelinedBatchesTests {
                 continue
             }
         }
-        let fresh = CommandHandler(store: log.store)
-        try await fresh.catchUp()
-        let (model, rebuilt) = (await handler.currentModel, await fresh.currentModel)
+        let rebuilt = try await Self.expectModelIsTheLogs(handler, log.store)
         #expect(rebuilt.tenants[kept]?.users.count == 2)
         #expect(rebuilt.tenants[kept]?.users[user]?.displayName.value == "Renamed")
         #expect(rebuilt.tenants[lost] == nil)
-        let same = model == rebuilt
-        #expect(same, "the model differs from the one folded from the log")
     }
 
     /// Another writer appends between the batches (before every other batch's append, so after the batch before's
@@ -155,33 +142,49 @@ struct PipelinedBatchesTests {
     @Test func anotherWritersEventsBetweenTheBatchesAreFoldedFromTheLog() async throws {
         let requests = Self.demoRequests()
         let batches = Self.batches(requests, of: 300)
-        let (one, piped) = (try TemporaryEventLog(durability: .deferred), try TemporaryEventLog(durability: .deferred))
-        var expected: [String] = []
-        let sequential = CommandHandler(store: one.store)
-        for batch in batches { expected += try await sequential.handle(batch: batch).map(Self.unplaced) }
+        let (one, expected) = try await Self.oneBatchAtATime(batches)
+        let piped = try TemporaryEventLog(durability: .deferred)
         let store = InterleavingStore(base: piped.store)
         let handler = CommandHandler(store: store)
         let outcome = await handler.handle(batches: batches)
         #expect(outcome.failure == nil)
         #expect(store.interleaved.withLock { $0 } >= batches.count / 2 - 1)
-        let lines = outcome.results.flatMap { $0.map(Self.unplaced) }
-        #expect(lines.count == expected.count)
-        let firstDifferentLine = lines.indices.first { $0 < expected.count && lines[$0] != expected[$0] }
-        #expect(firstDifferentLine == nil, "line \(firstDifferentLine ?? -1) differs")
+        Self.expectSame(outcome.results.flatMap { $0.map(Self.unplaced) }, expected.map(Self.unplaced), "line")
         let foreign = store.foreign.withLock { $0 }
         let log = try await Self.shape(of: piped.store)
         let ownLog = log.filter { !foreign.contains(UInt64($0.prefix { $0 != " " }) ?? 0) }.map(Self.unplaced)
-        let expectedLog = try await Self.shape(of: one.store).map(Self.unplaced)
         #expect(log.count > ownLog.count)
-        #expect(ownLog.count == expectedLog.count)
-        let firstDifferentEvent = ownLog.indices.first { $0 < expectedLog.count && ownLog[$0] != expectedLog[$0] }
-        #expect(firstDifferentEvent == nil, "event \(firstDifferentEvent ?? -1) differs")
-        let fresh = CommandHandler(store: piped.store)
+        Self.expectSame(ownLog, try await Self.shape(of: one.store).map(Self.unplaced), "event")
+        let rebuilt = try await Self.expectModelIsTheLogs(handler, piped.store)
+        #expect(rebuilt.tenants[InterleavingStore.tenant]?.users.count ?? 0 >= batches.count / 2 - 2)
+    }
+
+    /// `batches` handled one `handle(batch:)` after another on a log of their own: the log, and the lines.
+    static func oneBatchAtATime(
+        _ batches: [[CommandRequest]]
+    ) async throws -> (log: TemporaryEventLog, lines: [CommandHandler.LineResult]) {
+        let log = try TemporaryEventLog(durability: .deferred)
+        let handler = CommandHandler(store: log.store)
+        var lines: [CommandHandler.LineResult] = []
+        for batch in batches { lines += try await handler.handle(batch: batch) }
+        return (log, lines)
+    }
+
+    /// Expects `actual` to be `expected`, naming the first `what` (line, event) that differs.
+    static func expectSame(_ actual: [String], _ expected: [String], _ what: String) {
+        #expect(actual.count == expected.count, "\(actual.count) \(what)s against \(expected.count)")
+        let first = actual.indices.first { $0 < expected.count && actual[$0] != expected[$0] }
+        #expect(first == nil, "\(what) \(first ?? -1) differs")
+    }
+
+    /// Expects `handler`'s model to be the one a fresh handler folds from `store`; returns that one.
+    static func expectModelIsTheLogs(_ handler: CommandHandler, _ store: any EventStore) async throws -> WriteModel {
+        let fresh = CommandHandler(store: store)
         try await fresh.catchUp()
         let (kept, rebuilt) = (await handler.currentModel, await fresh.currentModel)
-        #expect(rebuilt.tenants[InterleavingStore.tenant]?.users.count ?? 0 >= batches.count / 2 - 2)
         let same = kept == rebuilt  // compared outside #expect, which would print both whole models
         #expect(same, "the model differs from the one folded from the log")
+        return rebuilt
     }
 
     /// A line's outcome without positions (the other writer's events move them).
