@@ -514,7 +514,7 @@ struct ServerTests {
     }
 
     @Test func idleAndSlowClientsAreTimedOut() async throws {
-        let server = try await TestServer(seed: false)
+        let server = try await TestServer(seed: false, timeouts: .short)
         let start = ContinuousClock.now
         // Half a request line, then nothing: the server closes the connection after its idle timeout (2 s).
         let answer = await LoopbackClient.exchange(
@@ -526,7 +526,7 @@ struct ServerTests {
     }
 
     @Test func aClientTricklingARequestIsCutOff() async throws {
-        let server = try await TestServer()
+        let server = try await TestServer(timeouts: .short)
         // A complete head, then the body a byte every 0.5 s: each body part resets the 2 s idle timeout, so only
         // the request timeout (3 s from the request's first byte) ends it. Without it the trickle runs the 20 s.
         let body = Array(repeating: UInt8(ascii: " "), count: 100)
