@@ -31,11 +31,14 @@ struct PipelinedBatchesTests {
     }
 
     /// A line's outcome without the ids the handler generates.
-    static func shape(_ line: CommandHandler.LineResult) -> String {
+    /// `placed`: with the positions (false when another writer's events move them).
+    static func shape(_ line: CommandHandler.LineResult, placed: Bool = true) -> String {
         switch line {
         case .success(.appended(let results)):
             return "appended "
-                + results.map { "\($0.stream)@\($0.firstPosition)-\($0.lastPosition)" }.joined(separator: ",")
+                + results.map { placed ? "\($0.stream)@\($0.firstPosition)-\($0.lastPosition)" : "\($0.stream)" }
+                .joined(separator: ",")
+        case .success(.alreadyStored) where !placed: return "alreadyStored"
         case .success(let outcome): return "\(outcome)"
         case .failure(let error): return "refused \(error.description)"
         }
@@ -69,8 +72,8 @@ struct PipelinedBatchesTests {
         #expect(outcome.failure == nil)
         #expect(outcome.results.count == batches.count)
         #expect(progress.values == Array(1...batches.count))
-        let lines = outcome.results.flatMap { $0.map(Self.shape) }
-        Self.expectSame(lines, expected.map(Self.shape), "line")
+        let lines = outcome.results.flatMap { $0.map { Self.shape($0) } }
+        Self.expectSame(lines, expected.map { Self.shape($0) }, "line")
         #expect(lines.filter { $0.hasPrefix("alreadyStored") }.count >= 2)
         let log = try await Self.shape(of: piped.store)
         #expect(log.count > 1_000)
@@ -149,7 +152,9 @@ struct PipelinedBatchesTests {
         let outcome = await handler.handle(batches: batches)
         #expect(outcome.failure == nil)
         #expect(store.interleaved.withLock { $0 } >= batches.count / 2 - 1)
-        Self.expectSame(outcome.results.flatMap { $0.map(Self.unplaced) }, expected.map(Self.unplaced), "line")
+        Self.expectSame(
+            outcome.results.flatMap { $0.map { Self.shape($0, placed: false) } },
+            expected.map { Self.shape($0, placed: false) }, "line")
         let foreign = store.foreign.withLock { $0 }
         let log = try await Self.shape(of: piped.store)
         let ownLog = log.filter { !foreign.contains(UInt64($0.prefix { $0 != " " }) ?? 0) }.map(Self.unplaced)
@@ -185,17 +190,6 @@ struct PipelinedBatchesTests {
         let same = kept == rebuilt  // compared outside #expect, which would print both whole models
         #expect(same, "the model differs from the one folded from the log")
         return rebuilt
-    }
-
-    /// A line's outcome without positions (the other writer's events move them).
-    static func unplaced(_ line: CommandHandler.LineResult) -> String {
-        switch line {
-        case .success(.appended(let results)):
-            return "appended " + results.map { "\($0.stream)" }.joined(separator: ",")
-        case .success(.alreadyStored): return "alreadyStored"
-        case .success(let outcome): return "\(outcome)"
-        case .failure(let error): return "refused \(error.description)"
-        }
     }
 
     /// An event of ``shape(of:)`` without its position.
