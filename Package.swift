@@ -106,6 +106,7 @@ let package = Package(
                 "CumulusLog", "CumulusLMDB", "CumulusPostgres", "CumulusDomain", "CumulusCommands",
                 "CumulusProjections", "CumulusOData",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

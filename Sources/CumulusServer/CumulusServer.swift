@@ -3,6 +3,7 @@ public import CumulusLog
 import CumulusProjections
 import Foundation
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 import NIOCore
 import ServiceLifecycle
@@ -196,19 +197,25 @@ public struct CumulusServer: Sendable {
     {
         Application(
             router: makeRouter(),
-            server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [
-                        RequestDeadlineHandler(
-                            timeout: .nanoseconds(Int64(configuration.limits.requestTimeoutSeconds * 1e9)))
-                    ],
-                    idleTimeout: .nanoseconds(Int64(configuration.limits.idleTimeoutSeconds * 1e9)))),
+            server: .http1(configuration: Self.http1Configuration(configuration.limits)),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "cumulus"),
             services: [FollowService(server: self), CheckpointService(server: self)],
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// The HTTP/1.1 channel of the server: the connection's idle and request clocks (``ConnectionClocks``)
+    /// instead of Hummingbird's idle timeout, which also counts time in which the server itself is not reading.
+    static func http1Configuration(_ limits: ServerConfiguration.Limits) -> HTTP1Channel.Configuration {
+        .init(
+            additionalChannelHandlers: [
+                RequestPartsClockHandler(
+                    idleTimeout: .nanoseconds(Int64(limits.idleTimeoutSeconds * 1e9)),
+                    requestTimeout: .nanoseconds(Int64(limits.requestTimeoutSeconds * 1e9)))
+            ],
+            idleTimeout: nil)
     }
 
     /// Saves the checkpoints, closes the log and releases the lock (also for tests that run the router

@@ -52,10 +52,12 @@ public struct ServerConfiguration: Sendable {
         public var maximumBatchLines: Int = 10_000
         /// Most events one `GET /v1/events` returns.
         public var maximumEventsPerPage: Int = 10_000
-        /// Seconds a connection may stay idle (no bytes read or written) before it is closed.
+        /// Seconds the server may wait for a client's next bytes — between requests, or inside one — before it
+        /// closes the connection. Time in which the server itself is not reading, or is answering, does not count.
         public var idleTimeoutSeconds: Double = 30
-        /// Seconds from the first byte of a request until its last (head and body) must have arrived, or the
-        /// connection is closed: cuts off clients that trickle a request a byte at a time (slowloris).
+        /// Seconds the server may spend, in all, waiting for one request's bytes (head and body) from its first
+        /// byte to its last, or the connection is closed: cuts off clients that trickle a request a byte at a time
+        /// (slowloris). Time in which the server itself is not reading does not count.
         public var requestTimeoutSeconds: Double = 30
 
         /// The defaults above.

@@ -86,11 +86,11 @@ final class TestServer: Sendable {
 
     /// The idle and request timeouts of a test server, in seconds.
     ///
-    /// Both clocks also run while the server itself is not reading: a server whose tasks are stalled stops
-    /// reading a large body (the async channel's back-pressure), and after the timeout closes the connection
-    /// before it has answered. The whole suite runs in parallel on two cores, where an in-process server
-    /// has stalled for over 2 s (CI saw `malformedBodiesWrongTypesAndSizes` get no answer to a 300 kB body
-    /// with the 2 s/3 s timeouts every test used then). So only the tests of the timeouts run with short ones.
+    /// The clocks count only time in which the server waits for the client (`ConnectionClocks`), not a stall of
+    /// the server's tasks. They still depend on the event loop's timing, which the whole suite, run in parallel
+    /// on two cores, can starve for seconds; so only the tests of the timeouts run with short ones. (Before the
+    /// clocks paused while the server is not reading, CI saw `malformedBodiesWrongTypesAndSizes` get no answer to
+    /// a 300 kB body under the 2 s/3 s timeouts every test used then.)
     struct Timeouts: Sendable {
         var idle: Double
         var request: Double
