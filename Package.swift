@@ -201,6 +201,8 @@ let package = Package(
             dependencies: [
                 "CumulusPostgres", "CumulusLog", "CumulusLMDB", "CumulusTesting",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
     ],

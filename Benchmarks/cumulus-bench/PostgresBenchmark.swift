@@ -440,6 +440,8 @@ final class PostgresContender: PostgresBenchmark.Contender, Sendable {
     static func open(url: String, schema: String) async throws -> PostgresContender {
         var location = try PostgresLocation(url: url)
         location.schema = schema
+        // Plain TCP, as the limit's connections: the server of Tools/scripts/postgres.sh offers TLS.
+        location.tlsMode = .disable
         return PostgresContender(
             store: try await PostgresEventStore.open(location, options: .init(create: true)), url: url)
     }
@@ -448,6 +450,8 @@ final class PostgresContender: PostgresBenchmark.Contender, Sendable {
     static func attach(url: String, schema: String) async throws -> PostgresContender {
         var location = try PostgresLocation(url: url)
         location.schema = schema
+        // Plain TCP, as the limit's connections: the server of Tools/scripts/postgres.sh offers TLS.
+        location.tlsMode = .disable
         return PostgresContender(store: try await PostgresEventStore.open(location), url: url)
     }
 

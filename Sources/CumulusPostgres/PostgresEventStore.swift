@@ -59,6 +59,7 @@ public final class PostgresEventStore: EventStore {
         options: Options = Options()
     ) async throws(EventStoreError) -> PostgresEventStore {
         let logger = Logger(label: "cumulus.postgres") { _ in SwiftLogNoOpLogHandler() }
+        let tls = try PostgresTLS(location)
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
@@ -73,12 +74,12 @@ public final class PostgresEventStore: EventStore {
             throw error
         }
         try? await connection.close()
-        let store = PostgresEventStore(location: location, options: options, logger: logger)
+        let store = PostgresEventStore(location: location, tls: tls, options: options, logger: logger)
         store.notifier.publish(try await store.lastPosition())
         return store
     }
 
-    private init(location: PostgresLocation, options: Options, logger: Logger) {
+    private init(location: PostgresLocation, tls: PostgresTLS, options: Options, logger: Logger) {
         self.location = location
         self.logger = logger
         var configuration: PostgresClient.Configuration
@@ -89,7 +90,7 @@ public final class PostgresEventStore: EventStore {
         } else {
             configuration = PostgresClient.Configuration(
                 host: location.host, port: location.port, username: location.user, password: location.password,
-                database: location.database, tls: location.prefersTLS ? .prefer(.makeClientConfiguration()) : .disable)
+                database: location.database, tls: tls.client)
         }
         configuration.options.maximumConnections = max(1, options.maximumConnections)
         configuration.options.minimumConnections = 0
@@ -115,8 +116,7 @@ public final class PostgresEventStore: EventStore {
         }
         return PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database,
-            tls: location.prefersTLS ? .prefer(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable)
+            database: location.database, tls: try PostgresTLS(location).connection())
     }
 
     deinit {

@@ -17,9 +17,16 @@ enum PostgresFailure {
                 return .storage(operation: place, code: 0, message: "\(message) (SQLSTATE \(state))\(hint(state))")
             }
             switch error.code {
+            case .sslUnsupported:
+                return .storage(
+                    operation: place, code: 0,
+                    message: "the server does not accept TLS connections, and sslmode=\(location.tlsMode.rawValue) "
+                        + "requires TLS; turn on ssl on the server, or use sslmode=prefer")
             case .connectionError:
                 let underlying = error.underlying.map { String(describing: $0) } ?? "no reason given"
-                return .storage(operation: place, code: 0, message: "cannot connect to the server: \(underlying)")
+                return .storage(
+                    operation: place, code: 0,
+                    message: "cannot connect to the server: \(underlying)\(tlsHint(underlying, location))")
             case .serverClosedConnection, .uncleanShutdown:
                 return .storage(
                     operation: place, code: 0,
@@ -41,6 +48,16 @@ enum PostgresFailure {
             return .storage(operation: place, code: 0, message: "cannot get a connection to the server (\(error))")
         }
         return .storage(operation: place, code: 0, message: String(describing: error))
+    }
+
+    /// What to do about a TLS handshake that failed on the server's certificate.
+    private static func tlsHint(_ underlying: String, _ location: PostgresLocation) -> String {
+        let failed = ["CERTIFICATE_VERIFY_FAILED", "ailedToValidateHostname", "unableToValidateCertificate"]
+        guard failed.contains(where: underlying.contains) else { return "" }
+        var hint = "; the server's certificate was refused (sslmode=\(location.tlsMode.rawValue)): it must be signed "
+        hint += "by an authority this client trusts — name the authority's certificate with sslrootcert=FILE"
+        if location.tlsMode == .verifyFull { hint += " — and name the host '\(location.host)'" }
+        return hint + "; or use sslmode=require to encrypt without checking the certificate"
     }
 
     /// What to do about the SQLSTATEs an operator meets first.

@@ -7,7 +7,11 @@ import Foundation
 /// - `schema` names the PostgreSQL schema holding the log's tables (`cumulus` by default), so that one
 ///   database can hold several logs;
 /// - `host=/some/directory` connects through the Unix socket in that directory instead of TCP;
-/// - `sslmode=disable` turns TLS off; by default TLS is used when the server offers it (`prefer`).
+/// - `sslmode` chooses TLS with libpq's meanings (``TLSMode``): by default (`prefer`) TLS is used when the server
+///   offers it, without checking its certificate; `require`, `verify-ca` and `verify-full` refuse a server without
+///   TLS, and the last two check its certificate; `disable` turns TLS off;
+/// - `sslrootcert=FILE` names the PEM certificates of the authorities trusted to sign the server's certificate
+///   (instead of the system's); with it, `require` checks the certificate as `verify-ca` does.
 ///
 /// The password never appears in ``description`` nor in any error message.
 public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
@@ -25,8 +29,28 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var database: String
     /// The schema holding the log's tables; lower-case letters, digits and `_`, at most 48 characters.
     public var schema: String
-    /// Whether to use TLS when the server offers it.
-    public var prefersTLS: Bool
+    /// How the connection uses TLS (`sslmode`); not at all through a Unix socket, as with libpq.
+    public var tlsMode: TLSMode
+    /// The PEM file of the authorities trusted to sign the server's certificate (`sslrootcert`), instead of the
+    /// system's; `system` names the system's explicitly.
+    public var rootCertificates: String?
+
+    /// The `sslmode` values, with libpq's meanings.
+    public enum TLSMode: String, Sendable, Hashable, CaseIterable {
+        /// No TLS.
+        case disable
+        /// As ``prefer`` (libpq tries without TLS first; postgres-nio cannot, so TLS is used when offered).
+        case allow
+        /// TLS when the server offers it, plain otherwise; the certificate is not checked (the default).
+        case prefer
+        /// TLS or no connection; the certificate is not checked, unless ``PostgresLocation/rootCertificates`` is
+        /// given (then as ``verifyCA``).
+        case require
+        /// TLS, and the server's certificate must be signed by a trusted authority.
+        case verifyCA = "verify-ca"
+        /// As ``verifyCA``, and the certificate must name the URL's host.
+        case verifyFull = "verify-full"
+    }
 
     /// The schema used when the URL names none.
     public static let defaultSchema = "cumulus"
@@ -48,22 +72,28 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         }
         var socketDirectory: String?
         var schema = Self.defaultSchema
-        var prefersTLS = true
+        var tlsMode = TLSMode.prefer
+        var rootCertificates: String?
         for item in components.queryItems ?? [] {
             let value = item.value ?? ""
             switch item.name {
             case "schema": schema = value
             case "host": socketDirectory = value
             case "sslmode":
-                switch value {
-                case "disable": prefersTLS = false
-                case "prefer", "allow": prefersTLS = true
-                default:
-                    throw .invalidField(field: field, reason: "sslmode '\(value)' is not supported (disable or prefer)")
+                guard let mode = TLSMode(rawValue: value) else {
+                    throw .invalidField(
+                        field: field,
+                        reason: "sslmode '\(value)' is not one of "
+                            + TLSMode.allCases.map(\.rawValue).joined(separator: ", "))
                 }
+                tlsMode = mode
+            case "sslrootcert":
+                guard !value.isEmpty else { throw .invalidField(field: field, reason: "sslrootcert names no file") }
+                rootCertificates = value
             default:
                 throw .invalidField(
-                    field: field, reason: "unknown parameter '\(item.name)' (known: schema, host, sslmode)")
+                    field: field,
+                    reason: "unknown parameter '\(item.name)' (known: schema, host, sslmode, sslrootcert)")
             }
         }
         let host = components.host ?? ""
@@ -86,7 +116,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         self.password = components.password
         self.database = database
         self.schema = schema
-        self.prefersTLS = prefersTLS
+        self.tlsMode = tlsMode
+        self.rootCertificates = rootCertificates
     }
 
     /// Checks that `schema` can name the log's schema without quoting.
@@ -108,6 +139,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     public var description: String {
         var text = "postgres://\(user)@\(host):\(port)/\(database)?schema=\(schema)"
         if let socketDirectory { text += "&host=\(socketDirectory)" }
+        if tlsMode != .prefer { text += "&sslmode=\(tlsMode.rawValue)" }
         return text
     }
 
@@ -122,7 +154,8 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         components.path = "/" + database
         var items = [URLQueryItem(name: "schema", value: schema)]
         if let socketDirectory { items.append(URLQueryItem(name: "host", value: socketDirectory)) }
-        if !prefersTLS { items.append(URLQueryItem(name: "sslmode", value: "disable")) }
+        if tlsMode != .prefer { items.append(URLQueryItem(name: "sslmode", value: tlsMode.rawValue)) }
+        if let rootCertificates { items.append(URLQueryItem(name: "sslrootcert", value: rootCertificates)) }
         components.queryItems = items
         return components.string ?? description
     }

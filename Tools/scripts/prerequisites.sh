@@ -2,7 +2,8 @@
 # Installs what building Cumulus needs beyond the Swift toolchain: Debian's liblmdb-dev (and
 # lmdb-utils for inspecting a data directory), and libsqlite3-dev for the benchmark's peer.
 # With --tests, also what the tests use: PostgreSQL (the second backend), chromium and chromium-driver (the
-# dashboard's browser test) and wrk (the serve benchmark). Does nothing when they are installed already.
+# dashboard's browser test), wrk (the serve benchmark) and openssl (the test cluster's TLS certificates). Does nothing
+# when they are installed already.
 set -euo pipefail
 missing=()
 dpkg -s liblmdb-dev >/dev/null 2>&1 || missing+=(liblmdb-dev)
@@ -10,7 +11,7 @@ dpkg -s lmdb-utils >/dev/null 2>&1 || missing+=(lmdb-utils)
 # SQLite is the benchmark's peer; the package builds the benchmark with everything else.
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
 if [ "${1:-}" = "--tests" ]; then
-    for package in postgresql chromium chromium-driver wrk; do
+    for package in postgresql openssl chromium chromium-driver wrk; do
         dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
     done
 fi

@@ -1,0 +1,179 @@
+import CumulusLog
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import PostgresNIO
+import Testing
+
+@testable import CumulusPostgres
+
+/// `sslmode` and `sslrootcert` as libpq means them, against the test server, which offers TLS with a certificate
+/// signed by a throw-away authority (`$CUMULUS_PG_CA`, Tools/scripts/postgres.sh).
+@Suite("PostgreSQL TLS", .enabled(if: TestServer.enabled, TestServer.skipReason))
+struct TLSTests {
+    /// The authority that signed the test server's certificate; required on CI.
+    static func authority() throws -> String {
+        guard let path = ProcessInfo.processInfo.environment["CUMULUS_PG_CA"] else { throw NoAuthority() }
+        return path
+    }
+
+    struct NoAuthority: Error, CustomStringConvertible {
+        var description: String { "CUMULUS_PG_CA is not set: start the server with Tools/scripts/postgres.sh" }
+    }
+
+    /// A fresh location on the test server with `sslmode` (and `sslrootcert`, and the host) set.
+    static func location(
+        _ mode: PostgresLocation.TLSMode, rootCertificates: String? = nil, host: String? = nil
+    ) throws -> PostgresLocation {
+        var location = try TestServer.freshLocation("tls")
+        location.tlsMode = mode
+        location.rootCertificates = rootCertificates
+        if let host { location.host = host }
+        return location
+    }
+
+    /// Whether the server sees TLS on a connection made as the store makes its single connections, and on one
+    /// of a pool made as the store makes its pool.
+    static func encrypted(_ location: PostgresLocation) async throws -> (connection: Bool, pool: Bool) {
+        let logger = Logger(label: "tls-test")
+        let sql: PostgresQuery = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+        let connection = try await PostgresConnection.connect(
+            configuration: try PostgresEventStore.connectionConfiguration(location), id: 7, logger: logger)
+        let single = try await connection.query(sql, logger: logger).collect().first?.decode(Bool.self)
+        try await connection.close()
+        let configuration = PostgresClient.Configuration(
+            host: location.host, port: location.port, username: location.user, password: location.password,
+            database: location.database, tls: try PostgresTLS(location).client)
+        let client = PostgresClient(configuration: configuration)
+        let pooled = try await withThrowingTaskGroup(of: Bool?.self) { tasks in
+            tasks.addTask {
+                await client.run()
+                return nil
+            }
+            defer { tasks.cancelAll() }
+            return try await client.query(sql, logger: logger).collect().first?.decode(Bool.self)
+        }
+        return (single ?? false, pooled ?? false)
+    }
+
+    @Test func everyModeConnectsAsLibpqWould() async throws {
+        let authority = try Self.authority()
+        #expect(try await Self.encrypted(Self.location(.disable)) == (false, false))
+        // `prefer` (the default), `allow` and `require` encrypt without checking the certificate, which no
+        // authority of this machine signed.
+        #expect(try await Self.encrypted(Self.location(.prefer)) == (true, true))
+        #expect(try await Self.encrypted(Self.location(.allow)) == (true, true))
+        #expect(try await Self.encrypted(Self.location(.require)) == (true, true))
+        #expect(try await Self.encrypted(Self.location(.require, rootCertificates: authority)) == (true, true))
+        #expect(try await Self.encrypted(Self.location(.verifyCA, rootCertificates: authority)) == (true, true))
+        #expect(
+            try await Self.encrypted(Self.location(.verifyFull, rootCertificates: authority, host: "localhost"))
+                == (true, true))
+
+        // A store on the default URL (no sslmode) against a server with a certificate nobody here vouches for:
+        // it opens, appends and reads back.
+        let url = try TestServer.requiredURL()
+        #expect(!url.contains("sslmode"))
+        var location = try PostgresLocation(url: url)
+        location.schema = TestServer.freshSchema("tlsdefault")
+        #expect(location.tlsMode == .prefer)
+        let store = try await PostgresEventStore.open(location, options: .init(create: true))
+        let event = ProposedEvent(type: "Tested", actor: "test", payload: Array("{}".utf8))
+        let appended = try await store.append([event], to: try StreamName("tls-1"), expecting: .noStream)
+        #expect(try await store.readAll(after: .start, maximumCount: 10).map(\.id) == [event.id])
+        #expect(appended.lastPosition == GlobalPosition(1))
+        store.close()
+
+        // A verified store, end to end.
+        let verified = try await PostgresEventStore.open(
+            Self.location(.verifyFull, rootCertificates: authority, host: "localhost"), options: .init(create: true))
+        let second = try await verified.append([event], to: try StreamName("tls-1"), expecting: .noStream)
+        #expect(second.lastPosition == GlobalPosition(1))
+        verified.close()
+    }
+
+    /// Opens `location`, expecting a refusal; returns its sentence.
+    static func refusal(_ location: PostgresLocation) async -> String {
+        do {
+            let store = try await PostgresEventStore.open(location, options: .init(create: true))
+            store.close()
+            Issue.record("\(location) opened")
+            return ""
+        } catch {
+            return error.description
+        }
+    }
+
+    func schemaExists(_ schema: String) throws -> Bool {
+        try TestServer.psql("SELECT count(*) FROM pg_namespace WHERE nspname = '\(schema)'") == "1"
+    }
+
+    @Test func aCertificateThatCannotBeCheckedIsRefusedInOneSentence() async throws {
+        let authority = try Self.authority()
+        // No authority named, and the system trusts none that signed the server's certificate.
+        let unchecked = try Self.location(.verifyCA)
+        let text = await Self.refusal(unchecked)
+        #expect(
+            text.contains("certificate was refused (sslmode=verify-ca)") && text.contains("sslrootcert=FILE"), "\(text)"
+        )
+        #expect(!text.contains("\n") && !text.contains(unchecked.password ?? "?"), "\(text)")
+        #expect(try !schemaExists(unchecked.schema))
+
+        // The certificate names `localhost` and 127.0.0.1; an address cannot be checked as a name.
+        let address = try Self.location(.verifyFull, rootCertificates: authority)
+        let byAddress = await Self.refusal(address)
+        #expect(byAddress.contains("sslmode=verify-full needs the server's host name"), "\(byAddress)")
+        #expect(try !schemaExists(address.schema))
+
+        // sslrootcert that is missing, or not a certificate.
+        let missing = await Self.refusal(try Self.location(.verifyCA, rootCertificates: "/nonexistent/ca.crt"))
+        #expect(missing.contains("sslrootcert '/nonexistent/ca.crt' is not a readable file"), "\(missing)")
+        let notPEM = FileManager.default.temporaryDirectory.appendingPathComponent("not-a-ca-\(UUID()).pem").path
+        try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: notPEM))
+        defer { try? FileManager.default.removeItem(atPath: notPEM) }
+        let garbage = await Self.refusal(try Self.location(.require, rootCertificates: notPEM))
+        #expect(garbage.contains("holds no PEM certificate"), "\(garbage)")
+
+        // An unknown sslmode, in the URL.
+        #expect(throws: EventStoreError.self) {
+            try PostgresLocation(url: "postgres://u@h/d?sslmode=verify-everything")
+        }
+        do {
+            _ = try PostgresLocation(url: "postgres://u@h/d?sslmode=verify-everything")
+        } catch {
+            #expect(error.description.contains("not one of disable, allow, prefer, require, verify-ca, verify-full"))
+        }
+    }
+
+    @Test func requireAgainstAServerWithoutTLSIsRefusedInOneSentence() async throws {
+        // A listener that answers PostgreSQL's SSLRequest with 'N' (no TLS here), as a server with ssl off does.
+        let group = MultiThreadedEventLoopGroup.singleton
+        let listener = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RefuseTLS())
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { listener.close(promise: nil) }
+        var location = try Self.location(.require)
+        location.port = listener.localAddress?.port ?? 0
+        let text = await Self.refusal(location)
+        #expect(
+            text.contains("the server does not accept TLS connections, and sslmode=require requires TLS"), "\(text)")
+        #expect(!text.contains("\n"), "\(text)")
+    }
+
+    /// Answers the 8-byte SSLRequest with 'N'.
+    final class RefuseTLS: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var answer = context.channel.allocator.buffer(capacity: 1)
+            answer.writeInteger(UInt8(ascii: "N"))
+            context.writeAndFlush(wrapOutboundOut(answer), promise: nil)
+        }
+    }
+}
