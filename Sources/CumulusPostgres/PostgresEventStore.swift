@@ -41,6 +41,8 @@ public final class PostgresEventStore: EventStore {
     public let location: PostgresLocation
     let client: PostgresClient
     let logger: Logger
+    /// The TLS settings of every connection, made once at open.
+    let tls: PostgresTLS
     private let runner: Task<Void, Never>
     private let writer: PostgresWriter
     private let notifier: CommitNotifier
@@ -59,11 +61,11 @@ public final class PostgresEventStore: EventStore {
         options: Options = Options()
     ) async throws(EventStoreError) -> PostgresEventStore {
         let logger = Logger(label: "cumulus.postgres") { _ in SwiftLogNoOpLogHandler() }
-        let tls = try PostgresTLS(location)
+        let tls = try await PostgresTLS.make(location)
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
-                configuration: try connectionConfiguration(location), id: 0, logger: logger)
+                configuration: connectionConfiguration(location, tls), id: 0, logger: logger)
         } catch {
             throw PostgresFailure.storeError(error, "connect", at: location)
         }
@@ -82,6 +84,7 @@ public final class PostgresEventStore: EventStore {
     private init(location: PostgresLocation, tls: PostgresTLS, options: Options, logger: Logger) {
         self.location = location
         self.logger = logger
+        self.tls = tls
         var configuration: PostgresClient.Configuration
         if let directory = location.socketDirectory {
             configuration = PostgresClient.Configuration(
@@ -108,7 +111,9 @@ public final class PostgresEventStore: EventStore {
         writer = PostgresWriter(client: client, location: location, notifier: notifier, logger: logger)
     }
 
-    static func connectionConfiguration(_ location: PostgresLocation) throws -> PostgresConnection.Configuration {
+    static func connectionConfiguration(
+        _ location: PostgresLocation, _ tls: PostgresTLS
+    ) -> PostgresConnection.Configuration {
         if let directory = location.socketDirectory {
             return PostgresConnection.Configuration(
                 unixSocketPath: "\(directory)/.s.PGSQL.\(location.port)", username: location.user,
@@ -116,7 +121,7 @@ public final class PostgresEventStore: EventStore {
         }
         return PostgresConnection.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: try PostgresTLS(location).connection())
+            database: location.database, tls: tls.connection)
     }
 
     deinit {
@@ -344,12 +349,13 @@ public final class PostgresEventStore: EventStore {
     private func startListening() {
         listener.withLock { task in
             guard task == nil else { return }
-            let (location, logger, notifier, listening) = (self.location, self.logger, self.notifier, self.listening)
+            let (location, tls, logger) = (self.location, self.tls, self.logger)
+            let (notifier, listening) = (self.notifier, self.listening)
             task = Task {
                 while !Task.isCancelled {
                     do {
                         let connection = try await PostgresConnection.connect(
-                            configuration: try Self.connectionConfiguration(location), id: 1, logger: logger)
+                            configuration: Self.connectionConfiguration(location, tls), id: 1, logger: logger)
                         guard listening.adopt(connection) else {
                             try? await connection.close()
                             return

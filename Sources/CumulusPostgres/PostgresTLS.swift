@@ -1,5 +1,6 @@
 import CumulusLog
 import Foundation
+import NIOPosix
 import NIOSSL
 import PostgresNIO
 
@@ -9,7 +10,10 @@ import PostgresNIO
 /// these URLs, and a stock server (Debian's clusters, for one) offers TLS with a self-signed certificate: a client
 /// that checked it by default could not connect to them at all. Who wants the server checked says so with
 /// `verify-full` (or `verify-ca`), and names the authority with `sslrootcert` unless the system trusts it.
-struct PostgresTLS {
+///
+/// Made once per store, off the cooperative threads (``make(_:)``): reading `sslrootcert` and building the TLS
+/// context (which loads the system's trust roots when they are used) are blocking file reads.
+struct PostgresTLS: Sendable {
     /// Whether to use TLS, and whether the server must offer it.
     enum Use {
         case none
@@ -20,10 +24,31 @@ struct PostgresTLS {
     let use: Use
     /// The client's TLS configuration; unused when ``use`` is `.none`.
     let configuration: TLSConfiguration
+    /// The context of single connections built from ``configuration``; nil when ``use`` is `.none`.
+    let context: NIOSSLContext?
+
+    /// The settings for `location`, made on NIO's blocking thread pool.
+    /// - Throws: as ``init(_:)``.
+    static func make(_ location: PostgresLocation) async throws(EventStoreError) -> PostgresTLS {
+        let result: Result<PostgresTLS, EventStoreError>
+        do {
+            result = try await NIOThreadPool.singleton.runIfActive {
+                do throws(EventStoreError) {
+                    return .success(try PostgresTLS(location))
+                } catch {
+                    return .failure(error)
+                }
+            }
+        } catch {
+            throw .storage(operation: "TLS settings for \(location)", code: 0, message: "\(error)")
+        }
+        return try result.get()
+    }
 
     /// The settings for `location`.
     /// - Throws: `EventStoreError.invalidField(field:reason:)` when `sslrootcert` cannot be read or holds no
-    ///   certificate, or `verify-full` is asked of a host given as an IP address.
+    ///   certificate, or `verify-full` is asked of a host given as an IP address, or the TLS context cannot be
+    ///   built.
     init(_ location: PostgresLocation) throws(EventStoreError) {
         var configuration = TLSConfiguration.makeClientConfiguration()
         let field = "PostgreSQL URL"
@@ -68,6 +93,15 @@ struct PostgresTLS {
         }
         self.use = use
         self.configuration = configuration
+        if use == .none {
+            context = nil
+        } else {
+            do {
+                context = try NIOSSLContext(configuration: configuration)
+            } catch {
+                throw .invalidField(field: field, reason: "its TLS settings cannot be used (\(error))")
+            }
+        }
     }
 
     /// For a connection pool.
@@ -80,14 +114,8 @@ struct PostgresTLS {
     }
 
     /// For a single connection.
-    func connection() throws(EventStoreError) -> PostgresConnection.Configuration.TLS {
-        if use == .none { return .disable }
-        let context: NIOSSLContext
-        do {
-            context = try NIOSSLContext(configuration: configuration)
-        } catch {
-            throw .invalidField(field: "PostgreSQL URL", reason: "its TLS settings cannot be used (\(error))")
-        }
+    var connection: PostgresConnection.Configuration.TLS {
+        guard let context else { return .disable }
         return use == .ifOffered ? .prefer(context) : .require(context)
     }
 

@@ -208,11 +208,11 @@ extension PostgresEventStore {
 
     /// Takes the lease on the shared checkpoint `name` if no other worker holds it; nil otherwise.
     public func tryLease(_ name: String) async throws(EventStoreError) -> ProjectionLease? {
-        let (location, logger) = (self.location, self.logger)
+        let (location, tls, logger) = (self.location, self.tls, self.logger)
         let connection: PostgresConnection
         do {
             connection = try await PostgresConnection.connect(
-                configuration: try Self.connectionConfiguration(location), id: 2, logger: logger)
+                configuration: Self.connectionConfiguration(location, tls), id: 2, logger: logger)
         } catch {
             throw PostgresFailure.storeError(error, "connect for lease '\(name)'", at: location)
         }

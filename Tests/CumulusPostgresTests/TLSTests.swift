@@ -38,13 +38,14 @@ struct TLSTests {
     static func encrypted(_ location: PostgresLocation) async throws -> (connection: Bool, pool: Bool) {
         let logger = Logger(label: "tls-test")
         let sql: PostgresQuery = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
+        let tls = try await PostgresTLS.make(location)
         let connection = try await PostgresConnection.connect(
-            configuration: try PostgresEventStore.connectionConfiguration(location), id: 7, logger: logger)
+            configuration: PostgresEventStore.connectionConfiguration(location, tls), id: 7, logger: logger)
         let single = try await connection.query(sql, logger: logger).collect().first?.decode(Bool.self)
         try await connection.close()
         let configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: try PostgresTLS(location).client)
+            database: location.database, tls: tls.client)
         let client = PostgresClient(configuration: configuration)
         let pooled = try await withThrowingTaskGroup(of: Bool?.self) { tasks in
             tasks.addTask {
