@@ -6,6 +6,7 @@ public import Hummingbird
 import HummingbirdCore
 public import Logging
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import UnixSignals
 
@@ -40,6 +41,8 @@ public struct CumulusServer: Sendable {
     /// The logger.
     public let logger: Logger
     private let log: ServedLog
+    /// HTTPS settings read from `configuration.tls`; nil for plain HTTP.
+    private let tls: TLSConfiguration?
     private var routeGroups: [@Sendable (RouterGroup<ServerContext>, CumulusServer) -> Void] = []
 
     /// Opens the LMDB data directory (creating the log when missing), takes the serve lock, loads the
@@ -50,9 +53,11 @@ public struct CumulusServer: Sendable {
         metrics: ServerMetrics = ServerMetrics()
     ) async throws(ServerStartFailure) -> CumulusServer {
         let authenticator = try await makeAuthenticator(configuration)
+        let tls = try await ServerTLS.load(configuration.tls)
         let log = try ServedLog.openLMDB(directory: directory)
         return try await start(
-            log, authenticator: authenticator, configuration: configuration, logger: logger, metrics: metrics)
+            log, authenticator: authenticator, tls: tls, configuration: configuration, logger: logger,
+            metrics: metrics)
     }
 
     /// Opens the log at `store` — a `postgres://` URL (the log must exist: `cumulus init --store URL`), else an
@@ -67,9 +72,11 @@ public struct CumulusServer: Sendable {
         metrics: ServerMetrics = ServerMetrics()
     ) async throws(ServerStartFailure) -> CumulusServer {
         let authenticator = try await makeAuthenticator(configuration)
+        let tls = try await ServerTLS.load(configuration.tls)
         let log = try await ServedLog.open(store, logger: logger)
         return try await start(
-            log, authenticator: authenticator, configuration: configuration, logger: logger, metrics: metrics)
+            log, authenticator: authenticator, tls: tls, configuration: configuration, logger: logger,
+            metrics: metrics)
     }
 
     private static func makeAuthenticator(
@@ -83,8 +90,8 @@ public struct CumulusServer: Sendable {
     }
 
     private static func start(
-        _ log: ServedLog, authenticator: Authenticator, configuration: ServerConfiguration, logger: Logger,
-        metrics: ServerMetrics
+        _ log: ServedLog, authenticator: Authenticator, tls: TLSConfiguration?, configuration: ServerConfiguration,
+        logger: Logger, metrics: ServerMetrics
     ) async throws(ServerStartFailure) -> CumulusServer {
         let store = log.store
         do {
@@ -95,7 +102,7 @@ public struct CumulusServer: Sendable {
             if restored.wasDiscarded { logger.notice("write model rebuilt", metadata: ["why": "\(restored)"]) }
             try await handler.catchUp()
             return CumulusServer(
-                log: log, handler: handler, readSide: readSide, authenticator: authenticator,
+                log: log, handler: handler, readSide: readSide, authenticator: authenticator, tls: tls,
                 configuration: configuration, metrics: metrics, logger: logger)
         } catch {
             await log.close()
@@ -105,8 +112,9 @@ public struct CumulusServer: Sendable {
 
     private init(
         log: ServedLog, handler: CommandHandler, readSide: ReadSide, authenticator: Authenticator,
-        configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger
+        tls: TLSConfiguration?, configuration: ServerConfiguration, metrics: ServerMetrics, logger: Logger
     ) {
+        self.tls = tls
         self.log = log
         self.store = log.store
         self.place = log.place
@@ -197,7 +205,7 @@ public struct CumulusServer: Sendable {
     {
         Application(
             router: makeRouter(),
-            server: .http1(configuration: Self.http1Configuration(configuration.limits)),
+            server: ServerTLS.builder(configuration.limits, tls: tls),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "cumulus"),
             services: [FollowService(server: self), CheckpointService(server: self)],

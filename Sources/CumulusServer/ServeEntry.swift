@@ -54,9 +54,10 @@ extension CumulusServer {
         let server = try await CumulusServer.open(
             store: store, configuration: configuration, logger: logger, metrics: metrics)
         let host = configuration.host
+        let scheme = configuration.tls == nil ? "http" : "https"
         let place = server.place
         try await server.run { port in
-            logger.info("listening", metadata: ["address": "http://\(host):\(port)", "log": "\(place)"])
+            logger.info("listening", metadata: ["address": "\(scheme)://\(host):\(port)", "log": "\(place)"])
             await onRunning(port)
         }
     }

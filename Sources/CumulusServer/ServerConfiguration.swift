@@ -84,6 +84,23 @@ public struct ServerConfiguration: Sendable {
     public var limits = Limits()
     /// The OData feed's page-link secret, page size and public URL.
     public var odata = ReportingSettings()
+    /// The certificate and key of HTTPS; nil serves plain HTTP (for a loopback address, or behind a proxy that
+    /// ends TLS).
+    public var tls: TLSFiles?
+
+    /// The PEM files with which the server speaks HTTPS (`"tls": {"certificateChain": …, "privateKey": …}`).
+    public struct TLSFiles: Sendable, Hashable {
+        /// The server's certificate first, then the intermediates that lead to a trusted authority (PEM).
+        public var certificateChain: String
+        /// The certificate's private key (PEM, not encrypted).
+        public var privateKey: String
+
+        /// The two files.
+        public init(certificateChain: String, privateKey: String) {
+            self.certificateChain = certificateChain
+            self.privateKey = privateKey
+        }
+    }
 
     /// An empty configuration (no keys: every token is refused).
     public init() {}
@@ -191,6 +208,14 @@ public struct ServerConfiguration: Sendable {
             }
         }
         configuration.odata = try ReportingSettings.parse(object["odata"], fail)
+        if let tls = object["tls"] {
+            guard let tls = tls as? [String: Any], let chain = tls["certificateChain"] as? String, !chain.isEmpty,
+                let key = tls["privateKey"] as? String, !key.isEmpty
+            else {
+                throw fail("`tls` must be {\"certificateChain\": PEM file, \"privateKey\": PEM file}")
+            }
+            configuration.tls = TLSFiles(certificateChain: chain, privateKey: key)
+        }
         return configuration
     }
 
