@@ -102,7 +102,9 @@ public final class PostgresEventStore: EventStore {
         // plan's estimated cost passes `jit_above_cost`; the stream-head lookup of a large group passes it on a young
         // table (no statistics yet) and then spent 70 ms of a bulk import's batch compiling what takes 10 ms to run
         // (docs/postgres.md, "Schema"). Off for this store's sessions only; nothing else on the server changes.
-        configuration.options.additionalStartupParameters = [("jit", "off")]
+        configuration.options.additionalStartupParameters = [
+            ("jit", "off"), ("application_name", location.applicationName),
+        ]
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
         runner = Task { await client.run() }
@@ -114,14 +116,19 @@ public final class PostgresEventStore: EventStore {
     static func connectionConfiguration(
         _ location: PostgresLocation, _ tls: PostgresTLS
     ) -> PostgresConnection.Configuration {
+        var configuration: PostgresConnection.Configuration
         if let directory = location.socketDirectory {
-            return PostgresConnection.Configuration(
+            configuration = PostgresConnection.Configuration(
                 unixSocketPath: "\(directory)/.s.PGSQL.\(location.port)", username: location.user,
                 password: location.password, database: location.database)
+        } else {
+            configuration = PostgresConnection.Configuration(
+                host: location.host, port: location.port, username: location.user, password: location.password,
+                database: location.database, tls: tls.connection)
         }
-        return PostgresConnection.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: tls.connection)
+        // Shown in `pg_stat_activity`, so that an operator sees which sessions are Cumulus's.
+        configuration.options.additionalStartupParameters = [("application_name", location.applicationName)]
+        return configuration
     }
 
     deinit {

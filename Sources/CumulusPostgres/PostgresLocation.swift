@@ -10,6 +10,7 @@ import Foundation
 /// - `sslmode` chooses TLS with libpq's meanings (``TLSMode``): by default (`prefer`) TLS is used when the server
 ///   offers it, without checking its certificate; `require`, `verify-ca` and `verify-full` refuse a server without
 ///   TLS, and the last two check its certificate; `disable` turns TLS off;
+/// - `application_name` names the sessions in `pg_stat_activity` (default `cumulus`);
 /// - `sslrootcert=FILE` names the PEM certificates of the authorities trusted to sign the server's certificate
 ///   (instead of the system's); with it, `require` checks the certificate as `verify-ca` does.
 ///
@@ -34,6 +35,12 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
     /// The PEM file of the authorities trusted to sign the server's certificate (`sslrootcert`), instead of the
     /// system's; `system` names the system's explicitly.
     public var rootCertificates: String?
+
+    /// The name the sessions give the server (`application_name`, shown in `pg_stat_activity`).
+    public var applicationName = PostgresLocation.defaultApplicationName
+
+    /// The `application_name` used when the URL names none.
+    public static let defaultApplicationName = "cumulus"
 
     /// The `sslmode` values, with libpq's meanings.
     public enum TLSMode: String, Sendable, Hashable, CaseIterable {
@@ -74,6 +81,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         var schema = Self.defaultSchema
         var tlsMode = TLSMode.prefer
         var rootCertificates: String?
+        var applicationName = Self.defaultApplicationName
         for item in components.queryItems ?? [] {
             let value = item.value ?? ""
             switch item.name {
@@ -87,13 +95,23 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                             + TLSMode.allCases.map(\.rawValue).joined(separator: ", "))
                 }
                 tlsMode = mode
+            case "application_name":
+                // PostgreSQL keeps 63 bytes of printable ASCII.
+                guard !value.isEmpty, value.utf8.count <= 63, value.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F })
+                else {
+                    throw .invalidField(
+                        field: field, reason: "application_name must be 1 to 63 printable ASCII characters")
+                }
+                applicationName = value
             case "sslrootcert":
                 guard !value.isEmpty else { throw .invalidField(field: field, reason: "sslrootcert names no file") }
                 rootCertificates = value
             default:
                 throw .invalidField(
                     field: field,
-                    reason: "unknown parameter '\(item.name)' (known: schema, host, sslmode, sslrootcert)")
+                    reason:
+                        "unknown parameter '\(item.name)' (known: schema, host, sslmode, sslrootcert, application_name)"
+                )
             }
         }
         let host = components.host ?? ""
@@ -118,6 +136,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         self.schema = schema
         self.tlsMode = tlsMode
         self.rootCertificates = rootCertificates
+        self.applicationName = applicationName
     }
 
     /// Checks that `schema` can name the log's schema without quoting.
@@ -156,6 +175,9 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
         if let socketDirectory { items.append(URLQueryItem(name: "host", value: socketDirectory)) }
         if tlsMode != .prefer { items.append(URLQueryItem(name: "sslmode", value: tlsMode.rawValue)) }
         if let rootCertificates { items.append(URLQueryItem(name: "sslrootcert", value: rootCertificates)) }
+        if applicationName != Self.defaultApplicationName {
+            items.append(URLQueryItem(name: "application_name", value: applicationName))
+        }
         components.queryItems = items
         return components.string ?? description
     }

@@ -10,7 +10,7 @@ import Testing
 
 /// `sslmode` and `sslrootcert` as libpq means them, against the test server, which offers TLS with a certificate
 /// signed by a throw-away authority (`$CUMULUS_PG_CA`, Tools/scripts/postgres.sh).
-@Suite("PostgreSQL TLS", .enabled(if: TestServer.enabled, TestServer.skipReason))
+@Suite("PostgreSQL connection settings: TLS, application name", .enabled(if: TestServer.enabled, TestServer.skipReason))
 struct TLSTests {
     /// The authority that signed the test server's certificate; required on CI.
     static func authority() throws -> String {
@@ -164,6 +164,40 @@ struct TLSTests {
         #expect(
             text.contains("the server does not accept TLS connections, and sslmode=require requires TLS"), "\(text)")
         #expect(!text.contains("\n"), "\(text)")
+    }
+
+    @Test func sessionsCarryTheApplicationName() async throws {
+        // The default, on a single connection made as the store makes them.
+        let plain = try Self.location(.prefer)
+        #expect(plain.applicationName == "cumulus" && !plain.url.contains("application_name"))
+        let logger = Logger(label: "tls-test")
+        let connection = try await PostgresConnection.connect(
+            configuration: PostgresEventStore.connectionConfiguration(plain, try await PostgresTLS.make(plain)), id: 8,
+            logger: logger)
+        let name = try await connection.query(
+            "SELECT application_name FROM pg_stat_activity WHERE pid = pg_backend_pid()", logger: logger
+        ).collect().first?.decode(String.self)
+        try await connection.close()
+        #expect(name == "cumulus")
+
+        // One given in the URL, on the store's pool: its sessions show it while the store is open.
+        let unique = "cumulus-test-\(UInt32.random(in: 0...UInt32.max))"
+        var named = try PostgresLocation(url: try TestServer.requiredURL() + "?application_name=\(unique)")
+        named.schema = TestServer.freshSchema("appname")
+        #expect(try PostgresLocation(url: named.url).applicationName == unique)
+        let store = try await PostgresEventStore.open(named, options: .init(create: true))
+        _ = try await store.append(
+            [ProposedEvent(type: "Tested", actor: "test", payload: [])], to: try StreamName("app-1"),
+            expecting: .noStream)
+        let sessions = try TestServer.psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = '\(unique)'")
+        #expect((Int(sessions) ?? 0) >= 1, "\(sessions) sessions named \(unique)")
+        store.close()
+
+        for bad in ["", String(repeating: "x", count: 64), "tab%09name"] {
+            #expect(throws: EventStoreError.self, "application_name '\(bad)'") {
+                try PostgresLocation(url: "postgres://u@h/d?application_name=\(bad)")
+            }
+        }
     }
 
     /// Answers the 8-byte SSLRequest with 'N'.
