@@ -102,6 +102,11 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// Whether `host` is a loopback address or name, which only this machine reaches.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")
+    }
+
     /// An empty configuration (no keys: every token is refused).
     public init() {}
 

@@ -30,6 +30,21 @@ struct ServeProcessTests {
         return (child, LoopbackClient(port: port ?? 0), configuration)
     }
 
+    @Test func plainHTTPOnAReachableAddressIsWarnedAbout() async throws {
+        let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-plain")
+        let (local, _, configuration) = try await Self.start(directory)
+        local.kill()
+        #expect(!local.standardError.contains("plain HTTP"), "\(local.standardError)")
+        let reachable = try ChildProcess(
+            "cumulus", ["serve", "--data-dir", directory, "--config", configuration, "--listen", "0.0.0.0:0"])
+        defer { if reachable.process.isRunning { reachable.kill() } }
+        #expect(
+            await reachable.waitForOutput(containing: "serving \(directory) on port "), "\(reachable.standardError)")
+        #expect(reachable.standardError.contains("plain HTTP on an address other machines can reach"))
+        #expect(reachable.standardError.contains("\"level\":\"warning\""), "\(reachable.standardError)")
+        #expect(ServerConfiguration.isLoopback("127.0.0.1") && !ServerConfiguration.isLoopback("10.0.0.4"))
+    }
+
     static func token(_ configuration: String) async throws -> String {
         let issued = try await ChildProcess.run(
             "cumulus",
