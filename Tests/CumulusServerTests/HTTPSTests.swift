@@ -61,6 +61,10 @@ struct HTTPSTests {
             port: port, path: "/v1/tenants/\(server.world.tenant)", authority: chain,
             token: try await server.tenantAdmin)
         #expect(tenant.output.hasPrefix("200") && tenant.output.contains("Contoso"), "\(tenant)")
+        // The OData feed's links use the scheme the server speaks (Power BI follows them).
+        let feed = try await Self.get(
+            port: port, path: "/odata/", authority: chain, token: try await server.tenantAdmin)
+        #expect(feed.output.contains("\"https://127.0.0.1:\(port)/odata/$metadata\""), "\(feed)")
         let unauthenticated = try await Self.get(port: port, path: "/v1/tenants", authority: chain)
         #expect(unauthenticated.output.hasPrefix("401"), "\(unauthenticated)")
 

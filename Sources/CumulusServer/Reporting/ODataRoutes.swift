@@ -198,13 +198,15 @@ extension CumulusServer {
         }
     }
 
-    /// The feed's root URL: the configured one, else `http://<Host>/odata/` (a malformed `Host`: the listen address).
+    /// The feed's root URL: the configured one, else `http(s)://<Host>/odata/` (`https` when the server speaks it;
+    /// a malformed `Host`: the listen address).
     private func baseURL(_ request: Request) -> String {
         if let configured = configuration.odata.baseURL { return configured }
+        let scheme = configuration.tls == nil ? "http" : "https"
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
         let host = request.head.authority ?? ""
-        if !host.isEmpty, host.count <= 255, host.allSatisfy(allowed.contains) { return "http://\(host)/odata/" }
-        return "http://\(configuration.host):\(configuration.port)/odata/"
+        if !host.isEmpty, host.count <= 255, host.allSatisfy(allowed.contains) { return "\(scheme)://\(host)/odata/" }
+        return "\(scheme)://\(configuration.host):\(configuration.port)/odata/"
     }
 
     static let feedUnavailable = ODataError(

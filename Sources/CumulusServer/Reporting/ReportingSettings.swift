@@ -15,7 +15,7 @@ public struct ReportingSettings: Sendable {
     /// Rows per page before an `@odata.nextLink` (1 to 5,000).
     public var pageSize: Int = 1_000
     /// The feed's public root URL used in context URLs and next links (behind a proxy that terminates TLS);
-    /// without it `http://<Host header>/odata/`.
+    /// without it `http://<Host header>/odata/` (`https://` when the server has `tls`).
     public var baseURL: String?
 
     /// The defaults: a random signing key per start, 1,000 rows a page, the URL from the `Host` header.
