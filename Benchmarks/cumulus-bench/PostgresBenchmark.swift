@@ -4,6 +4,7 @@ import CumulusPostgres
 import Foundation
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 import Synchronization
 
@@ -12,8 +13,24 @@ import Synchronization
 ///
 /// P1 single durable appends, P2 concurrent appenders, P3 bulk import grouped by stream, P4 a full scan. Rounds
 /// alternate between the contenders (rotating who goes first) so that machine drift hits all alike. Needs
-/// `CUMULUS_POSTGRES_URL` (Tools/scripts/postgres.sh); the server keeps `synchronous_commit=on`.
+/// `CUMULUS_POSTGRES_URL` (Tools/scripts/postgres.sh); the server keeps `synchronous_commit=on`. Both PostgreSQL
+/// contenders connect over plain TCP, or with `--tls` both over TLS (`sslmode=require`).
 enum PostgresBenchmark {
+    /// Whether both PostgreSQL contenders connect over TLS: set by `--tls` in the environment, so that the worker
+    /// processes of the multi-process run inherit it.
+    static var overTLS: Bool { getenv("CUMULUS_BENCH_PG_TLS").map { String(cString: $0) == "1" } ?? false }
+
+    /// The limit's connections: plain, or TLS without checking the certificate, as the store's `sslmode=require`.
+    static var limitTLS: PostgresClient.Configuration.TLS {
+        guard overTLS else { return .disable }
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        configuration.certificateVerification = .none
+        return .require(configuration)
+    }
+
+    /// The store's `sslmode`, as the limit's.
+    static var storeTLS: PostgresLocation.TLSMode { overTLS ? .require : .disable }
+
     struct Settings {
         var p1Events = 1_000
         var p2Events = 12_800
@@ -46,6 +63,7 @@ enum PostgresBenchmark {
                 case "--streams": streams = try value()
                 case "--batch": batch = try value()
                 case "--smoke": smoke = true
+                case "--tls": setenv("CUMULUS_BENCH_PG_TLS", "1", 1)
                 case "--only":
                     index += 1
                     let names = index < arguments.count ? arguments[index].split(separator: ",").map(String.init) : []
@@ -96,6 +114,7 @@ enum PostgresBenchmark {
             ]
         }
         var report: [String] = []
+        if overTLS { report.append("Both PostgreSQL contenders over TLS (`--tls`).\n") }
         report.append("| workload | limit (SQL) | PostgresEventStore | LMDBEventStore | store ÷ limit | store ÷ LMDB |")
         report.append("| --- | --- | --- | --- | --- | --- |")
         func row(_ label: String, _ rates: [Double]) {
@@ -317,7 +336,7 @@ final class SQLLimit: PostgresBenchmark.Contender, @unchecked Sendable {
         let location = try PostgresLocation(url: url)
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: .disable)
+            database: location.database, tls: PostgresBenchmark.limitTLS)
         configuration.options.maximumConnections = 8
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
@@ -339,7 +358,7 @@ final class SQLLimit: PostgresBenchmark.Contender, @unchecked Sendable {
         let location = try PostgresLocation(url: url)
         var configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: .disable)
+            database: location.database, tls: PostgresBenchmark.limitTLS)
         configuration.options.maximumConnections = 8
         let client = PostgresClient(configuration: configuration)
         let runner = Task { await client.run() }
@@ -440,8 +459,8 @@ final class PostgresContender: PostgresBenchmark.Contender, Sendable {
     static func open(url: String, schema: String) async throws -> PostgresContender {
         var location = try PostgresLocation(url: url)
         location.schema = schema
-        // Plain TCP, as the limit's connections: the server of Tools/scripts/postgres.sh offers TLS.
-        location.tlsMode = .disable
+        // As the limit's connections: plain TCP, or TLS with `--tls` (the server of Tools/scripts/postgres.sh offers it).
+        location.tlsMode = PostgresBenchmark.storeTLS
         return PostgresContender(
             store: try await PostgresEventStore.open(location, options: .init(create: true)), url: url)
     }
@@ -450,8 +469,8 @@ final class PostgresContender: PostgresBenchmark.Contender, Sendable {
     static func attach(url: String, schema: String) async throws -> PostgresContender {
         var location = try PostgresLocation(url: url)
         location.schema = schema
-        // Plain TCP, as the limit's connections: the server of Tools/scripts/postgres.sh offers TLS.
-        location.tlsMode = .disable
+        // As the limit's connections: plain TCP, or TLS with `--tls` (the server of Tools/scripts/postgres.sh offers it).
+        location.tlsMode = PostgresBenchmark.storeTLS
         return PostgresContender(store: try await PostgresEventStore.open(location), url: url)
     }
 
@@ -484,7 +503,7 @@ extension SQLLimit {
         let location = try PostgresLocation(url: url)
         let configuration = PostgresClient.Configuration(
             host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: .disable)
+            database: location.database, tls: PostgresBenchmark.limitTLS)
         let client = PostgresClient(configuration: configuration)
         return SQLLimit(client: client, runner: Task { await client.run() }, schema: "unused")
     }
