@@ -145,6 +145,13 @@ struct TLSTests {
         } catch {
             #expect(error.description.contains("not one of disable, allow, prefer, require, verify-ca, verify-full"))
         }
+        // A control character in the value is not echoed into the sentence.
+        do {
+            _ = try PostgresLocation(url: "postgres://u@h/d?sslmode=req%0Auire")
+            Issue.record("a line break in sslmode was accepted")
+        } catch {
+            #expect(error.description.contains("sslmode 'req?uire'") && !error.description.contains("\n"))
+        }
     }
 
     @Test func requireAgainstAServerWithoutTLSIsRefusedInOneSentence() async throws {
