@@ -198,12 +198,20 @@ public struct CumulusServer: Sendable {
 
     /// The HTTP application with the log follower and the checkpoint saver as its services; run it in a
     /// `ServiceGroup` (``run(onRunning:)`` does, with the signal handlers) and call ``shutDown()`` after.
+    ///
+    /// Logs a warning when it will speak plain HTTP on an address other machines can reach.
     public func makeApplication(
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     )
         -> Application<RouterResponder<ServerContext>>
     {
-        Application(
+        if configuration.tls == nil && !ServerConfiguration.isLoopback(configuration.host) {
+            let warning =
+                "plain HTTP on an address other machines can reach: bearer tokens and personal data cross the network "
+                + "unencrypted; set `tls` in the configuration, or put a proxy that ends TLS in front"
+            logger.warning("\(warning)", metadata: ["address": "http://\(configuration.host)"])
+        }
+        return Application(
             router: makeRouter(),
             server: ServerTLS.builder(configuration.limits, tls: tls),
             configuration: .init(

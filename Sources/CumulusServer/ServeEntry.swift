@@ -54,13 +54,7 @@ extension CumulusServer {
         let server = try await CumulusServer.open(
             store: store, configuration: configuration, logger: logger, metrics: metrics)
         let host = configuration.host
-        let scheme = configuration.tls == nil ? "http" : "https"
-        if configuration.tls == nil && !ServerConfiguration.isLoopback(host) {
-            let warning =
-                "plain HTTP on an address other machines can reach: bearer tokens and personal data cross the network "
-                + "unencrypted; set `tls` in the configuration, or put a proxy that ends TLS in front"
-            logger.warning("\(warning)", metadata: ["address": "\(scheme)://\(host)"])
-        }
+        let scheme = configuration.scheme
         let place = server.place
         try await server.run { port in
             logger.info("listening", metadata: ["address": "\(scheme)://\(host):\(port)", "log": "\(place)"])

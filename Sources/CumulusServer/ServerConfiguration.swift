@@ -102,6 +102,9 @@ public struct ServerConfiguration: Sendable {
         }
     }
 
+    /// `https` when the server speaks it (``tls``), else `http`.
+    public var scheme: String { tls == nil ? "http" : "https" }
+
     /// Whether `host` is a loopback address or name, which only this machine reaches.
     public static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host == "[::1]" || host.hasPrefix("127.")

@@ -202,7 +202,7 @@ extension CumulusServer {
     /// a malformed `Host`: the listen address).
     private func baseURL(_ request: Request) -> String {
         if let configured = configuration.odata.baseURL { return configured }
-        let scheme = configuration.tls == nil ? "http" : "https"
+        let scheme = configuration.scheme
         let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]")
         let host = request.head.authority ?? ""
         if !host.isEmpty, host.count <= 255, host.allSatisfy(allowed.contains) { return "\(scheme)://\(host)/odata/" }
