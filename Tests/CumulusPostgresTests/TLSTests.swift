@@ -33,44 +33,46 @@ struct TLSTests {
         return location
     }
 
-    /// Whether the server sees TLS on a connection made as the store makes its single connections, and on one
-    /// of a pool made as the store makes its pool.
-    static func encrypted(_ location: PostgresLocation) async throws -> (connection: Bool, pool: Bool) {
-        let logger = Logger(label: "tls-test")
-        let sql: PostgresQuery = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
-        let tls = try await PostgresTLS.make(location)
-        let connection = try await PostgresConnection.connect(
-            configuration: PostgresEventStore.connectionConfiguration(location, tls), id: 7, logger: logger)
-        let single = try await connection.query(sql, logger: logger).collect().first?.decode(Bool.self)
-        try await connection.close()
-        let configuration = PostgresClient.Configuration(
-            host: location.host, port: location.port, username: location.user, password: location.password,
-            database: location.database, tls: tls.client)
-        let client = PostgresClient(configuration: configuration)
-        let pooled = try await withThrowingTaskGroup(of: Bool?.self) { tasks in
-            tasks.addTask {
-                await client.run()
-                return nil
-            }
-            defer { tasks.cancelAll() }
-            return try await client.query(sql, logger: logger).collect().first?.decode(Bool.self)
-        }
-        return (single ?? false, pooled ?? false)
+    /// Whether the server sees TLS on the sessions of a store opened at `location` — its pool's (one or more, after
+    /// an append) and a single connection's (a lease holds one) — as the set of the answers; the sessions are found
+    /// by an `application_name` of their own.
+    static func encrypted(_ location: PostgresLocation) async throws -> Set<Bool> {
+        var location = location
+        location.applicationName = "cumulus-tls-\(UInt32.random(in: 0...UInt32.max))"
+        let store = try await PostgresEventStore.open(location, options: .init(create: true))
+        defer { store.close() }
+        _ = try await store.append(
+            [ProposedEvent(type: "Tested", actor: "test", payload: [])], to: try StreamName("tls-1"),
+            expecting: .noStream)
+        let lease = try await store.tryLease("tls-test")
+        #expect(lease != nil)
+        let flags = try TestServer.psql(
+            """
+            SELECT s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid)
+            WHERE a.application_name = '\(location.applicationName)' ORDER BY a.pid
+            """)
+        await lease?.release()
+        let sessions = flags.split(separator: "\n").map { $0 == "t" }
+        #expect(sessions.count >= 2, "the store's sessions: \(sessions)")
+        return Set(sessions)
     }
 
     @Test func everyModeConnectsAsLibpqWould() async throws {
         let authority = try Self.authority()
-        #expect(try await Self.encrypted(Self.location(.disable)) == (false, false))
+        // The pool's sessions and the lease's, all plain or all encrypted.
+        let plain: Set<Bool> = [false]
+        let encrypted: Set<Bool> = [true]
+        #expect(try await Self.encrypted(Self.location(.disable)) == plain)
         // `prefer` (the default), `allow` and `require` encrypt without checking the certificate, which no
         // authority of this machine signed.
-        #expect(try await Self.encrypted(Self.location(.prefer)) == (true, true))
-        #expect(try await Self.encrypted(Self.location(.allow)) == (true, true))
-        #expect(try await Self.encrypted(Self.location(.require)) == (true, true))
-        #expect(try await Self.encrypted(Self.location(.require, rootCertificates: authority)) == (true, true))
-        #expect(try await Self.encrypted(Self.location(.verifyCA, rootCertificates: authority)) == (true, true))
+        #expect(try await Self.encrypted(Self.location(.prefer)) == encrypted)
+        #expect(try await Self.encrypted(Self.location(.allow)) == encrypted)
+        #expect(try await Self.encrypted(Self.location(.require)) == encrypted)
+        #expect(try await Self.encrypted(Self.location(.require, rootCertificates: authority)) == encrypted)
+        #expect(try await Self.encrypted(Self.location(.verifyCA, rootCertificates: authority)) == encrypted)
         #expect(
             try await Self.encrypted(Self.location(.verifyFull, rootCertificates: authority, host: "localhost"))
-                == (true, true))
+                == encrypted)
 
         // A store on the default URL (no sslmode) against a server with a certificate nobody here vouches for:
         // it opens, appends and reads back.
