@@ -34,7 +34,7 @@ final class ConnectionClocks {
 
     let idleTimeout: TimeAmount
     let requestTimeout: TimeAmount
-    private(set) var phase = Phase.waiting
+    private var phase = Phase.waiting
     /// Whether the server has asked for bytes (a `read` left the pipeline) that have not arrived yet. True at
     /// the start: a new connection's server waits for its first request.
     private var readPending = true
