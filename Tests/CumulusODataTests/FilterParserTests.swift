@@ -54,7 +54,15 @@ import Testing
         ("UserName eq 'abc", "unterminated string", 13),
         ("Start ge 'yesterday'", "cannot compare Edm.DateTimeOffset with Edm.String", 7),
         ("Used eq 'x'", "cannot compare Edm.Int64 with Edm.String", 6),
-        ("contains(UserName,'a')", "functions such as contains() are not supported", 1),
+        ("substringof('a',UserName)", "unknown function substringof() (the feed supports contains, startswith", 1),
+        ("contains(UserName)", "contains() takes 2 arguments, not 1", 1),
+        ("substring(UserName)", "substring() takes 2 or 3 arguments, not 1", 1),
+        ("length()", "length() takes 1 argument, not 0", 1),
+        ("contains(UserName,'a'", "expected ',' or ')' after an argument of contains()", 22),
+        ("startswith(Used,'1')", "argument 1 of startswith() must be Edm.String, not Edm.Int64", 12),
+        ("year(UserName) eq 2026", "argument 1 of year() must be Edm.DateTimeOffset, not Edm.String", 6),
+        ("year(Start) eq '2026'", "cannot compare Edm.Int64 with Edm.String", 13),
+        ("tolower(UserName)", "expected a comparison", 18),
         ("UserName xx 'a'", "unknown operator 'xx'", 10),
         ("(Used eq 1", "expected ')'", 11),
         ("Used eq 1 Used", "unexpected 'Used'", 11),
@@ -87,6 +95,91 @@ import Testing
         for (text, expected) in cases {
             #expect(try parse(text).matches(row) == expected, "\(text)")
         }
+    }
+
+    /// The canonical functions Power Query folds its text and date filters into, parsed and evaluated.
+    @Test func functionsParseAndEvaluate() throws {
+        #expect(
+            try parse("contains(UserName, 'lo')")
+                == .operand(.function(.contains, [.property("UserName"), .literal(.string("lo"))])))
+        #expect(
+            try parse("tolower(UserName) eq 'chloé'")
+                == .comparison(
+                    .eq, .function(.tolower, [.property("UserName")]), .literal(.string("chloé"))))
+        #expect(
+            try parse("not startswith(tolower(trim(UserName)),'ch')")
+                == .not(
+                    .operand(
+                        .function(
+                            .startswith,
+                            [.function(.tolower, [.function(.trim, [.property("UserName")])]), .literal(.string("ch"))]
+                        ))))
+        let row: [String: ODataValue] = [
+            "UserName": .string("  Chloé O'Brien "), "UserState": .null, "Used": .number(3),
+            "Start": .instant(Timestamp(iso8601: "2026-11-16T23:30:05.250Z")!),
+        ]
+        let cases: [(String, Bool)] = [
+            ("contains(UserName,'Chloé')", true), ("contains(UserName,'chloé')", false),
+            ("contains(tolower(UserName),'chloé')", true), ("contains(UserName,'')", true),
+            ("startswith(UserName,'  Ch')", true), ("startswith(UserName,'  ch')", false),
+            ("startswith(trim(UserName),'Ch')", true),
+            ("endswith(UserName,'Brien ')", true), ("endswith(UserName,'Brien')", false),
+            ("endswith(UserName,'BRIEN ')", false),
+            ("trim(UserName) eq 'Chloé O''Brien'", true), ("length(UserName) eq 16", true),
+            ("length(trim(UserName)) eq 13", true), ("indexof(UserName,'é') eq 6", true),
+            ("indexof(UserName,'x') eq -1", true), ("substring(UserName,2) eq 'Chloé O''Brien '", true),
+            ("substring(UserName,2,5) eq 'Chloé'", true), ("substring(UserName,40) eq ''", true),
+            ("substring(UserName,-3,4) eq '  Ch'", true), ("toupper(substring(UserName,2,5)) eq 'CHLOÉ'", true),
+            ("concat(trim(UserName),'!') eq 'Chloé O''Brien!'", true),
+            ("year(Start) eq 2026 and month(Start) eq 11 and day(Start) eq 16", true),
+            ("hour(Start) eq 23 and minute(Start) eq 30 and second(Start) eq 5", true),
+            ("year(Start) gt 2026", false), ("day(Start) ge Used", true),
+            // A function of null is null: false in a filter, and `eq null` holds.
+            ("contains(UserState,'B')", false), ("not contains(UserState,'B')", true),
+            ("tolower(UserState) eq null", true), ("length(UserState) gt 0", false),
+            ("contains(UserName,'Chloé') eq true", true), ("contains(UserName,'Chloé') and Used eq 3", true),
+        ]
+        for (text, expected) in cases {
+            #expect(try parse(text).matches(row) == expected, "\(text)")
+        }
+        // Instants before 1970 and at the end of a leap year split like the calendar.
+        let before = try parse("year(Start) eq 1969 and month(Start) eq 12 and day(Start) eq 31 and hour(Start) eq 23")
+        #expect(before.matches(["Start": .instant(Timestamp(iso8601: "1969-12-31T23:59:59.999999Z")!)]))
+        let leap = try parse("month(Start) eq 2 and day(Start) eq 29")
+        #expect(leap.matches(["Start": .instant(Timestamp(iso8601: "2028-02-29T12:00:00Z")!)]))
+    }
+
+    /// A filter nested or chained beyond the limits is refused with the position, not parsed into a tree whose
+    /// parsing, evaluation or release would run off the stack (a 20,000-deep filter crashed the process before).
+    @Test func deepOrLongFiltersAreRefusedNotCrashedOn() throws {
+        let limit = FilterParser.maximumDepth
+        let deep: [(String, String)] = [
+            (String(repeating: "(", count: 20_000) + "Used eq 1" + String(repeating: ")", count: 20_000), "("),
+            (String(repeating: "not ", count: 20_000) + "Used eq 1", "not"),
+            (
+                String(repeating: "tolower(", count: 20_000) + "UserName" + String(repeating: ")", count: 20_000)
+                    + " eq 'a'", "tolower"
+            ),
+        ]
+        for (text, what) in deep {
+            let error = try #require(refusal(text), "\(what)")
+            #expect(error.status == 400 && error.code == "BadFilter")
+            #expect(error.message.contains("nests deeper than \(limit) levels"), "\(error.message)")
+        }
+        // At the limit, each kind still parses and evaluates.
+        let row: [String: ODataValue] = ["Used": .number(1), "UserName": .string("A")]
+        let atLimit = [
+            String(repeating: "(", count: limit) + "Used eq 1" + String(repeating: ")", count: limit),
+            String(repeating: "not not ", count: limit / 2) + "Used eq 1",
+            String(repeating: "tolower(", count: limit) + "UserName" + String(repeating: ")", count: limit) + " eq 'a'",
+        ]
+        for text in atLimit { #expect(try parse(text).matches(row), "\(text.prefix(20))") }
+        let terms = FilterParser.maximumTerms
+        let long = Array(repeating: "Used eq 2", count: terms).joined(separator: " or ") + " or Used eq 1"
+        let error = try #require(refusal(long))
+        #expect(error.message.contains("more than \(terms) comparisons"), "\(error.message)")
+        let longest = Array(repeating: "Used eq 2", count: terms - 1).joined(separator: " or ") + " or Used eq 1"
+        #expect(try parse(longest).matches(row))
     }
 
     @Test func rangeBoundsComeFromTheAndedComparisons() throws {

@@ -292,6 +292,10 @@ import FoundationXML
         #expect(shape.types["TimeInStateInterval"]?.properties["IntervalStart"] == "Edm.DateTimeOffset")
         #expect(Set(shape.sets.values) == Set(shape.types.keys.map { "Cumulus." + $0 }))
         #expect(Set(shape.sets.keys) == Set(EntitySet.allCases.map(\.rawValue)))
+        // The supported $filter functions are declared, under the Capabilities vocabulary's alias.
+        #expect(shape.vocabularies["Org.OData.Capabilities.V1"] == "Capabilities")
+        #expect(shape.annotations["Capabilities.FilterFunctions"] == FilterFunction.allCases.map(\.rawValue))
+        #expect(shape.annotations["Capabilities.FilterFunctions"]?.contains("contains") == true)
     }
 }
 
@@ -305,7 +309,13 @@ final class CSDLShape: NSObject, XMLParserDelegate {
     var schemaInEdmNamespace = false
     var types: [String: (keys: [String], properties: [String: String])] = [:]
     var sets: [String: String] = [:]
+    /// Included vocabularies: namespace → alias.
+    var vocabularies: [String: String] = [:]
+    /// The container's annotations: term → the strings of its collection.
+    var annotations: [String: [String]] = [:]
     private var currentType: String?
+    private var currentAnnotation: String?
+    private var text = ""
 
     func parser(
         _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
@@ -332,11 +342,24 @@ final class CSDLShape: NSObject, XMLParserDelegate {
             }
         case "EntitySet" where edm:
             if let set = attributes["Name"], let type = attributes["EntityType"] { sets[set] = type }
+        case "Include" where namespaceURI == "http://docs.oasis-open.org/odata/ns/edmx":
+            if let namespace = attributes["Namespace"] { vocabularies[namespace] = attributes["Alias"] ?? namespace }
+        case "Annotation" where edm:
+            currentAnnotation = attributes["Term"]
+            if let currentAnnotation { annotations[currentAnnotation] = [] }
+        case "String" where edm: text = ""
         default: break
         }
     }
 
+    func parser(_ parser: XMLParser, foundCharacters string: String) { text += string }
+
     func parser(_ parser: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
-        if name == "EntityType" { currentType = nil }
+        switch name {
+        case "EntityType": currentType = nil
+        case "Annotation": currentAnnotation = nil
+        case "String": if let currentAnnotation { annotations[currentAnnotation]?.append(text) }
+        default: break
+        }
     }
 }

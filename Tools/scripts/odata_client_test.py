@@ -184,3 +184,43 @@ def test_intervals_add_up_to_the_json_api_time_in_state(feed):
         assert abs(seconds - expected[key]) < 0.01, (key, seconds, expected[key])
     print(f"TimeInStateIntervals: {len(rows)} hourly rows of {since[:10]} add up to the JSON API's time in state "
           f"for {len(sums)} (user, state) pairs")
+
+
+def test_text_and_date_filters_fold_into_the_feed(feed):
+    """The client's own text filters (contains, startswith, endswith, as Power Query folds them) run on the
+    server and select exactly the rows the same test selects locally; so do date parts (year, month, day, hour)."""
+    base, session, _ = feed
+    service = ODataService(base, session=session, reflect_entities=True, quiet_progress=True)
+    users = service.entities["Users"]
+    everyone = [row.__odata__.data for row in service.query(users)]
+    names = sorted({row["UserName"] for row in everyone if row["UserName"]})
+    assert len(names) >= 3, names
+    # A fragment that some names have and others do not, the first letter of one, and the last letter of one.
+    fragment = next(name[1:3] for name in names if 0 < sum(name[1:3] in other for other in names) < len(names))
+    first, last = names[0][0], names[-1][-1]
+    checks = [
+        (users.UserName.contains(fragment), lambda name: fragment in name),
+        (users.UserName.startswith(first), lambda name: name.startswith(first)),
+        (users.UserName.endswith(last), lambda name: name.endswith(last)),
+    ]
+    for condition, local in checks:
+        served = sorted(row.__odata__.data["UserId"] for row in service.query(users).filter(condition))
+        wanted = sorted(row["UserId"] for row in everyone if row["UserName"] and local(row["UserName"]))
+        assert served and served == wanted, (str(condition), served, wanted)
+        assert len(served) < len(everyone) or all(local(row["UserName"]) for row in everyone)
+    # Date parts, written as Power Query folds Date.Year and friends; compared with the rows' own instants.
+    rows = raw_rows(base, session, "UserStates")[0]
+    start = instant(rows[len(rows) // 2]["Start"])
+    text = (f"year(Start) eq {start.year} and month(Start) eq {start.month} and day(Start) eq {start.day} "
+            f"and hour(Start) eq {start.hour}")
+    served, url = [], base + "UserStates?$filter=" + requests.utils.quote(text)
+    while url:
+        response = session.get(url, timeout=120)
+        assert response.status_code == 200, response.text
+        served += [row["Id"] for row in response.json()["value"]]
+        url = response.json().get("@odata.nextLink")
+    wanted = [row["Id"] for row in rows if (lambda t: (t.year, t.month, t.day, t.hour))(instant(row["Start"]))
+              == (start.year, start.month, start.day, start.hour)]
+    assert served and sorted(served) == sorted(wanted), (len(served), len(wanted))
+    print(f"Users: contains('{fragment}'), startswith('{first}'), endswith('{last}') filtered server-side as "
+          f"locally; UserStates: {len(served)} rows of {start:%Y-%m-%d %H}:00 by year/month/day/hour")

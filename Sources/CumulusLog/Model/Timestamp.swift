@@ -50,8 +50,8 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
     /// ISO 8601 in UTC with as many fraction digits as needed (none, 3 or 6).
     public var description: String { iso8601 }
 
-    /// ISO 8601 in UTC: `2026-11-20T08:15:00Z`, `…:00.250Z` or `…:00.250125Z`.
-    public var iso8601: String {
+    /// The days since 1970-01-01, the second of that day and the microseconds of that second, all in UTC.
+    private var split: (days: Int64, secondOfDay: Int64, fraction: Int64) {
         let micros = microsecondsSinceEpoch
         var seconds = micros / 1_000_000
         var fraction = micros % 1_000_000
@@ -65,6 +65,22 @@ public struct Timestamp: Hashable, Comparable, Sendable, CustomStringConvertible
             secondOfDay += 86_400
             days -= 1
         }
+        return (days, secondOfDay, fraction)
+    }
+
+    /// The instant's date (proleptic Gregorian) and time of day in UTC, to the second.
+    public var utcParts: (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) {
+        let (days, secondOfDay, _) = split
+        let (year, month, day) = Self.civil(fromDays: days)
+        return (
+            Int(year), Int(month), Int(day), Int(secondOfDay / 3600), Int(secondOfDay / 60 % 60),
+            Int(secondOfDay % 60)
+        )
+    }
+
+    /// ISO 8601 in UTC: `2026-11-20T08:15:00Z`, `…:00.250Z` or `…:00.250125Z`.
+    public var iso8601: String {
+        let (days, secondOfDay, fraction) = split
         let (year, month, day) = Self.civil(fromDays: days)
         var text = Self.pad(year, 4) + "-" + Self.pad(month, 2) + "-" + Self.pad(day, 2) + "T"
         text += Self.pad(secondOfDay / 3600, 2) + ":" + Self.pad(secondOfDay / 60 % 60, 2) + ":"
