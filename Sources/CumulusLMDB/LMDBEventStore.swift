@@ -426,6 +426,19 @@ public final class LMDBEventStore: EventScanning {
         return GlobalPosition(try await readOnReaderThread { (txn) throws(EventStoreError) in try txn.lastPosition() })
     }
 
+    /// The stored chain link of the event at `position`; see `EventStore.chainLink(at:)`.
+    public func chainLink(at position: GlobalPosition) async throws(EventStoreError) -> String? {
+        try checkOpen()
+        guard position.rawValue > 0 else { return nil }
+        return try await readOnReaderThread { (txn) throws(EventStoreError) -> String? in
+            guard let raw = try txn.record(at: position.rawValue) else { return nil }
+            guard raw.count > 32 else {
+                throw .integrityViolation(position: position, reason: "the record is too short to hold its chain link")
+            }
+            return RecordCodec.storedLink(raw).description
+        }
+    }
+
     /// The event with this id; see `EventStore.event(id:)`.
     public func event(id: EventID) async throws(EventStoreError) -> RecordedEvent? {
         return try await readOnReaderThread { (txn) throws(EventStoreError) -> RecordedEvent? in

@@ -324,6 +324,25 @@ public final class PostgresEventStore: EventStore {
         }
     }
 
+    /// The stored chain link of the event at `position`; see `EventStore.chainLink(at:)`.
+    public func chainLink(at position: GlobalPosition) async throws(EventStoreError) -> String? {
+        guard position.rawValue > 0, position.rawValue <= UInt64(Int64.max) else { return nil }
+        let (client, location, logger) = (self.client, self.location, self.logger)
+        return try await run("read the chain link at position \(position)") {
+            let rows = try await client.query(
+                "SELECT link FROM \(unescaped: location.table("events")) WHERE position = \(Int64(position.rawValue))",
+                logger: logger
+            ).collect()
+            guard let row = rows.first else { return nil }
+            let bytes = Array(try row.decode(ByteBuffer.self).readableBytesView)
+            guard bytes.count == 32 else {
+                throw EventStoreError.integrityViolation(
+                    position: position, reason: "the row's chain link has \(bytes.count) bytes, not 32")
+            }
+            return ChainLink(bytes: bytes).description
+        }
+    }
+
     /// The event with this id, or nil.
     public func event(id: EventID) async throws(EventStoreError) -> RecordedEvent? {
         let (client, location, logger) = (self.client, self.location, self.logger)

@@ -50,6 +50,7 @@ public enum EventStoreConformance {
         ("subscription catches up then follows", subscription),
         ("checkpoints", checkpoints),
         ("verify a sound log", verifySoundLog),
+        ("chain links as verify reports them", chainLinks),
     ]
 
     static func expect(_ condition: Bool, _ check: String, _ message: @autoclosure () -> String) throws {
@@ -364,5 +365,37 @@ public enum EventStoreConformance {
         try expect(
             report.eventCount == 30 && report.streamCount == 4 && report.lastPosition == GlobalPosition(30)
                 && report.headLink.count == 64 && report.checkpointCount == 1, name, "report \(report)")
+    }
+
+    /// `chainLink(at:)` gives, at every position, the head `verify` reported when that position was the last; a
+    /// later append leaves the earlier links as they were; nothing before the first or past the last event.
+    static func chainLinks(_ store: any EventStore) async throws {
+        let name = "chain links as verify reports them"
+        try expect(try await store.chainLink(at: GlobalPosition(1)) == nil, name, "a link in an empty log")
+        var heads: [GlobalPosition: String] = [:]
+        for index in 0..<6 {
+            _ = try await store.append(events(index % 3 + 1, "c\(index)"), to: StreamName("c-\(index % 2)"))
+            let report = try await store.verify()
+            heads[report.lastPosition] = report.headLink
+        }
+        let last = try await store.lastPosition()
+        for (position, head) in heads {
+            let link = try await store.chainLink(at: position)
+            try expect(link == head, name, "link at \(position): \(link ?? "none"), verify reported \(head)")
+        }
+        let links = try await (1...last.rawValue).asyncMap { try await store.chainLink(at: GlobalPosition($0)) }
+        try expect(Set(links.compactMap { $0 }).count == Int(last.rawValue), name, "links repeat or are missing")
+        try expect(try await store.chainLink(at: .start) == nil, name, "a link at position 0")
+        try expect(
+            try await store.chainLink(at: GlobalPosition(last.rawValue + 1)) == nil, name, "a link past the end")
+    }
+}
+
+extension ClosedRange<UInt64> {
+    /// The values of `transform` for each element, in order, one after another.
+    fileprivate func asyncMap<T>(_ transform: (UInt64) async throws -> T) async rethrows -> [T] {
+        var values: [T] = []
+        for element in self { values.append(try await transform(element)) }
+        return values
     }
 }

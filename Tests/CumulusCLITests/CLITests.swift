@@ -52,6 +52,57 @@ struct CLITests {
         #expect(again.status == 0 && again.output.contains("events appended: 0"), "\(again.output) \(again.error)")
     }
 
+    /// A chain head written down by an auditor proves later that the log still holds that history: after more
+    /// appends it still matches; a log whose history differs at or before it (here written afresh, so its own chain
+    /// is sound and the walk passes) and a log that ends before it are refused with a sentence and exit status 1.
+    @Test func aRecordedChainHeadProvesTheHistoryUnchanged() async throws {
+        func line(_ number: Int, _ text: String) -> String {
+            "{\"stream\":\"notes-\(number % 2)\",\"type\":\"Noted\",\"actor\":\"systemAdmin\",\"payloadText\":\"\(text)\"}"
+        }
+        let first = (1...4).map { line($0, "entry \($0)") }.joined(separator: "\n")
+        _ = try await cumulus("init", "--data-dir", directory)
+        #expect(try await cumulus("append", "--data-dir", directory, input: first).status == 0)
+        let verified = try await cumulus("verify", "--data-dir", directory)
+        let hint = try #require(verified.output.split(separator: "\n").first { $0.contains("--expect-head") })
+        let recorded = try #require(hint.split(separator: " ").last.map(String.init))
+        let head = try #require(verified.output.split(separator: "\n").first { $0.hasPrefix("chain head: ") })
+        #expect(recorded == "4:" + head.dropFirst("chain head: ".count))
+        // More events later: the recorded head still holds (in upper case too, as some tools write hex).
+        _ = try await cumulus("append", "--data-dir", directory, input: line(5, "entry 5") + "\n" + line(6, "entry 6"))
+        let later = try await cumulus("verify", "--data-dir", directory, "--expect-head", recorded.uppercased())
+        #expect(later.status == 0, "\(later.error)")
+        #expect(later.output.contains("recorded head at position 4: the same"))
+        // The same history but for one entry, written into another log: its chain is sound, the history is not the
+        // one recorded.
+        let other = TemporaryEventLog.makeDirectory(prefix: "cumulus-cli-other")
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        let rewritten = (1...6).map { line($0, $0 == 3 ? "entry 3, changed" : "entry \($0)") }.joined(separator: "\n")
+        _ = try await cumulus("init", "--data-dir", other)
+        #expect(try await cumulus("append", "--data-dir", other, input: rewritten).status == 0)
+        let changed = try await cumulus("verify", "--data-dir", other, "--expect-head", recorded)
+        #expect(changed.status == 1)
+        #expect(changed.output.contains("log is sound: 6 events"), "the walk itself passes: \(changed.output)")
+        #expect(
+            changed.error.contains("the chain link at position 4 is ")
+                && changed.error.contains("not the recorded \(recorded.dropFirst(2))"), "\(changed.error)")
+        // A log that ends before the recorded position.
+        let short = TemporaryEventLog.makeDirectory(prefix: "cumulus-cli-short")
+        defer { try? FileManager.default.removeItem(atPath: short) }
+        _ = try await cumulus("init", "--data-dir", short)
+        _ = try await cumulus(
+            "append", "--data-dir", short, input: (1...3).map { line($0, "entry \($0)") }.joined(separator: "\n"))
+        let ended = try await cumulus("verify", "--data-dir", short, "--expect-head", recorded)
+        #expect(
+            ended.status == 1
+                && ended.error.contains("the log ends at position 3, before the recorded head at position 4"))
+        // A malformed expectation is refused before any walk.
+        for bad in ["4", "0:" + recorded.dropFirst(2), "4:abc", "x:" + recorded.dropFirst(2)] {
+            let refused = try await cumulus("verify", "--data-dir", directory, "--expect-head", bad)
+            #expect(
+                refused.status == 1 && refused.error.contains("--expect-head '") && refused.output.isEmpty, "\(bad)")
+        }
+    }
+
     @Test func aMalformedLineRefusesTheWholeInput() async throws {
         _ = try await cumulus("init", "--data-dir", directory)
         let input = """

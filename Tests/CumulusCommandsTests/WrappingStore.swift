@@ -35,4 +35,7 @@ extension WrappingStore {
         try await base.verify(progress: progress)
     }
     func statistics() async throws(EventStoreError) -> LogStatistics { try await base.statistics() }
+    func chainLink(at position: GlobalPosition) async throws(EventStoreError) -> String? {
+        try await base.chainLink(at: position)
+    }
 }

@@ -284,15 +284,25 @@ struct VerifyCommand: AsyncParsableCommand {
 
     @OptionGroup var data: DataDirectoryOptions
 
+    @Option(
+        name: .customLong("expect-head"),
+        help: ArgumentHelp(
+            "A chain head written down earlier, as POSITION:LINK (verify prints both); the log must still hold "
+                + "exactly that history, i.e. its chain link at POSITION must be LINK. Repeatable.",
+            valueName: "position:link"))
+    var expectedHeads: [String] = []
+
     @Flag(help: .hidden)
     var walk = false
 
     func run() async throws {
         try await reporting {
+            let expectations = try expectedHeads.map(RecordedHead.init(parsing:))
             // On LMDB the walk runs in a child process, so that damage that crashes the storage engine is still
             // named; a PostgreSQL log is walked here.
             if !walk, !PostgresLocation.isURL(data.storeText) {
-                return try await VerifyWalk.runInChild(directory: data.storeText)
+                return try await VerifyWalk.runInChild(
+                    directory: data.storeText, arguments: expectedHeads.flatMap { ["--expect-head", $0] })
             }
             let store = try await data.openStore()
             defer { store.close() }
@@ -304,6 +314,58 @@ struct VerifyCommand: AsyncParsableCommand {
                     + "\(report.checkpointCount) checkpoints, last position \(report.lastPosition)")
             if !report.headLink.isEmpty { print("chain head: \(report.headLink)") }
             for line in try await DomainCensus.take(store).textLines { print(line) }
+            for expectation in expectations {
+                try await expectation.check(in: store, last: report.lastPosition)
+                print("recorded head at position \(expectation.position): the same (\(expectation.link))")
+            }
+            if expectations.isEmpty, !report.headLink.isEmpty {
+                print(
+                    "to check later that this history is unchanged: cumulus verify --expect-head "
+                        + "\(report.lastPosition):\(report.headLink)")
+            }
+        }
+    }
+}
+
+/// A chain head an auditor wrote down (`verify --expect-head POSITION:LINK`): the log must still hold exactly the
+/// history that ended there. A log rewritten with a chain computed afresh passes the walk, but not this.
+struct RecordedHead {
+    let position: GlobalPosition
+    /// 64 lowercase hexadecimal digits.
+    let link: String
+
+    /// Reads `POSITION:LINK`; a sentence saying what is wrong otherwise.
+    init(parsing text: String) throws {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        let shown = String(text.prefix(100).map { (0x21...0x7e).contains($0.asciiValue ?? 0) ? $0 : "?" })
+        guard parts.count == 2, let position = UInt64(parts[0]), position > 0 else {
+            throw CommandFailure(
+                "--expect-head '\(shown)': expected POSITION:LINK, a position from 1 and the 64-digit chain link "
+                    + "verify printed (e.g. 378:a41a8df2…)")
+        }
+        let link = parts[1].lowercased()
+        guard link.count == 64, link.allSatisfy({ $0.isHexDigit && $0.isASCII }) else {
+            throw CommandFailure(
+                "--expect-head '\(shown)': the link must be 64 hexadecimal digits, as verify prints the chain head")
+        }
+        self.position = GlobalPosition(position)
+        self.link = link
+    }
+
+    /// Throws a sentence when the log's link at ``position`` is not ``link`` (or the log ends before it).
+    func check(in store: any EventStore, last: GlobalPosition) async throws {
+        guard position <= last else {
+            throw CommandFailure(
+                "the log ends at position \(last), before the recorded head at position \(position): events were "
+                    + "removed, or this is another log")
+        }
+        guard let stored = try await store.chainLink(at: position) else {
+            throw CommandFailure("the log holds no event at position \(position), below its last position \(last)")
+        }
+        guard stored == link else {
+            throw CommandFailure(
+                "the chain link at position \(position) is \(stored), not the recorded \(link): the history up to "
+                    + "position \(position) is not the one recorded (changed and re-chained, or another log)")
         }
     }
 }

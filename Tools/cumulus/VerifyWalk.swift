@@ -21,11 +21,11 @@ enum VerifyWalk {
     }
 
     /// In the parent: runs the walk in a child process and reports how it ended.
-    static func runInChild(directory: String) async throws {
+    static func runInChild(directory: String, arguments: [String] = []) async throws {
         let executable = Bundle.main.executableURL ?? URL(fileURLWithPath: CommandLine.arguments[0])
         let process = Process()
         process.executableURL = executable
-        process.arguments = ["verify", "--walk", "--data-dir", directory]
+        process.arguments = ["verify", "--walk", "--data-dir", directory] + arguments
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.standardError

@@ -63,6 +63,15 @@ public protocol EventStore: Sendable {
 
     /// Counts and sizes.
     func statistics() async throws(EventStoreError) -> LogStatistics
+
+    /// The hash-chain link of the event at `position` as stored, in hexadecimal like
+    /// ``VerificationReport/headLink``; nil when the log holds no event there (position 0 or past the end).
+    ///
+    /// Every link depends on every record before it, so an auditor who wrote down a log's head (its last position
+    /// and link) can check later that the log still holds exactly that history: the link at that position must be
+    /// the one written down (`cumulus verify --expect-head POSITION:LINK`). The link is read as stored; call
+    /// ``verify(progress:)`` first to know that the chain up to it is sound.
+    func chainLink(at position: GlobalPosition) async throws(EventStoreError) -> String?
 }
 
 extension EventStore {
