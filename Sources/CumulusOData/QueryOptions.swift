@@ -128,7 +128,9 @@ struct ParsedQuery {
                         "BadOrderBy", "$orderby: expected 'asc' or 'desc' after \(name) (item \(index + 1))",
                         option: "$orderby")
                 }
-                orderBy.append((name, direction == "desc"))
+                // A property already ordered by decides nothing more (its ties are equal in either direction): a
+                // repeat is passed over, so that a long $orderby cannot make every comparison walk thousands of keys.
+                if !orderBy.contains(where: { $0.0 == name }) { orderBy.append((name, direction == "desc")) }
             }
         }
         if let text = options.value("$top") {

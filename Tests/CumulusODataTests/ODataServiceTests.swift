@@ -129,6 +129,19 @@ import FoundationXML
         let context = try json(get("Users", "$select=UserName,UserId", snapshot: snapshot))["@odata.context"]
         #expect(context as? String == Self.base + "$metadata#Users(UserName,UserId)")
         #expect(selected.compactMap { $0["UserName"] as? String } == ["Dario Rossi", "Chloé Dubois", "Ben Keller"])
+        // A property repeated in $orderby decides nothing more; its repeats are passed over (thousands of them cost
+        // nothing per comparison), whatever their direction.
+        let repeated = Array(repeating: "UserName%20asc", count: 2_000).joined(separator: ",")
+        let parsed = try ParsedQuery(
+            QueryOptions(parsing: "$orderby=UserName%20desc,UserId," + repeated), set: .users,
+            configuration: ODataConfiguration(signingKey: Self.key))
+        #expect(parsed.orderBy.map { $0.0 } == ["UserName", "UserId"])
+        #expect(parsed.orderBy.map { $0.descending } == [true, false])
+        let again = try rows(
+            get(
+                "Users", "$select=UserName,UserId&$orderby=UserName%20desc,\(repeated)&$top=3&$skip=1",
+                snapshot: snapshot))
+        #expect(again.compactMap { $0["UserName"] as? String } == ["Dario Rossi", "Chloé Dubois", "Ben Keller"])
         let filtered = try rows(
             get(
                 "UserStates", "$filter=UserState%20eq%20'ACW'%20and%20not%20(PresenceAvailability%20eq%20null)",
