@@ -393,14 +393,24 @@ struct ServerTests {
         #expect(audited.status == 200 && !audited.lines.isEmpty)
         #expect(!audited.body.contains(world.otherTenant.description), "an auditor read another tenant's events")
         #expect(await server.client.get("/v1/events", token: try await server.tenantAdmin).status == 403)
+        // The chain head, for an auditor to write down: the walk's own head, and the argument that checks it.
+        let report = try await server.server.store.verify()
+        let head = await server.client.get("/v1/events/head", token: try await server.auditor)
+        #expect(head.status == 200 && head.json["lastPosition"] as? Int == Int(report.lastPosition.rawValue))
+        #expect(head.json["chainLink"] as? String == report.headLink && report.headLink.count == 64, "\(head.body)")
+        #expect(head.json["expectHead"] as? String == "\(report.lastPosition):\(report.headLink)")
+        #expect(await server.client.get("/v1/events/head", token: try await server.systemAdmin).status == 200)
+        let refused = await server.client.get("/v1/events/head", token: try await server.tenantAdmin)
+        #expect(refused.status == 403 && refused.body.contains("readLog"), "\(refused.body)")
+        #expect(await server.client.get("/v1/events/head").status == 401)
         // Live: resume after Last-Event-ID; the stream ends when the server shuts down.
         let last = try await server.lastPosition()
         let admin = try await server.systemAdmin
         // The stream is read until the event after Last-Event-ID has arrived (no fixed wait).
         let resumed = await server.client.stream(
             "/v1/events/live", token: admin, headers: ["Last-Event-ID": String(last - 1)], until: "id: \(last)\n")
-        let head = LoopbackClient.parse(Array(resumed.utf8))
-        #expect(head.status == 200 && head.headers["content-type"] == "text/event-stream", "\(resumed)")
+        let opened = LoopbackClient.parse(Array(resumed.utf8))
+        #expect(opened.status == 200 && opened.headers["content-type"] == "text/event-stream", "\(resumed)")
         #expect(resumed.contains("id: \(last)\n"), "\(resumed)")
         // A live one: an event appended while the stream is open arrives on it.
         let appended = Task {

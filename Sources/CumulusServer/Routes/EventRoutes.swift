@@ -8,7 +8,8 @@ import Hummingbird
 extension CumulusServer {
     /// `GET /v1/events` (JSON Lines) and `GET /v1/events/live` (Server-Sent Events), rendered as `cumulus read`
     /// renders them: payloads holding secrets withheld. For a systemAdmin (the whole log) and an `Auditor`
-    /// (the events of its tenant's streams).
+    /// (the events of its tenant's streams). `GET /v1/events/head`: the chain head (last position and link) for
+    /// both.
     func addEventRoutes(to router: Router<ServerContext>) {
         router.get("v1/events") { request, _ in
             let caller = try await authenticate(request)
@@ -51,6 +52,28 @@ extension CumulusServer {
                 }
             }
             return Self.json(.ok, text, contentType: "application/x-ndjson")
+        }
+        // The chain head as it stands: what an auditor writes down now and then, and later checks with
+        // `cumulus verify --expect-head` (the walk that proves it is not done per request). The last position and the
+        // link at it are read one after the other; the log only grows, so the link stays the one at that position.
+        router.get("v1/events/head") { request, _ in
+            let caller = try await authenticate(request)
+            _ = try await eventFilter(caller)
+            let last: GlobalPosition
+            let link: String?
+            do {
+                last = try await store.lastPosition()
+                link = try await store.chainLink(at: last)
+            } catch {
+                throw Self.storageProblem()
+            }
+            let body =
+                if let link {
+                    "{\"lastPosition\":\(last.rawValue),\"chainLink\":\"\(link)\",\"expectHead\":\"\(last.rawValue):\(link)\"}"
+                } else {
+                    "{\"lastPosition\":\(last.rawValue),\"chainLink\":null,\"expectHead\":null}"
+                }
+            return Self.json(.ok, body)
         }
         router.get("v1/events/live") { request, _ in
             let caller = try await authenticate(request)
