@@ -91,7 +91,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                 guard let mode = TLSMode(rawValue: value) else {
                     throw .invalidField(
                         field: field,
-                        reason: "sslmode '\(Self.shown(value))' is not one of "
+                        reason: "sslmode '\(VisibleText.excerpt(value))' is not one of "
                             + TLSMode.allCases.map(\.rawValue).joined(separator: ", "))
                 }
                 tlsMode = mode
@@ -110,7 +110,7 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
                 throw .invalidField(
                     field: field,
                     reason:
-                        "unknown parameter '\(Self.shown(item.name))' (known: schema, host, sslmode, sslrootcert, application_name)"
+                        "unknown parameter '\(VisibleText.excerpt(item.name))' (known: schema, host, sslmode, sslrootcert, application_name)"
                 )
             }
         }
@@ -187,12 +187,6 @@ public struct PostgresLocation: Sendable, Hashable, CustomStringConvertible {
 
     /// The `LISTEN`/`NOTIFY` channel on which commits are announced.
     var channel: String { "cumulus_\(schema)" }
-
-    /// `text` as an error message may quote it: control and non-ASCII characters as `?`, at most 64 of them.
-    static func shown(_ text: String) -> String {
-        let scalars = text.unicodeScalars.prefix(64).map { $0.value >= 0x20 && $0.value < 0x7F ? Character($0) : "?" }
-        return String(scalars) + (text.unicodeScalars.count > 64 ? "…" : "")
-    }
 
     /// `text` with anything between `:` and `@` after the scheme hidden.
     static func redacted(_ text: String) -> String {

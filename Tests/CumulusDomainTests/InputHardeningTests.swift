@@ -165,5 +165,9 @@ struct ControlCharacterTests {
     @Test func visibleTextEscapesC0DelAndC1AndLeavesOtherTextAlone() {
         #expect(VisibleText.escaped("a\u{1B}[31mb\u{0}\u{7F}\u{85}ü🌤") == "a\\u{1b}[31mb\\u{0}\\u{7f}\\u{85}ü🌤")
         #expect(VisibleText.escaped("Zürich AG") == "Zürich AG")
+        // An excerpt: the first characters (here 4), escaped after the cut, and an ellipsis only when cut.
+        #expect(VisibleText.excerpt("ab\u{1B}cdef", limit: 4) == "ab\\u{1b}c…")
+        #expect(VisibleText.excerpt("ab\u{1B}c", limit: 4) == "ab\\u{1b}c")
+        #expect(VisibleText.excerpt(String(repeating: "x", count: 200)).count == 65)
     }
 }

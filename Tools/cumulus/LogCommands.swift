@@ -337,7 +337,7 @@ struct RecordedHead {
     /// Reads `POSITION:LINK`; a sentence saying what is wrong otherwise.
     init(parsing text: String) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        let shown = String(text.prefix(100).map { (0x21...0x7e).contains($0.asciiValue ?? 0) ? $0 : "?" })
+        let shown = VisibleText.excerpt(text)
         guard parts.count == 2, let position = UInt64(parts[0]), position > 0 else {
             throw CommandFailure(
                 "--expect-head '\(shown)': expected POSITION:LINK, a position from 1 and the 64-digit chain link "

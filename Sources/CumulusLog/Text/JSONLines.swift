@@ -114,4 +114,11 @@ public enum VisibleText {
         }
         return result
     }
+
+    /// At most the first `limit` characters of `text`, ``escaped(_:)``, and `…` when it was cut: text from outside
+    /// (a URL parameter, a command-line argument) quoted in an error message.
+    public static func excerpt(_ text: String, limit: Int = 64) -> String {
+        let head = text.prefix(limit)
+        return escaped(String(head)) + (head.endIndex < text.endIndex ? "…" : "")
+    }
 }
