@@ -481,14 +481,11 @@ extension FilterFunction {
             guard arguments.count >= 2, case .string(let text) = arguments[0], case .number(let start) = arguments[1],
                 start.isFinite
             else { return .null }
-            let characters = Array(text)
-            let from = Int(max(0, min(Double(characters.count), start.rounded(.down))))
-            var to = characters.count
-            if arguments.count == 3 {
-                guard case .number(let length) = arguments[2], length.isFinite else { return .null }
-                to = Int(max(Double(from), min(Double(characters.count), Double(from) + length.rounded(.down))))
-            }
-            return .string(String(characters[from..<to]))
+            // Clamped in Double, so that any finite literal fits an Int; `dropFirst`/`prefix` stop at the text's end.
+            let rest = text.dropFirst(Int(max(0, min(Double(Int32.max), start.rounded(.down)))))
+            guard arguments.count == 3 else { return .string(String(rest)) }
+            guard case .number(let length) = arguments[2], length.isFinite else { return .null }
+            return .string(String(rest.prefix(Int(max(0, min(Double(Int32.max), length.rounded(.down)))))))
         case .year, .month, .day, .hour, .minute, .second:
             guard arguments.count == 1, case .instant(let instant) = arguments[0] else { return .null }
             let parts = instant.utcParts

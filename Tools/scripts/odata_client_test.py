@@ -207,7 +207,9 @@ def test_text_and_date_filters_fold_into_the_feed(feed):
         served = sorted(row.__odata__.data["UserId"] for row in service.query(users).filter(condition))
         wanted = sorted(row["UserId"] for row in everyone if row["UserName"] and local(row["UserName"]))
         assert served and served == wanted, (str(condition), served, wanted)
-        assert len(served) < len(everyone) or all(local(row["UserName"]) for row in everyone)
+        if condition is checks[0][0]:
+            # The fragment was picked so that some names lack it: the server must have left rows out.
+            assert len(served) < len(everyone), (fragment, len(served), len(everyone))
     # Date parts, written as Power Query folds Date.Year and friends; compared with the rows' own instants.
     rows = raw_rows(base, session, "UserStates")[0]
     start = instant(rows[len(rows) // 2]["Start"])
