@@ -457,21 +457,22 @@ final class PostgresContender: PostgresBenchmark.Contender, Sendable {
     }
 
     static func open(url: String, schema: String) async throws -> PostgresContender {
+        PostgresContender(
+            store: try await PostgresEventStore.open(location(url, schema), options: .init(create: true)), url: url)
+    }
+
+    /// The store's log in `schema`, connected as the limit's connections are: plain TCP, or TLS with `--tls` (the
+    /// server of Tools/scripts/postgres.sh offers it).
+    private static func location(_ url: String, _ schema: String) throws -> PostgresLocation {
         var location = try PostgresLocation(url: url)
         location.schema = schema
-        // As the limit's connections: plain TCP, or TLS with `--tls` (the server of Tools/scripts/postgres.sh offers it).
         location.tlsMode = PostgresBenchmark.storeTLS
-        return PostgresContender(
-            store: try await PostgresEventStore.open(location, options: .init(create: true)), url: url)
+        return location
     }
 
     /// The store made by another process.
     static func attach(url: String, schema: String) async throws -> PostgresContender {
-        var location = try PostgresLocation(url: url)
-        location.schema = schema
-        // As the limit's connections: plain TCP, or TLS with `--tls` (the server of Tools/scripts/postgres.sh offers it).
-        location.tlsMode = PostgresBenchmark.storeTLS
-        return PostgresContender(store: try await PostgresEventStore.open(location), url: url)
+        PostgresContender(store: try await PostgresEventStore.open(location(url, schema)), url: url)
     }
 
     func appendOne(_ event: GeneratedEvent, stream: StreamName) async throws {
