@@ -119,7 +119,7 @@ extension TimeInStateProjection {
     ) -> [TimeInStateIntervalRow] {
         guard let slot = userIndex[userID] else { return [] }
         let user = users[slot]
-        let cuts = interval.intervals(from: from, to: to, in: timeZone)
+        let cuts = intervalCuts(of: user, from: from, to: to, until: until, interval: interval, timeZone: timeZone)
         guard let first = cuts.first, let last = cuts.last else { return [] }
         let lifeEnd = min(user.timeline.removedKey?.occurredAt ?? Int64.max, until.microsecondsSinceEpoch)
         let countFrom = max(first.start.microsecondsSinceEpoch, user.createdAt)
@@ -178,6 +178,41 @@ extension TimeInStateProjection {
             }
         }
         return rows
+    }
+
+    /// The intervals of `[from, to)` in which `user` can have time: only those that meet the user's life up to
+    /// `until` (from its creation to its removal or `until`), since no other interval holds a row. A window of
+    /// centuries asked for a user of a month so costs a month's intervals, not millions of them. The intervals kept
+    /// are exactly those ``ReportInterval/intervals(from:to:in:)`` gives for the whole window that meet the life:
+    /// the alignment is the local day's, whatever the window's edges.
+    func intervalCuts(
+        of userID: UserID, from: Timestamp, to: Timestamp, until: Timestamp, interval: ReportInterval,
+        timeZone: TimeZone
+    ) -> [(start: Timestamp, end: Timestamp)] {
+        guard let slot = userIndex[userID] else { return [] }
+        return intervalCuts(of: users[slot], from: from, to: to, until: until, interval: interval, timeZone: timeZone)
+    }
+
+    private func intervalCuts(
+        of user: TrackedUser, from: Timestamp, to: Timestamp, until: Timestamp, interval: ReportInterval,
+        timeZone: TimeZone
+    ) -> [(start: Timestamp, end: Timestamp)] {
+        let lifeEnd = min(user.timeline.removedKey?.occurredAt ?? Int64.max, until.microsecondsSinceEpoch)
+        guard from < to, user.createdAt < lifeEnd else { return [] }
+        let start = max(from.microsecondsSinceEpoch, user.createdAt)
+        let end = min(to.microsecondsSinceEpoch, lifeEnd)
+        if start < end {
+            return interval.intervals(
+                from: Timestamp(microsecondsSinceEpoch: start), to: Timestamp(microsecondsSinceEpoch: end), in: timeZone
+            )
+        }
+        // The life lies wholly before the window or after it, so only an interval that holds both the life's edge
+        // and the window's (the window is widened to whole intervals) can meet both.
+        guard start < Int64.max else { return [] }
+        let holding = interval.intervals(
+            from: Timestamp(microsecondsSinceEpoch: start), to: Timestamp(microsecondsSinceEpoch: start + 1),
+            in: timeZone)
+        return holding.filter { $0.start.microsecondsSinceEpoch < end }
     }
 
     /// The interval rows of every user of `tenant` (or only `user`), users ordered by name then id.

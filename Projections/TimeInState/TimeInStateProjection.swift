@@ -139,14 +139,20 @@ public struct TimeInStateProjection: UserKeyedProjection {
             userStateSince: userStateSince?.timestamp, presenceSince: presenceSince?.timestamp)
     }
 
-    /// Seconds the user spent in each user state and each availability within `[from, to)`.
+    /// Seconds the user spent in each user state and each availability within `[from, to)`, counted up to
+    /// `until` when it comes earlier.
     ///
-    /// The state in force at the end of the history lasts until `to` (pass the report's as-of instant or now
-    /// as `to` so that the future is not counted); nothing counts after the user's removal.
-    public func summary(of userID: UserID, from: Timestamp, to: Timestamp) -> TimeInStateSummary? {
+    /// The state in force at the end of the history lasts until `to`, or until `until`: pass the report's as-of
+    /// instant or now as `until`, so that a window reaching into the future counts no time that has not passed
+    /// (the summary still names the window, `from` and `to`). Nothing counts after the user's removal.
+    public func summary(
+        of userID: UserID, from: Timestamp, to: Timestamp, until: Timestamp? = nil
+    )
+        -> TimeInStateSummary?
+    {
         guard let user = trackedUser(userID) else { return nil }
         let windowStart = from.microsecondsSinceEpoch
-        let windowEnd = to.microsecondsSinceEpoch
+        let windowEnd = min(to, until ?? to).microsecondsSinceEpoch
         var perUserState: [String: Int64] = [:]
         var perAvailability: [String: Int64] = [:]
         let entries = user.timeline.entries
@@ -210,13 +216,15 @@ public struct TimeInStateProjection: UserKeyedProjection {
         return result
     }
 
-    /// The summaries of every user of `tenant` (or only `user`), ordered by user name.
-    public func summaries(tenant: TenantID, user: UserID? = nil, from: Timestamp, to: Timestamp) -> [TimeInStateSummary]
-    {
+    /// The summaries of every user of `tenant` (or only `user`), ordered by user name; `until` as for
+    /// ``summary(of:from:to:until:)``.
+    public func summaries(
+        tenant: TenantID, user: UserID? = nil, from: Timestamp, to: Timestamp, until: Timestamp? = nil
+    ) -> [TimeInStateSummary] {
         let selected = user.map { [$0] } ?? users(in: tenant)
         return selected.compactMap { id in
             guard trackedUser(id)?.tenant == tenant else { return nil }
-            return summary(of: id, from: from, to: to)
+            return summary(of: id, from: from, to: to, until: until)
         }
     }
 }

@@ -52,6 +52,11 @@ public struct ServerConfiguration: Sendable {
         public var maximumBatchLines: Int = 10_000
         /// Most events one `GET /v1/events` returns.
         public var maximumEventsPerPage: Int = 10_000
+        /// The widest window, in days, of time in state by interval: `GET /v1/reports/time-in-state?interval=`
+        /// (`from` to `to`) and the feed's `TimeInStateIntervals` (the `IntervalStart` range). A wider one is a
+        /// 400: its rows (a user, an interval, a state) grow with the window times the users, all built before the
+        /// first page is cut.
+        public var maximumIntervalWindowDays: Int = 93
         /// Seconds the server may wait for a client's next bytes — between requests, or inside one — before it
         /// closes the connection. Time in which the server itself is not reading, or is answering, does not count.
         public var idleTimeoutSeconds: Double = 30
@@ -202,6 +207,7 @@ public struct ServerConfiguration: Sendable {
             try integer("maximumLineBytes", \.maximumLineBytes)
             try integer("maximumBatchLines", \.maximumBatchLines)
             try integer("maximumEventsPerPage", \.maximumEventsPerPage)
+            try integer("maximumIntervalWindowDays", \.maximumIntervalWindowDays)
             if let value = limits["idleTimeoutSeconds"] {
                 guard let seconds = value as? Double, seconds > 0 else {
                     throw fail("`limits.idleTimeoutSeconds` must be a positive number")

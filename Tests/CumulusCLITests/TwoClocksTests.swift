@@ -61,6 +61,19 @@ struct TwoClocksTests {
             first.output.contains(",Away,PresenceUnknown,2026-11-20T10:00:00Z,1800,2026-11-20T10:30:00Z"),
             "\(first.output)")
         #expect(try await cumulus(arguments).output == first.output)
+        // A window that reaches into the future counts time only up to now: Busy from 11:00 until the query,
+        // not until the year 2999 (it was ~3e10 s).
+        let ahead = try await cumulus([
+            "report", "time-in-state", "--tenant", Self.tenant, "--actor", "userSupervisor:\(Self.tenant)",
+            "--from", "2026-11-20T00:00:00Z", "--to", "2999-01-01T00:00:00Z", "--format", "csv",
+        ])
+        let after = Date().timeIntervalSince1970
+        #expect(ahead.status == 0, "\(ahead.error)")
+        let busy = ahead.output.split(separator: "\r\n").first { $0.contains(",availability,Busy,") }
+        let seconds = try #require(busy.flatMap { Double($0.split(separator: ",")[5]) }, "\(ahead.output)")
+        let sinceEleven = after - 1_795_172_400  // 2026-11-20T11:00:00Z
+        #expect(
+            seconds <= sinceEleven && seconds > sinceEleven - 600, "\(seconds) s Busy; \(sinceEleven) s since 11:00")
         let bad = try await cumulus(["state", "user", Self.user, "--valid-at", "yesterday"])
         #expect(bad.status == 1 && bad.error.contains("--valid-at 'yesterday' is not an ISO 8601 time"))
     }

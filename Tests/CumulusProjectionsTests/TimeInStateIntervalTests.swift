@@ -74,6 +74,57 @@ import Testing
         #expect(rows.first?.intervalStartLocal.hasPrefix("\(day)T00:00:00+0") == true)
     }
 
+    /// A window far wider than the user's life costs only the intervals of the life (a request for the years
+    /// 1990 to 2100 used to build 3.9 million quarter hours per user before looking at any), and the intervals
+    /// kept are exactly those of the whole window that meet the life, also where the life and the window meet
+    /// only inside one widened interval.
+    @Test func intervalsAreCutOnlyWhereTheUserLived() throws {
+        var log = LogBuilder()
+        let created = minute(7)  // 08:07 UTC; in Zurich 09:07
+        log.append(World.creation(), at: created)
+        log.append(World.user(World.anna, "Anna", upn: "anna@contoso.com"), at: created)
+        log.append(World.state(World.anna, "Available"), at: minute(20))
+        let removed = minute(2 * 1_440 + 50)  // two days later, 08:50 UTC
+        log.append(.userRemoved(UserRemoved(user: World.anna)), at: removed)
+        let set = try log.rebuild()
+        let view = try #require(set.projection(TimeInStateProjection.self))
+        let until = timestamp(10 * 1_440)
+        func year(_ value: Int) -> Timestamp {
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+            return Timestamp(calendar.date(from: DateComponents(year: value, month: 1, day: 1))!)
+        }
+        let wide = view.intervalCuts(
+            of: World.anna, from: year(1990), to: year(2100), until: until, interval: .minutes15, timeZone: Self.zurich)
+        // 08:00–08:50 two days later is 2 days and 4 quarter hours after 08:00, the first one's start.
+        #expect(wide.count == 2 * 96 + 4)
+        #expect(wide.first?.start == timestamp(0))
+        #expect(wide.last?.end == timestamp(2 * 1_440 + 60))
+        let wideRows = view.intervals(
+            of: World.anna, from: year(1990), to: year(2100), until: until, interval: .minutes15, timeZone: Self.zurich)
+        #expect(wideRows.reduce(0) { $0 + $1.seconds } == Double(removed - created) / 1_000_000)
+
+        // Windows around both ends of the life, in minutes from 08:00 UTC; each against the whole window's
+        // intervals filtered to those that meet the life.
+        let windows: [(Double, Double)] = [
+            (-600, 30), (-600, 7), (-600, 6), (-30, 5), (8, 9), (0, 14), (10, 11), (2_930, 2_940), (2_925, 2_926),
+            (2_930, 4_000), (2_940, 3_000), (2_950, 2_951), (-5_000, 9_000), (1_000, 1_000.5),
+        ]
+        for interval in ReportInterval.allCases {
+            for (from, to) in windows {
+                let reference = interval.intervals(from: timestamp(from), to: timestamp(to), in: Self.zurich).filter {
+                    $0.end.microsecondsSinceEpoch > created && $0.start.microsecondsSinceEpoch < removed
+                }
+                let cuts = view.intervalCuts(
+                    of: World.anna, from: timestamp(from), to: timestamp(to), until: until, interval: interval,
+                    timeZone: Self.zurich)
+                #expect(
+                    cuts.map(\.start) == reference.map(\.start) && cuts.map(\.end) == reference.map(\.end),
+                    "\(interval.rawValue) [\(from), \(to))")
+            }
+        }
+    }
+
     /// The feed's reporting switches removed and reporting turned on from the start, positions renumbered.
     static func reportingAlwaysOn(_ feed: GeneratedFeed) -> [RecordedEvent] {
         var switchOn = LogBuilder()

@@ -112,6 +112,15 @@ import Testing
         let narrow = try #require(projection.summary(of: World.anna, from: timestamp(32), to: timestamp(45)))
         #expect(narrow.secondsPerAvailability == ["Available": 480, "Busy": 300])
         #expect(narrow.secondsPerUserState == ["Break": 780])
+        // A window reaching past `until` (the as-of instant or now) counts up to `until` and still names itself.
+        let ahead = try #require(
+            projection.summary(of: World.anna, from: timestamp(0), to: timestamp(100_000), until: timestamp(60)))
+        #expect(ahead.secondsPerAvailability == summary.secondsPerAvailability)
+        #expect(ahead.secondsPerUserState == summary.secondsPerUserState)
+        #expect(ahead.from == timestamp(0) && ahead.to == timestamp(100_000))
+        let ahead2 = projection.summaries(
+            tenant: World.tenant, from: timestamp(0), to: timestamp(100_000), until: timestamp(60))
+        #expect(ahead2.first { $0.user == World.anna }?.secondsPerAvailability == summary.secondsPerAvailability)
     }
 
     @Test func snapshotGivesStateSinceAndElapsed() throws {

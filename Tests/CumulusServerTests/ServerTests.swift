@@ -503,6 +503,22 @@ struct ServerTests {
         let rows = try #require(hourly.json["rows"] as? [[String: Any]], "\(hourly.body)")
         #expect(hourly.status == 200 && !rows.isEmpty, "\(hourly.body)")
         #expect(Set(rows.compactMap { $0["intervalStart"] as? String }).count == 2, "\(hourly.body)")
+        // A window of ten thousand years by quarter hours used to hold the server for minutes and gigabytes: now a
+        // 400 beyond limits.maximumIntervalWindowDays (the test server's: 3 days), the same window without
+        // intervals answered (its rows are one per user and state), and a window of the limit answered.
+        let centuries = await server.client.get(
+            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=15m&from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z",
+            token: supervisorToken)
+        #expect(centuries.status == 400 && centuries.json["field"] as? String == "from", "\(centuries.body)")
+        #expect(centuries.body.contains("at most 3 days"), "\(centuries.body)")
+        let summed = await server.client.get(
+            "/v1/reports/time-in-state?tenant=\(world.tenant)&from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z",
+            token: supervisorToken)
+        #expect(summed.status == 200, "\(summed.body)")
+        let atTheLimit = await server.client.get(
+            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=15m&from=2026-11-15T00:00:00Z&to=2026-11-18T00:00:00Z",
+            token: supervisorToken)
+        #expect(atTheLimit.status == 200 && (atTheLimit.json["rows"] as? [Any])?.isEmpty == false, "\(atTheLimit.body)")
         let badInterval = await server.client.get(
             "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=2h", token: supervisorToken)
         #expect(badInterval.status == 400 && badInterval.json["field"] as? String == "interval", "\(badInterval.body)")

@@ -26,8 +26,12 @@ enum DemoServing {
                  "keys": [{"kid": "demo", "alg": "HS256", "secret": "\(secret)"}]}
 
                 """
-            FileManager.default.createFile(
-                atPath: configurationPath, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+            guard
+                FileManager.default.createFile(
+                    atPath: configurationPath, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+            else {
+                throw CommandFailure("cannot write the demo's server configuration to \(configurationPath)")
+            }
         }
         let configuration: ServerConfiguration
         do {

@@ -143,8 +143,11 @@ struct ReportCommand: AsyncParsableCommand {
                     format.emit(ReportTable.timeInStateIntervals(rows), title: "time in state by interval")
                     return
                 }
-                let summaries = times.summaries(tenant: tenantState.id, user: userID, from: windowStart, to: end)
-                    .map(view.apply(to:))
+                let summaries = times.summaries(
+                    tenant: tenantState.id, user: userID, from: windowStart, to: end,
+                    until: min(end, try read.instant())
+                )
+                .map(view.apply(to:))
                 switch format {
                 case .svg, .html:
                     let chart = TimeInStateChart(

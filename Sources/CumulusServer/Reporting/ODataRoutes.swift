@@ -17,11 +17,15 @@ actor ODataFeed {
     static let lifetime: Duration = .seconds(600)
 
     private let settings: ReportingSettings
+    private let maximumWindowDays: Int
     private var service: ODataService?
     private var pinned: [(pin: ODataPin, snapshot: ODataSnapshot, used: ContinuousClock.Instant)] = []
     private var prepared: [(rows: ODataPreparedRows, used: ContinuousClock.Instant)] = []
 
-    init(settings: ReportingSettings) { self.settings = settings }
+    init(settings: ReportingSettings, maximumWindowDays: Int) {
+        self.settings = settings
+        self.maximumWindowDays = maximumWindowDays
+    }
 
     /// The service; its key is derived on first use and then kept for the server's life.
     func service(store: any EventStore) async throws(EventStoreError) -> ODataService {
@@ -30,7 +34,8 @@ actor ODataFeed {
         if let service { return service }  // another request derived it while this one read the log
         let made = ODataService(
             configuration: ODataConfiguration(
-                signingKey: settings.signingKey(firstEventID: first), pageSize: settings.pageSize))
+                signingKey: settings.signingKey(firstEventID: first), pageSize: settings.pageSize,
+                maximumWindowDays: maximumWindowDays))
         service = made
         return made
     }
@@ -86,7 +91,8 @@ extension CumulusServer {
     /// snapshot is kept (``ODataFeed``) and, when no longer kept, rebuilt as of the position it pinned. Every
     /// failure is an OData error body with its status (400/401/403/404/503), never a 500.
     func addODataRoutes(to router: Router<ServerContext>) {
-        let feed = ODataFeed(settings: configuration.odata)
+        let feed = ODataFeed(
+            settings: configuration.odata, maximumWindowDays: configuration.limits.maximumIntervalWindowDays)
         for pattern in ["odata", "odata/**"] {
             router.get(RouterPath(pattern)) { request, _ in
                 await odata(request, feed: feed)

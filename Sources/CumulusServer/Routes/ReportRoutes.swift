@@ -68,6 +68,13 @@ extension CumulusServer {
             chosenInterval = value
         }
         let interval = chosenInterval
+        let maximumWindowDays = configuration.limits.maximumIntervalWindowDays
+        if interval != nil, let start, end.seconds(since: start) > Double(maximumWindowDays) * 86_400 {
+            throw Problem.badParameter(
+                "from",
+                "time in state by interval spans at most \(maximumWindowDays) days from `from` to `to` "
+                    + "(limits.maximumIntervalWindowDays); ask for a narrower window, or for several")
+        }
         let tenantFilter = tenantID
         let user = userID
         let asOfInstant = defaultEnd
@@ -122,7 +129,8 @@ extension CumulusServer {
                             interval: interval, timeZone: zone)
                         return ReportTable.timeInStateIntervals(rows.map(view.apply(to:)))
                     }
-                    let summaries = times.summaries(tenant: tenant.id, user: user, from: windowStart, to: end)
+                    let summaries = times.summaries(
+                        tenant: tenant.id, user: user, from: windowStart, to: end, until: min(end, asOfInstant))
                     return ReportTable.timeInState(summaries.map(view.apply(to:)))
                 }
                 let users = user.map { [$0] } ?? times.users(in: tenant.id)
