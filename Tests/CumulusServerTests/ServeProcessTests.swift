@@ -116,6 +116,23 @@ struct ServeProcessTests {
         #expect(try await store.checkpoint(named: "current-state")?.position == (try await store.lastPosition()))
     }
 
+    /// `cumulus demo` ends by serving: on a directory another server serves it says so in the tool's own words,
+    /// like every other failure (it was ArgumentParser's `Error: …`).
+    @Test func aDemoOnADirectoryBeingServedSaysWhyItStops() async throws {
+        let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-demo")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let small = ["demo", "--data-dir", directory, "--tenants", "1", "--users-per-tenant", "3", "--days", "1"]
+        let built = try await ChildProcess.run("cumulus", small + ["--no-serve"])
+        #expect(built.status == 0, "\(built.error)")
+        let (child, _, configuration) = try await Self.start(directory)
+        defer {
+            if child.process.isRunning { child.kill() }
+            try? FileManager.default.removeItem(atPath: configuration)
+        }
+        let demo = try await ChildProcess.run("cumulus", small + ["--listen", "127.0.0.1:0"])
+        #expect(demo.status == 1 && demo.error.hasPrefix("cumulus: another `cumulus serve`"), "\(demo.error)")
+    }
+
     @Test func eventsAppendedByImportShowUpInTheServer() async throws {
         let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-follow")
         let (child, client, configuration) = try await Self.start(directory, flag: "--store")

@@ -110,6 +110,12 @@ extension AsyncParsableCommand {
         } catch let error as EventStoreError {
             StandardError.write("cumulus: \(error.description)\n")
             throw ExitCode.failure
+        } catch let exit as ExitCode {
+            throw exit
+        } catch let error as any Error & CustomStringConvertible {
+            // The server's start failures and configuration errors (the demo serves): said, not swallowed.
+            StandardError.write("cumulus: \(error.description)\n")
+            throw ExitCode.failure
         }
     }
 }
