@@ -48,6 +48,30 @@ public final class TemporaryEventLog: Sendable {
     }
 }
 
+/// A fresh directory under the system's temporary directory, removed with everything in it when the last
+/// reference goes: a test suite keeps one as a stored property, so each test's directory goes with the test
+/// instead of piling up in `/tmp` run after run.
+///
+/// ```swift
+/// struct MyTests {
+///     let scratch = TemporaryDirectory(prefix: "cumulus-mine")
+///     var directory: String { scratch.path }
+/// }
+/// ```
+public final class TemporaryDirectory: Sendable {
+    /// The directory's path.
+    public let path: String
+
+    /// Creates the directory, named `<prefix>-<uuid>`.
+    public init(prefix: String = "cumulus-test") {
+        path = TemporaryEventLog.makeDirectory(prefix: prefix)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
 /// Ready-made events for tests.
 public enum SampleEvents {
     /// `count` events of type `type` with payloads `"<label>-<n>"`, each with a new time-ordered id.

@@ -5,7 +5,8 @@ import Testing
 /// Runs the built `cumulus` binary and checks what it prints and what it leaves in the log.
 @Suite("cumulus command line")
 struct CLITests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-cli")
+    let scratch = TemporaryDirectory(prefix: "cumulus-cli")
+    var directory: String { scratch.path }
 
     func cumulus(
         _ arguments: String..., input: String? = nil

@@ -8,7 +8,8 @@ import Testing
 /// control characters and reused event ids.
 @Suite("cumulus hardening")
 struct HardeningCLITests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-hardening")
+    let scratch = TemporaryDirectory(prefix: "cumulus-hardening")
+    var directory: String { scratch.path }
     static let tenant = "6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11"
     static let user = "2b7e9c1a-4d3f-4e2a-9b8c-7d6e5f4a3b2c"
     static let tourLine =

@@ -5,7 +5,8 @@ import Testing
 /// `cumulus import`: JSON Lines of commands, refused lines named, summaries, --atomic.
 @Suite("cumulus import")
 struct ImportTests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-import")
+    let scratch = TemporaryDirectory(prefix: "cumulus-import")
+    var directory: String { scratch.path }
 
     /// The example block of docs/domain.md: one line for every command, applying in order.
     static func examples() throws -> String {

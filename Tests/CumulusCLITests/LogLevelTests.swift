@@ -5,7 +5,8 @@ import Testing
 /// `--log-level` sends the store's log lines to standard error; without it the tool logs nothing.
 @Suite("cumulus --log-level")
 struct LogLevelTests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-log-level")
+    let scratch = TemporaryDirectory(prefix: "cumulus-log-level")
+    var directory: String { scratch.path }
 
     func cumulus(
         _ arguments: String..., input: String? = nil

@@ -7,7 +7,8 @@ import Testing
 /// *Who sees personal data*), including in error messages.
 @Suite("Personal data in every output")
 struct RedactionMatrixTests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-redaction")
+    let scratch = TemporaryDirectory(prefix: "cumulus-redaction")
+    var directory: String { scratch.path }
     static let tenant = "6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11"
     static let partner = "5a4b3c2d-1e0f-4a1b-8c2d-3e4f5a6b7c8d"
     static let root = "0b6f4f8e-1d2c-4e5f-8a9b-0c1d2e3f4a01"

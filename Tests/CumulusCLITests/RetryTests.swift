@@ -6,7 +6,8 @@ import Testing
 /// was committed, and running the same input again stores nothing twice.
 @Suite("Creating logs, failing mid-input and retrying")
 struct RetryTests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-retry")
+    let scratch = TemporaryDirectory(prefix: "cumulus-retry")
+    var directory: String { scratch.path }
 
     func cumulus(
         _ arguments: [String], input: String? = nil

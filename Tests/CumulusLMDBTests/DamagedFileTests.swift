@@ -9,7 +9,8 @@ import Testing
 /// typed errors, the file never written.
 @Suite("Damaged data files are refused when opening")
 struct DamagedFileTests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-damaged-open")
+    let scratch = TemporaryDirectory(prefix: "cumulus-damaged-open")
+    var directory: String { scratch.path }
 
     /// A log of a few commits, closed; returns the bytes of its data file.
     func makeLog() async throws -> Data {

@@ -11,7 +11,8 @@ import Testing
 /// The store reports through the logger and the metrics factory it is given, and says nothing otherwise.
 @Suite("Store logging and metrics")
 struct InstrumentationTests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-metrics")
+    let scratch = TemporaryDirectory(prefix: "cumulus-metrics")
+    var directory: String { scratch.path }
 
     @Test func appendsMoveTheCountersAndTheTimer() async throws {
         let metrics = TestMetrics()

@@ -8,7 +8,8 @@ import Testing
 
 @Suite("Opening a directory")
 struct OpeningTests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-open")
+    let scratch = TemporaryDirectory(prefix: "cumulus-open")
+    var directory: String { scratch.path }
 
     func contents(_ path: String) -> [String: Data] {
         var result: [String: Data] = [:]

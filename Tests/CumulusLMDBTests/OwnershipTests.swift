@@ -8,7 +8,8 @@ import Testing
 /// Each open returns a handle its caller owns; handles on one directory share the environment, not a lifetime.
 @Suite("Handles and their owners")
 struct OwnershipTests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-own")
+    let scratch = TemporaryDirectory(prefix: "cumulus-own")
+    var directory: String { scratch.path }
 
     func contents() -> [String: Data] {
         var result: [String: Data] = [:]

@@ -7,7 +7,8 @@ import Testing
 /// Crash, multi-process, map-growth and stale-reader behaviour, with real child processes.
 @Suite("Durability and processes", .serialized)
 struct ProcessTests {
-    let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-process")
+    let scratch = TemporaryDirectory(prefix: "cumulus-process")
+    var directory: String { scratch.path }
 
     @Test func everyAcknowledgedAppendSurvivesSIGKILL() async throws {
         var acknowledged: [(first: UInt64, last: UInt64, ids: [String])] = []

@@ -45,7 +45,9 @@ struct ReadOnlyTests {
     }
 
     @Test func aLogIsNeverCreatedReadOnly() throws {
-        let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-readonly") + "/absent"
+        let parent = TemporaryEventLog.makeDirectory(prefix: "cumulus-readonly")
+        defer { try? FileManager.default.removeItem(atPath: parent) }
+        let directory = parent + "/absent"
         #expect(throws: EventStoreError.self) {
             _ = try LMDBEventStore.open(directory: directory, options: .init(create: true, readOnly: true))
         }

@@ -106,6 +106,7 @@ struct HTTPSTests {
                 world: world, extra: Self.tlsSetting(chain: chain, key: key))
             #expect(configuration.tls == .init(certificateChain: chain, privateKey: key))
             let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-tls-refused")
+            defer { try? FileManager.default.removeItem(atPath: directory) }
             do {
                 let server = try await CumulusServer.open(
                     directory: directory, configuration: configuration, logger: logger)

@@ -11,6 +11,12 @@ struct ServeProcessTests {
     static let secret = "a process test secret of at least thirty-two bytes"
     static let platformGroup = UUID().uuidString.lowercased()
 
+    /// Removes a test's directory and the configuration file ``start(_:flag:)`` wrote beside it.
+    static func remove(_ directory: String) {
+        try? FileManager.default.removeItem(atPath: directory)
+        try? FileManager.default.removeItem(atPath: directory + "-serve.json")
+    }
+
     /// Starts `cumulus serve` on `directory`, named with `flag` (`--data-dir`, or `--store`, which takes a directory too).
     static func start(
         _ directory: String, flag: String = "--data-dir"
@@ -32,6 +38,7 @@ struct ServeProcessTests {
 
     @Test func plainHTTPOnAReachableAddressIsWarnedAbout() async throws {
         let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-plain")
+        defer { Self.remove(directory) }
         let (local, _, configuration) = try await Self.start(directory)
         local.kill()
         #expect(!local.standardError.contains("plain HTTP"), "\(local.standardError)")
@@ -55,6 +62,7 @@ struct ServeProcessTests {
 
     @Test func sigtermDuringBatchesLosesNoAcknowledgedCommand() async throws {
         let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-process")
+        defer { Self.remove(directory) }
         let (child, client, configuration) = try await Self.start(directory)
         defer { if child.process.isRunning { child.kill() } }  // a failed expectation must not leave a server behind
         let token = try await Self.token(configuration)
@@ -120,21 +128,19 @@ struct ServeProcessTests {
     /// like every other failure (it was ArgumentParser's `Error: …`).
     @Test func aDemoOnADirectoryBeingServedSaysWhyItStops() async throws {
         let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-demo")
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        defer { Self.remove(directory) }
         let small = ["demo", "--data-dir", directory, "--tenants", "1", "--users-per-tenant", "3", "--days", "1"]
         let built = try await ChildProcess.run("cumulus", small + ["--no-serve"])
         #expect(built.status == 0, "\(built.error)")
         let (child, _, configuration) = try await Self.start(directory)
-        defer {
-            if child.process.isRunning { child.kill() }
-            try? FileManager.default.removeItem(atPath: configuration)
-        }
+        defer { if child.process.isRunning { child.kill() } }
         let demo = try await ChildProcess.run("cumulus", small + ["--listen", "127.0.0.1:0"])
         #expect(demo.status == 1 && demo.error.hasPrefix("cumulus: another `cumulus serve`"), "\(demo.error)")
     }
 
     @Test func eventsAppendedByImportShowUpInTheServer() async throws {
         let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-serve-follow")
+        defer { Self.remove(directory) }
         let (child, client, configuration) = try await Self.start(directory, flag: "--store")
         defer { if child.process.isRunning { child.kill() } }  // a failed expectation must not leave a server behind
         let token = try await Self.token(configuration)

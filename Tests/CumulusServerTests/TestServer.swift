@@ -143,6 +143,11 @@ final class TestServer: Sendable {
         client = LoopbackClient(port: port)
     }
 
+    /// The log's directory goes with the last reference to the server (a test may reopen it after ``stop()``).
+    deinit {
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
     /// Stops the server gracefully and closes the log.
     func stop() async {
         await group.triggerGracefulShutdown()
