@@ -215,6 +215,61 @@ extension TimeInStateProjection {
         return holding.filter { $0.start.microsecondsSinceEpoch < end }
     }
 
+    /// How many (user, interval) pairs ``intervals(tenant:user:from:to:until:interval:timeZone:)`` would fill: the
+    /// intervals of the window that meet each selected user's life up to `until`. Every such pair gives at least
+    /// one row, so a reader can refuse a query whose rows would not fit before building any. Counted from the
+    /// window's intervals, built once, and each user's life found in them by binary search.
+    public func intervalCount(
+        tenant: TenantID, user: UserID? = nil, from: Timestamp, to: Timestamp, until: Timestamp,
+        interval: ReportInterval, timeZone: TimeZone
+    ) -> Int {
+        let selected = user.map { [$0] } ?? users(in: tenant)
+        let lives = selected.compactMap { id -> (id: UserID, created: Int64, end: Int64)? in
+            guard let slot = userIndex[id], users[slot].tenant == tenant else { return nil }
+            let user = users[slot]
+            let lifeEnd = min(user.timeline.removedKey?.occurredAt ?? Int64.max, until.microsecondsSinceEpoch)
+            return user.createdAt < lifeEnd ? (id, user.createdAt, lifeEnd) : nil
+        }
+        guard from < to, let earliest = lives.map(\.created).min(), let latest = lives.map(\.end).max() else {
+            return 0
+        }
+        // The window's intervals that meet any life: the same clipping as for one user, over all of them.
+        let start = max(from.microsecondsSinceEpoch, earliest)
+        let end = min(to.microsecondsSinceEpoch, latest)
+        guard start < end else {
+            // The lives meet the window, if at all, only inside the widened interval at one of its edges.
+            return lives.reduce(0) { total, life in
+                let cuts = intervalCuts(
+                    of: life.id, from: from, to: to, until: until, interval: interval, timeZone: timeZone)
+                return total + cuts.count
+            }
+        }
+        let cuts = interval.intervals(
+            from: Timestamp(microsecondsSinceEpoch: start), to: Timestamp(microsecondsSinceEpoch: end), in: timeZone)
+        let starts = cuts.map(\.start.microsecondsSinceEpoch)
+        let ends = cuts.map(\.end.microsecondsSinceEpoch)
+        /// The first index whose value is above `value` (`ends`) or at or above it (`starts`), by binary search.
+        func firstIndex(in values: [Int64], above value: Int64, orEqual: Bool) -> Int {
+            var low = 0
+            var high = values.count
+            while low < high {
+                let middle = (low + high) / 2
+                if values[middle] > value || (orEqual && values[middle] == value) {
+                    high = middle
+                } else {
+                    low = middle + 1
+                }
+            }
+            return low
+        }
+        return lives.reduce(0) { total, life in
+            // Intervals with end > createdAt and start < lifeEnd.
+            let first = firstIndex(in: ends, above: life.created, orEqual: false)
+            let last = firstIndex(in: starts, above: life.end, orEqual: true)
+            return total + max(0, last - first)
+        }
+    }
+
     /// The interval rows of every user of `tenant` (or only `user`), users ordered by name then id.
     public func intervals(
         tenant: TenantID, user: UserID? = nil, from: Timestamp, to: Timestamp, until: Timestamp,

@@ -168,12 +168,14 @@ extension EntitySet {
     func rows(
         _ snapshot: ODataSnapshot, scope: ReadScope, range: (from: Timestamp?, to: Timestamp?),
         interval: ReportInterval,
-        maximumWindowDays: Int
+        maximumWindowDays: Int,
+        maximumIntervalRows: Int
     ) throws(ODataError) -> [[String: ODataValue]] {
         let state = snapshot.currentState
         func text(_ value: String?) -> ODataValue { value.map(ODataValue.string) ?? .null }
         func ouName(_ id: OUID) -> String { state.organisationUnits[id]?.name ?? "" }
         var rows: [[String: ODataValue]] = []
+        var intervalPairs = 0
         for (tenant, view) in scope.tenants {
             switch self {
             case .userStates:
@@ -209,6 +211,15 @@ extension EntitySet {
                         "WindowTooLarge",
                         "TimeInStateIntervals: the IntervalStart range spans more than \(maximumWindowDays) days; "
                             + "narrow the $filter (IntervalStart ge … and IntervalStart lt …)", option: "$filter")
+                }
+                intervalPairs += snapshot.timeInState.intervalCount(
+                    tenant: tenant.id, from: from, to: to, until: snapshot.instant, interval: interval, timeZone: zone)
+                guard intervalPairs <= maximumIntervalRows else {
+                    throw .badRequest(
+                        "TooManyRows",
+                        "TimeInStateIntervals: the query spans \(intervalPairs) or more (user, interval) pairs, each at "
+                            + "least one row; at most \(maximumIntervalRows): narrow the IntervalStart range, filter "
+                            + "on TenantId, or ask for a longer interval", option: "$filter")
                 }
                 for row in snapshot.timeInState.intervals(
                     tenant: tenant.id, from: from, to: to, until: snapshot.instant, interval: interval, timeZone: zone)

@@ -14,6 +14,9 @@ public struct ODataConfiguration: Sendable {
     public var maximumTop: Int
     /// The widest `IntervalStart` range one `TimeInStateIntervals` query may span, in days.
     public var maximumWindowDays: Int
+    /// The most (user, interval) pairs one `TimeInStateIntervals` query may span (each gives at least one row,
+    /// and a query's rows are all built before its first page); more is a 400 `TooManyRows`.
+    public var maximumIntervalRows: Int
     /// The key page links are signed with; a server of another log has another key, so its links are refused.
     public var signingKey: [UInt8]
 
@@ -23,13 +26,14 @@ public struct ODataConfiguration: Sendable {
     /// Creates a configuration; `signingKey` should be secret and stable across restarts of one server.
     public init(
         signingKey: [UInt8], pageSize: Int = 1_000, maximumPageSize: Int = 5_000, maximumTop: Int = 100_000,
-        maximumWindowDays: Int = 93
+        maximumWindowDays: Int = 93, maximumIntervalRows: Int = 1_000_000
     ) {
         self.signingKey = signingKey
         self.pageSize = pageSize
         self.maximumPageSize = maximumPageSize
         self.maximumTop = maximumTop
         self.maximumWindowDays = maximumWindowDays
+        self.maximumIntervalRows = maximumIntervalRows
     }
 }
 
@@ -225,7 +229,8 @@ public struct ODataService: Sendable {
             let range = set.rangeProperty.map { query.filter?.instantBounds(of: $0) ?? (nil, nil) } ?? (nil, nil)
             var rows = try set.rows(
                 snapshot, scope: scope, range: range, interval: query.interval,
-                maximumWindowDays: configuration.maximumWindowDays)
+                maximumWindowDays: configuration.maximumWindowDays,
+                maximumIntervalRows: configuration.maximumIntervalRows)
             if let filter = query.filter { rows = rows.filter(filter.matches) }
             count = rows.count
             if countOnly {

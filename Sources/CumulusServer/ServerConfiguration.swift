@@ -57,6 +57,10 @@ public struct ServerConfiguration: Sendable {
         /// 400: its rows (a user, an interval, a state) grow with the window times the users, all built before the
         /// first page is cut.
         public var maximumIntervalWindowDays: Int = 93
+        /// The most (user, interval) pairs one query of time in state by interval may span — each gives at least
+        /// one row, and all rows are built before the first page is cut: 1,000,000 (a week of quarter hours for
+        /// 1,488 users). More is a 400 that says how many, before any row is built.
+        public var maximumIntervalRows: Int = 1_000_000
         /// Seconds the server may wait for a client's next bytes — between requests, or inside one — before it
         /// closes the connection. Time in which the server itself is not reading, or is answering, does not count.
         public var idleTimeoutSeconds: Double = 30
@@ -208,6 +212,7 @@ public struct ServerConfiguration: Sendable {
             try integer("maximumBatchLines", \.maximumBatchLines)
             try integer("maximumEventsPerPage", \.maximumEventsPerPage)
             try integer("maximumIntervalWindowDays", \.maximumIntervalWindowDays)
+            try integer("maximumIntervalRows", \.maximumIntervalRows)
             if let value = limits["idleTimeoutSeconds"] {
                 guard let seconds = value as? Double, seconds > 0 else {
                     throw fail("`limits.idleTimeoutSeconds` must be a positive number")

@@ -259,6 +259,16 @@ import FoundationXML
             #expect((error["message"] as? String)?.isEmpty == false)
             #expect(response.header("OData-Version") == "4.0")
         }
+        // A query spanning more (user, interval) pairs than the configured most is refused before rows are built.
+        let small = ODataService(configuration: ODataConfiguration(signingKey: Self.key, maximumIntervalRows: 10))
+        let quarters = get("TimeInStateIntervals", "interval=15m", service: small, snapshot: snapshot)
+        let tooMany = try #require(try json(quarters)["error"] as? [String: Any], "\(quarters.text)")
+        #expect(quarters.status == 400 && tooMany["code"] as? String == "TooManyRows", "\(quarters.text)")
+        #expect((tooMany["message"] as? String)?.contains("at most 10") == true, "\(quarters.text)")
+        let days = get("TimeInStateIntervals", "interval=1d", service: small, snapshot: snapshot)
+        let dayRows = try rows(days)
+        #expect(days.status == 200 && !dayRows.isEmpty, "\(days.text)")
+        #expect(get("TimeInStateIntervals", "interval=15m", snapshot: snapshot).status == 200)
         let filter = try json(get("Users", "$filter=UserName%20eq%20'a'%20and%20Bogus%20eq%201", snapshot: snapshot))
         #expect(
             ((filter["error"] as? [String: Any])?["message"] as? String)?.contains(

@@ -121,6 +121,11 @@ import Testing
                 #expect(
                     cuts.map(\.start) == reference.map(\.start) && cuts.map(\.end) == reference.map(\.end),
                     "\(interval.rawValue) [\(from), \(to))")
+                // The count a reader checks before building rows is the number of those intervals.
+                let count = view.intervalCount(
+                    tenant: World.tenant, from: timestamp(from), to: timestamp(to), until: until, interval: interval,
+                    timeZone: Self.zurich)
+                #expect(count == reference.count, "\(interval.rawValue) [\(from), \(to))")
             }
         }
     }
@@ -156,6 +161,12 @@ import Testing
             let rows = view.intervals(
                 tenant: World.tenant, from: from, to: to, until: until, interval: interval, timeZone: Self.zurich)
             #expect(!rows.isEmpty)
+            // Every (user, interval) pair of a life gives rows, and the count a reader checks first is theirs.
+            let pairs = Set(rows.map { "\($0.user) \($0.intervalStart.microsecondsSinceEpoch)" })
+            #expect(
+                view.intervalCount(
+                    tenant: World.tenant, from: from, to: to, until: until, interval: interval, timeZone: Self.zurich)
+                    == pairs.count, "seed \(seed) \(interval)")
             let reportRows = report.rows(tenant: World.tenant)
             for user in feed.users {
                 // GeneratedFeed removes the first user, if any, at 10 minutes + 10,801 seconds.

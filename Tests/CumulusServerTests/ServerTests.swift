@@ -516,9 +516,16 @@ struct ServerTests {
             token: supervisorToken)
         #expect(summed.status == 200, "\(summed.body)")
         let atTheLimit = await server.client.get(
-            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=15m&from=2026-11-15T00:00:00Z&to=2026-11-18T00:00:00Z",
+            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=1d&from=2026-11-15T00:00:00Z&to=2026-11-18T00:00:00Z",
             token: supervisorToken)
         #expect(atTheLimit.status == 200 && (atTheLimit.json["rows"] as? [Any])?.isEmpty == false, "\(atTheLimit.body)")
+        // The same window by quarter hours spans 2 users × 192 (user, interval) pairs: more than the test server's
+        // limits.maximumIntervalRows (100), refused before any row is built.
+        let quarters = await server.client.get(
+            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=15m&from=2026-11-15T00:00:00Z&to=2026-11-18T00:00:00Z",
+            token: supervisorToken)
+        #expect(quarters.status == 400 && quarters.json["field"] as? String == "interval", "\(quarters.body)")
+        #expect(quarters.body.contains("at most 100"), "\(quarters.body)")
         let badInterval = await server.client.get(
             "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=2h", token: supervisorToken)
         #expect(badInterval.status == 400 && badInterval.json["field"] as? String == "interval", "\(badInterval.body)")

@@ -107,7 +107,7 @@ final class TestServer: Sendable {
              "platformAdminGroups": ["\(world.platformGroup.uuidString.lowercased())"],
              "keys": [{"kid": "test", "alg": "HS256", "secret": "\(secret)"}],
              "listen": "127.0.0.1:0", "checkpointIntervalSeconds": 1,
-             "limits": {"maximumBodyBytes": 200000, "maximumBatchLines": 500, "maximumIntervalWindowDays": 3,
+             "limits": {"maximumBodyBytes": 200000, "maximumBatchLines": 500, "maximumIntervalWindowDays": 3, "maximumIntervalRows": 100,
                         "idleTimeoutSeconds": \(timeouts.idle), "requestTimeoutSeconds": \(timeouts.request)}\(extra)}
             """
         // The test's own configuration: a parse failure here is a test bug.

@@ -18,13 +18,15 @@ actor ODataFeed {
 
     private let settings: ReportingSettings
     private let maximumWindowDays: Int
+    private let maximumIntervalRows: Int
     private var service: ODataService?
     private var pinned: [(pin: ODataPin, snapshot: ODataSnapshot, used: ContinuousClock.Instant)] = []
     private var prepared: [(rows: ODataPreparedRows, used: ContinuousClock.Instant)] = []
 
-    init(settings: ReportingSettings, maximumWindowDays: Int) {
+    init(settings: ReportingSettings, maximumWindowDays: Int, maximumIntervalRows: Int) {
         self.settings = settings
         self.maximumWindowDays = maximumWindowDays
+        self.maximumIntervalRows = maximumIntervalRows
     }
 
     /// The service; its key is derived on first use and then kept for the server's life.
@@ -35,7 +37,7 @@ actor ODataFeed {
         let made = ODataService(
             configuration: ODataConfiguration(
                 signingKey: settings.signingKey(firstEventID: first), pageSize: settings.pageSize,
-                maximumWindowDays: maximumWindowDays))
+                maximumWindowDays: maximumWindowDays, maximumIntervalRows: maximumIntervalRows))
         service = made
         return made
     }
@@ -92,7 +94,8 @@ extension CumulusServer {
     /// failure is an OData error body with its status (400/401/403/404/503), never a 500.
     func addODataRoutes(to router: Router<ServerContext>) {
         let feed = ODataFeed(
-            settings: configuration.odata, maximumWindowDays: configuration.limits.maximumIntervalWindowDays)
+            settings: configuration.odata, maximumWindowDays: configuration.limits.maximumIntervalWindowDays,
+            maximumIntervalRows: configuration.limits.maximumIntervalRows)
         for pattern in ["odata", "odata/**"] {
             router.get(RouterPath(pattern)) { request, _ in
                 await odata(request, feed: feed)

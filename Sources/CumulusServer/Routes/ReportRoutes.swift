@@ -69,6 +69,7 @@ extension CumulusServer {
         }
         let interval = chosenInterval
         let maximumWindowDays = configuration.limits.maximumIntervalWindowDays
+        let maximumIntervalRows = configuration.limits.maximumIntervalRows
         if interval != nil, let start, end.seconds(since: start) > Double(maximumWindowDays) * 86_400 {
             throw Problem.badParameter(
                 "from",
@@ -123,6 +124,16 @@ extension CumulusServer {
                         guard let zone = TimeZone(identifier: tenant.timeZone) else {
                             throw Problem.badParameter(
                                 "tenant", "the tenant's time zone '\(tenant.timeZone)' is unknown to this system")
+                        }
+                        let pairs = times.intervalCount(
+                            tenant: tenant.id, user: user, from: windowStart, to: end, until: min(end, asOfInstant),
+                            interval: interval, timeZone: zone)
+                        guard pairs <= maximumIntervalRows else {
+                            throw Problem.badParameter(
+                                "interval",
+                                "the window spans \(pairs) (user, interval) pairs, each at least one row; at most "
+                                    + "\(maximumIntervalRows) (limits.maximumIntervalRows): narrow the window, pick a "
+                                    + "user, or ask for a longer interval")
                         }
                         let rows = times.intervals(
                             tenant: tenant.id, user: user, from: windowStart, to: end, until: min(end, asOfInstant),
