@@ -132,7 +132,7 @@ struct ServeProcessTests {
         let small = ["demo", "--data-dir", directory, "--tenants", "1", "--users-per-tenant", "3", "--days", "1"]
         let built = try await ChildProcess.run("cumulus", small + ["--no-serve"])
         #expect(built.status == 0, "\(built.error)")
-        let (child, _, configuration) = try await Self.start(directory)
+        let (child, _, _) = try await Self.start(directory)
         defer { if child.process.isRunning { child.kill() } }
         let demo = try await ChildProcess.run("cumulus", small + ["--listen", "127.0.0.1:0"])
         #expect(demo.status == 1 && demo.error.hasPrefix("cumulus: another `cumulus serve`"), "\(demo.error)")

@@ -503,6 +503,34 @@ struct ServerTests {
         let rows = try #require(hourly.json["rows"] as? [[String: Any]], "\(hourly.body)")
         #expect(hourly.status == 200 && !rows.isEmpty, "\(hourly.body)")
         #expect(Set(rows.compactMap { $0["intervalStart"] as? String }).count == 2, "\(hourly.body)")
+        // The interval rows and the user-state rows are cut to the page before they are written: pages of one,
+        // laid end to end, are the whole report, with the same total; past the end (even at the largest offset)
+        // no rows and no next page.
+        for report in [
+            "time-in-state?tenant=\(world.tenant)&interval=1h&from=2026-11-16T00:00:00Z&to=2026-11-16T02:00:00Z",
+            "user-states?tenant=\(world.tenant)",
+        ] {
+            let whole = await server.client.get("/v1/reports/\(report)", token: supervisorToken)
+            let all = try #require(whole.json["rows"] as? [[String: Any]], "\(whole.body)")
+            let total = try #require(whole.json["total"] as? Int)
+            #expect(total == all.count && total >= 2, "\(report): \(whole.body)")
+            var joined: [[String: Any]] = []
+            var offset: Int? = 0
+            while let from = offset {
+                let page = await server.client.get(
+                    "/v1/reports/\(report)&limit=1&offset=\(from)", token: supervisorToken)
+                joined += try #require(page.json["rows"] as? [[String: Any]], "\(page.body)")
+                #expect(page.json["total"] as? Int == total, "\(page.body)")
+                offset = page.json["nextOffset"] as? Int
+            }
+            #expect(
+                try JSONSerialization.data(withJSONObject: joined, options: .sortedKeys)
+                    == JSONSerialization.data(withJSONObject: all, options: .sortedKeys), "\(report)")
+            let beyond = await server.client.get(
+                "/v1/reports/\(report)&offset=\(Int.max)", token: supervisorToken)
+            #expect((beyond.json["rows"] as? [Any])?.isEmpty == true, "\(beyond.body)")
+            #expect(beyond.json["total"] as? Int == total && beyond.json["nextOffset"] is NSNull, "\(beyond.body)")
+        }
         // A window of ten thousand years by quarter hours used to hold the server for minutes and gigabytes: now a
         // 400 beyond limits.maximumIntervalWindowDays (the test server's: 3 days), the same window without
         // intervals answered (its rows are one per user and state), and a window of the limit answered.

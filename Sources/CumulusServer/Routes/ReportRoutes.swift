@@ -79,7 +79,9 @@ extension CumulusServer {
         let tenantFilter = tenantID
         let user = userID
         let asOfInstant = defaultEnd
-        let table = try await withSet(asOf: asOf) { (set) throws(Problem) -> ReportTable in
+        // Reports whose rows can be many are cut to the page before their cells are written (`PagedReport.page`);
+        // the small ones (licences, summaries, current states) are written whole and cut below.
+        let paged = try await withSet(asOf: asOf) { (set) throws(Problem) -> PagedReport in
             guard let current = set.projection(CurrentStateProjection.self) else { throw Self.storageProblem() }
             var tenant: Tenant?
             if let tenantFilter {
@@ -95,18 +97,19 @@ extension CumulusServer {
                     guard caller.actors.contains(.systemAdmin) else {
                         throw Problem.badParameter("tenant", "tenant is required unless the caller is a systemAdmin")
                     }
-                    return ReportTable.licences(counters.allCounters())
+                    return PagedReport(ReportTable.licences(counters.allCounters()))
                 }
                 guard Self.administrativeView(caller, tenant: tenant, audit: false) != nil else {
                     throw Self.readForbidden(caller)
                 }
-                return ReportTable.licences(counters.counters(for: tenant.id))
+                return PagedReport(ReportTable.licences(counters.counters(for: tenant.id)))
             case .userStates:
                 guard let tenant else { throw Problem.badParameter("tenant", "tenant is required for this report") }
                 let view = try Self.userStateView(caller, tenant: tenant)
                 guard let report = set.projection(UserStateReportProjection.self) else { throw Self.storageProblem() }
                 let rows = report.rows(tenant: tenant.id, user: user, from: start, to: end)
-                return ReportTable.userStates(rows.map(view.apply(to:)))
+                let page = rows.dropFirst(offset).prefix(limit).map(view.apply(to:))
+                return PagedReport(page: ReportTable.userStates(page), total: rows.count)
             case .timeInState, .currentStates:
                 guard let tenant else { throw Problem.badParameter("tenant", "tenant is required for this report") }
                 let view = try Self.userStateView(caller, tenant: tenant)
@@ -135,30 +138,43 @@ extension CumulusServer {
                                     + "\(maximumIntervalRows) (limits.maximumIntervalRows): narrow the window, pick a "
                                     + "user, or ask for a longer interval")
                         }
-                        let rows = times.intervals(
-                            tenant: tenant.id, user: user, from: windowStart, to: end, until: min(end, asOfInstant),
-                            interval: interval, timeZone: zone)
-                        return ReportTable.timeInStateIntervals(rows.map(view.apply(to:)))
+                        // One user's rows at a time, only the page's kept: memory is a user's rows and a page.
+                        var total = 0
+                        var page: [TimeInStateIntervalRow] = []
+                        let (sum, overflow) = offset.addingReportingOverflow(limit)
+                        let pageEnd = overflow ? Int.max : sum
+                        for id in user.map({ [$0] }) ?? times.users(in: tenant.id) {
+                            let rows = times.intervals(
+                                tenant: tenant.id, user: id, from: windowStart, to: end,
+                                until: min(end, asOfInstant), interval: interval, timeZone: zone)
+                            let first = min(max(offset - total, 0), rows.count)
+                            let last = min(max(pageEnd - total, 0), rows.count)
+                            page += rows[first..<last].map(view.apply(to:))
+                            total += rows.count
+                        }
+                        return PagedReport(page: ReportTable.timeInStateIntervals(page), total: total)
                     }
                     let summaries = times.summaries(
                         tenant: tenant.id, user: user, from: windowStart, to: end, until: min(end, asOfInstant))
-                    return ReportTable.timeInState(summaries.map(view.apply(to:)))
+                    return PagedReport(ReportTable.timeInState(summaries.map(view.apply(to:))))
                 }
                 let users = user.map { [$0] } ?? times.users(in: tenant.id)
-                return ReportTable.currentStates(users.compactMap { times.snapshot(of: $0, at: end) }, view: view)
+                return PagedReport(
+                    ReportTable.currentStates(users.compactMap { times.snapshot(of: $0, at: end) }, view: view))
             }
         }
-        let page = ReportTable(columns: table.columns, rows: Array(table.rows.dropFirst(offset).prefix(limit)))
-        let next = offset + page.rows.count < table.rows.count ? String(offset + page.rows.count) : "null"
+        let page = paged.page(offset: offset, limit: limit)
+        let total = paged.total
+        let next = offset + page.rows.count < total ? String(offset + page.rows.count) : "null"
         if (request.headers[.accept] ?? "").contains("text/csv") {
             var response = Self.json(.ok, page.csv(), contentType: "text/csv; charset=utf-8")
-            response.headers[HTTPField.Name("X-Total-Count") ?? .contentLocation] = String(table.rows.count)
+            response.headers[HTTPField.Name("X-Total-Count") ?? .contentLocation] = String(total)
             return response
         }
         return Self.json(
             .ok,
             "{\"rows\":" + page.json().trimmingCharacters(in: .whitespacesAndNewlines)
-                + ",\"total\":\(table.rows.count),"
+                + ",\"total\":\(total),"
                 + "\"offset\":\(offset),\"limit\":\(limit),\"nextOffset\":\(next)}\n")
     }
 
@@ -190,4 +206,32 @@ extension CumulusServer {
         return try body(set)
     }
 
+}
+
+/// A report's rows for one page: either the whole table, cut to the page here, or a table that already holds
+/// only the page, with the number of rows of the whole report.
+private struct PagedReport: Sendable {
+    private let table: ReportTable
+    private let prepaged: Bool
+    /// Rows in the whole report.
+    let total: Int
+
+    /// The whole report, to be cut to the page.
+    init(_ whole: ReportTable) {
+        table = whole
+        prepaged = false
+        total = whole.rows.count
+    }
+
+    /// The page's rows only, of a report of `total` rows.
+    init(page: ReportTable, total: Int) {
+        table = page
+        prepaged = true
+        self.total = total
+    }
+
+    /// The rows from `offset`, at most `limit` of them.
+    func page(offset: Int, limit: Int) -> ReportTable {
+        prepaged ? table : ReportTable(columns: table.columns, rows: Array(table.rows.dropFirst(offset).prefix(limit)))
+    }
 }
