@@ -169,20 +169,29 @@ extension EntitySet {
         _ snapshot: ODataSnapshot, scope: ReadScope, range: (from: Timestamp?, to: Timestamp?),
         interval: ReportInterval,
         maximumWindowDays: Int,
-        maximumIntervalRows: Int
+        maximumIntervalRows: Int,
+        maximumUserStateRows: Int
     ) throws(ODataError) -> [[String: ODataValue]] {
         let state = snapshot.currentState
         func text(_ value: String?) -> ODataValue { value.map(ODataValue.string) ?? .null }
         func ouName(_ id: OUID) -> String { state.organisationUnits[id]?.name ?? "" }
         var rows: [[String: ODataValue]] = []
         var intervalPairs = 0
+        var userStateRows = 0
         for (tenant, view) in scope.tenants {
             switch self {
             case .userStates:
                 var seen: [String: Int] = [:]
-                for row in snapshot.report.rows(
-                    tenant: tenant.id, from: range.from, to: range.to)
-                {
+                let reportRows = snapshot.report.rows(tenant: tenant.id, from: range.from, to: range.to)
+                userStateRows += reportRows.count
+                guard userStateRows <= maximumUserStateRows else {
+                    throw .badRequest(
+                        "TooManyRows",
+                        "UserStates: the query selects \(userStateRows) or more rows; at most "
+                            + "\(maximumUserStateRows) at once: narrow the Start range (Start ge … and Start lt …), "
+                            + "as Power BI's incremental refresh does, or filter on TenantId", option: "$filter")
+                }
+                for row in reportRows {
                     let base = "\(row.user)_\(row.start.microsecondsSinceEpoch)"
                     let repeatCount = seen[base, default: 0]
                     seen[base] = repeatCount + 1

@@ -17,6 +17,9 @@ public struct ODataConfiguration: Sendable {
     /// The most (user, interval) pairs one `TimeInStateIntervals` query may span (each gives at least one row,
     /// and a query's rows are all built before its first page); more is a 400 `TooManyRows`.
     public var maximumIntervalRows: Int
+    /// The most `UserStates` rows one query may select before `$filter`'s other terms, `$top` or paging (a query's
+    /// rows are all built, about 2 KB each, before its first page); more is a 400 `TooManyRows`.
+    public var maximumUserStateRows: Int
     /// The key page links are signed with; a server of another log has another key, so its links are refused.
     public var signingKey: [UInt8]
 
@@ -26,7 +29,7 @@ public struct ODataConfiguration: Sendable {
     /// Creates a configuration; `signingKey` should be secret and stable across restarts of one server.
     public init(
         signingKey: [UInt8], pageSize: Int = 1_000, maximumPageSize: Int = 5_000, maximumTop: Int = 100_000,
-        maximumWindowDays: Int = 93, maximumIntervalRows: Int = 1_000_000
+        maximumWindowDays: Int = 93, maximumIntervalRows: Int = 1_000_000, maximumUserStateRows: Int = 1_000_000
     ) {
         self.signingKey = signingKey
         self.pageSize = pageSize
@@ -34,6 +37,7 @@ public struct ODataConfiguration: Sendable {
         self.maximumTop = maximumTop
         self.maximumWindowDays = maximumWindowDays
         self.maximumIntervalRows = maximumIntervalRows
+        self.maximumUserStateRows = maximumUserStateRows
     }
 }
 
@@ -230,7 +234,8 @@ public struct ODataService: Sendable {
             var rows = try set.rows(
                 snapshot, scope: scope, range: range, interval: query.interval,
                 maximumWindowDays: configuration.maximumWindowDays,
-                maximumIntervalRows: configuration.maximumIntervalRows)
+                maximumIntervalRows: configuration.maximumIntervalRows,
+                maximumUserStateRows: configuration.maximumUserStateRows)
             if let filter = query.filter { rows = rows.filter(filter.matches) }
             count = rows.count
             if countOnly {

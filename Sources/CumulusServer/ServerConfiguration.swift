@@ -61,6 +61,10 @@ public struct ServerConfiguration: Sendable {
         /// one row, and all rows are built before the first page is cut: 1,000,000 (a week of quarter hours for
         /// 1,488 users). More is a 400 that says how many, before any row is built.
         public var maximumIntervalRows: Int = 1_000_000
+        /// The most rows one query of the feed's `UserStates` may select by its `Start` range (1,000,000, about a
+        /// month of a 900-user tenant): the feed builds a query's rows, about 2 KB each, before its first page.
+        /// More is a 400 `TooManyRows` asking for a narrower `Start` range.
+        public var maximumFeedUserStateRows: Int = 1_000_000
         /// Seconds the server may wait for a client's next bytes — between requests, or inside one — before it
         /// closes the connection. Time in which the server itself is not reading, or is answering, does not count.
         public var idleTimeoutSeconds: Double = 30
@@ -213,6 +217,7 @@ public struct ServerConfiguration: Sendable {
             try integer("maximumEventsPerPage", \.maximumEventsPerPage)
             try integer("maximumIntervalWindowDays", \.maximumIntervalWindowDays)
             try integer("maximumIntervalRows", \.maximumIntervalRows)
+            try integer("maximumFeedUserStateRows", \.maximumFeedUserStateRows)
             if let value = limits["idleTimeoutSeconds"] {
                 guard let seconds = value as? Double, seconds > 0 else {
                     throw fail("`limits.idleTimeoutSeconds` must be a positive number")

@@ -269,6 +269,17 @@ import FoundationXML
         let dayRows = try rows(days)
         #expect(days.status == 200 && !dayRows.isEmpty, "\(days.text)")
         #expect(get("TimeInStateIntervals", "interval=15m", snapshot: snapshot).status == 200)
+        // The same for UserStates, by the rows its Start range selects (rows that overlap it, open ones too).
+        let allStates = try rows(get("UserStates", snapshot: snapshot))
+        let cap = allStates.count - 1
+        let few = ODataService(configuration: ODataConfiguration(signingKey: Self.key, maximumUserStateRows: cap))
+        let states = get("UserStates", "$top=1", service: few, snapshot: snapshot)
+        let tooManyStates = try #require(try json(states)["error"] as? [String: Any], "\(states.text)")
+        #expect(states.status == 400 && tooManyStates["code"] as? String == "TooManyRows", "\(states.text)")
+        #expect((tooManyStates["message"] as? String)?.contains("at most \(cap)") == true, "\(states.text)")
+        let lastStart = try #require(allStates.compactMap { $0["Start"] as? String }.max())
+        let narrowed = get("UserStates", "$filter=Start%20ge%20\(lastStart)", service: few, snapshot: snapshot)
+        #expect(narrowed.status == 200, "\(narrowed.text)")
         let filter = try json(get("Users", "$filter=UserName%20eq%20'a'%20and%20Bogus%20eq%201", snapshot: snapshot))
         #expect(
             ((filter["error"] as? [String: Any])?["message"] as? String)?.contains(

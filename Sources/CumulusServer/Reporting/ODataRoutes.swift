@@ -19,14 +19,16 @@ actor ODataFeed {
     private let settings: ReportingSettings
     private let maximumWindowDays: Int
     private let maximumIntervalRows: Int
+    private let maximumUserStateRows: Int
     private var service: ODataService?
     private var pinned: [(pin: ODataPin, snapshot: ODataSnapshot, used: ContinuousClock.Instant)] = []
     private var prepared: [(rows: ODataPreparedRows, used: ContinuousClock.Instant)] = []
 
-    init(settings: ReportingSettings, maximumWindowDays: Int, maximumIntervalRows: Int) {
+    init(settings: ReportingSettings, maximumWindowDays: Int, maximumIntervalRows: Int, maximumUserStateRows: Int) {
         self.settings = settings
         self.maximumWindowDays = maximumWindowDays
         self.maximumIntervalRows = maximumIntervalRows
+        self.maximumUserStateRows = maximumUserStateRows
     }
 
     /// The service; its key is derived on first use and then kept for the server's life.
@@ -37,7 +39,8 @@ actor ODataFeed {
         let made = ODataService(
             configuration: ODataConfiguration(
                 signingKey: settings.signingKey(firstEventID: first), pageSize: settings.pageSize,
-                maximumWindowDays: maximumWindowDays, maximumIntervalRows: maximumIntervalRows))
+                maximumWindowDays: maximumWindowDays, maximumIntervalRows: maximumIntervalRows,
+                maximumUserStateRows: maximumUserStateRows))
         service = made
         return made
     }
@@ -95,7 +98,8 @@ extension CumulusServer {
     func addODataRoutes(to router: Router<ServerContext>) {
         let feed = ODataFeed(
             settings: configuration.odata, maximumWindowDays: configuration.limits.maximumIntervalWindowDays,
-            maximumIntervalRows: configuration.limits.maximumIntervalRows)
+            maximumIntervalRows: configuration.limits.maximumIntervalRows,
+            maximumUserStateRows: configuration.limits.maximumFeedUserStateRows)
         for pattern in ["odata", "odata/**"] {
             router.get(RouterPath(pattern)) { request, _ in
                 await odata(request, feed: feed)
