@@ -100,20 +100,14 @@ struct CommandFailure: Error, CustomStringConvertible {
 }
 
 extension AsyncParsableCommand {
-    /// Runs `body`, turning a log error into a message on stderr and exit status 1.
+    /// Runs `body`, turning a failure that describes itself (``CommandFailure``, the log's errors, the server's
+    /// start and configuration errors) into `cumulus: <description>` on stderr and exit status 1.
     func reporting(_ body: () async throws -> Void) async throws {
         do {
             try await body()
-        } catch let failure as CommandFailure {
-            StandardError.write("cumulus: \(failure.description)\n")
-            throw ExitCode.failure
-        } catch let error as EventStoreError {
-            StandardError.write("cumulus: \(error.description)\n")
-            throw ExitCode.failure
         } catch let exit as ExitCode {
             throw exit
         } catch let error as any Error & CustomStringConvertible {
-            // The server's start failures and configuration errors (the demo serves): said, not swallowed.
             StandardError.write("cumulus: \(error.description)\n")
             throw ExitCode.failure
         }

@@ -24,16 +24,13 @@ struct ServeCommand: AsyncParsableCommand {
     var config: String
 
     func run() async throws {
-        do {
+        try await reporting {
             let store = data.storeText
             let shown = PostgresLocation.isURL(store) ? ((try? PostgresLocation(url: store))?.description ?? "") : store
             try await CumulusServer.serve(store: store, configurationPath: config, listen: listen) { port in
                 print("cumulus: serving \(shown) on port \(port)")
                 fflush(nil)
             }
-        } catch let error as any CustomStringConvertible & Error {
-            StandardError.write("cumulus: \(error.description)\n")
-            throw ExitCode.failure
         }
     }
 }
