@@ -17,18 +17,14 @@ actor ODataFeed {
     static let lifetime: Duration = .seconds(600)
 
     private let settings: ReportingSettings
-    private let maximumWindowDays: Int
-    private let maximumIntervalRows: Int
-    private let maximumUserStateRows: Int
+    private let limits: ServerConfiguration.Limits
     private var service: ODataService?
     private var pinned: [(pin: ODataPin, snapshot: ODataSnapshot, used: ContinuousClock.Instant)] = []
     private var prepared: [(rows: ODataPreparedRows, used: ContinuousClock.Instant)] = []
 
-    init(settings: ReportingSettings, maximumWindowDays: Int, maximumIntervalRows: Int, maximumUserStateRows: Int) {
+    init(settings: ReportingSettings, limits: ServerConfiguration.Limits) {
         self.settings = settings
-        self.maximumWindowDays = maximumWindowDays
-        self.maximumIntervalRows = maximumIntervalRows
-        self.maximumUserStateRows = maximumUserStateRows
+        self.limits = limits
     }
 
     /// The service; its key is derived on first use and then kept for the server's life.
@@ -39,8 +35,8 @@ actor ODataFeed {
         let made = ODataService(
             configuration: ODataConfiguration(
                 signingKey: settings.signingKey(firstEventID: first), pageSize: settings.pageSize,
-                maximumWindowDays: maximumWindowDays, maximumIntervalRows: maximumIntervalRows,
-                maximumUserStateRows: maximumUserStateRows))
+                maximumWindowDays: limits.maximumIntervalWindowDays, maximumIntervalRows: limits.maximumIntervalRows,
+                maximumUserStateRows: limits.maximumFeedUserStateRows))
         service = made
         return made
     }
@@ -96,10 +92,7 @@ extension CumulusServer {
     /// snapshot is kept (``ODataFeed``) and, when no longer kept, rebuilt as of the position it pinned. Every
     /// failure is an OData error body with its status (400/401/403/404/503), never a 500.
     func addODataRoutes(to router: Router<ServerContext>) {
-        let feed = ODataFeed(
-            settings: configuration.odata, maximumWindowDays: configuration.limits.maximumIntervalWindowDays,
-            maximumIntervalRows: configuration.limits.maximumIntervalRows,
-            maximumUserStateRows: configuration.limits.maximumFeedUserStateRows)
+        let feed = ODataFeed(settings: configuration.odata, limits: configuration.limits)
         for pattern in ["odata", "odata/**"] {
             router.get(RouterPath(pattern)) { request, _ in
                 await odata(request, feed: feed)
