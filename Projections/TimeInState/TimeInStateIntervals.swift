@@ -121,7 +121,7 @@ extension TimeInStateProjection {
         let user = users[slot]
         let cuts = intervalCuts(of: user, from: from, to: to, until: until, interval: interval, timeZone: timeZone)
         guard let first = cuts.first, let last = cuts.last else { return [] }
-        let lifeEnd = min(user.timeline.removedKey?.occurredAt ?? Int64.max, until.microsecondsSinceEpoch)
+        let lifeEnd = self.lifeEnd(of: user, until: until)
         let countFrom = max(first.start.microsecondsSinceEpoch, user.createdAt)
         let countTo = min(last.end.microsecondsSinceEpoch, lifeEnd)
         guard countFrom < countTo else { return [] }
@@ -180,6 +180,11 @@ extension TimeInStateProjection {
         return rows
     }
 
+    /// Where `user`'s countable time ends: at its removal or at `until`, whichever comes first (microseconds).
+    private func lifeEnd(of user: TrackedUser, until: Timestamp) -> Int64 {
+        min(user.timeline.removedKey?.occurredAt ?? Int64.max, until.microsecondsSinceEpoch)
+    }
+
     /// The intervals of `[from, to)` in which `user` can have time: only those that meet the user's life up to
     /// `until` (from its creation to its removal or `until`), since no other interval holds a row. A window of
     /// centuries asked for a user of a month so costs a month's intervals, not millions of them. The intervals kept
@@ -197,7 +202,7 @@ extension TimeInStateProjection {
         of user: TrackedUser, from: Timestamp, to: Timestamp, until: Timestamp, interval: ReportInterval,
         timeZone: TimeZone
     ) -> [(start: Timestamp, end: Timestamp)] {
-        let lifeEnd = min(user.timeline.removedKey?.occurredAt ?? Int64.max, until.microsecondsSinceEpoch)
+        let lifeEnd = self.lifeEnd(of: user, until: until)
         guard from < to, user.createdAt < lifeEnd else { return [] }
         let start = max(from.microsecondsSinceEpoch, user.createdAt)
         let end = min(to.microsecondsSinceEpoch, lifeEnd)
@@ -227,7 +232,7 @@ extension TimeInStateProjection {
         let lives = selected.compactMap { id -> (id: UserID, created: Int64, end: Int64)? in
             guard let slot = userIndex[id], users[slot].tenant == tenant else { return nil }
             let user = users[slot]
-            let lifeEnd = min(user.timeline.removedKey?.occurredAt ?? Int64.max, until.microsecondsSinceEpoch)
+            let lifeEnd = self.lifeEnd(of: user, until: until)
             return user.createdAt < lifeEnd ? (id, user.createdAt, lifeEnd) : nil
         }
         guard from < to, let earliest = lives.map(\.created).min(), let latest = lives.map(\.end).max() else {

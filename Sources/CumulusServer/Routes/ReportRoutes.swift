@@ -123,13 +123,14 @@ extension CumulusServer {
                 }
                 if kind == .timeInState {
                     let windowStart = start ?? end.adding(seconds: -7 * 86_400)
+                    let until = min(end, asOfInstant)  // no time counted after the as-of instant or now
                     if let interval {
                         guard let zone = TimeZone(identifier: tenant.timeZone) else {
                             throw Problem.badParameter(
                                 "tenant", "the tenant's time zone '\(tenant.timeZone)' is unknown to this system")
                         }
                         let pairs = times.intervalCount(
-                            tenant: tenant.id, user: user, from: windowStart, to: end, until: min(end, asOfInstant),
+                            tenant: tenant.id, user: user, from: windowStart, to: end, until: until,
                             interval: interval, timeZone: zone)
                         guard pairs <= maximumIntervalRows else {
                             throw Problem.badParameter(
@@ -146,7 +147,7 @@ extension CumulusServer {
                         for id in user.map({ [$0] }) ?? times.users(in: tenant.id) {
                             let rows = times.intervals(
                                 tenant: tenant.id, user: id, from: windowStart, to: end,
-                                until: min(end, asOfInstant), interval: interval, timeZone: zone)
+                                until: until, interval: interval, timeZone: zone)
                             let first = min(max(offset - total, 0), rows.count)
                             let last = min(max(pageEnd - total, 0), rows.count)
                             page += rows[first..<last].map(view.apply(to:))
@@ -155,7 +156,7 @@ extension CumulusServer {
                         return PagedReport(page: ReportTable.timeInStateIntervals(page), total: total)
                     }
                     let summaries = times.summaries(
-                        tenant: tenant.id, user: user, from: windowStart, to: end, until: min(end, asOfInstant))
+                        tenant: tenant.id, user: user, from: windowStart, to: end, until: until)
                     return PagedReport(ReportTable.timeInState(summaries.map(view.apply(to:))))
                 }
                 let users = user.map { [$0] } ?? times.users(in: tenant.id)
