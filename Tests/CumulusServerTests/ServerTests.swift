@@ -534,11 +534,15 @@ struct ServerTests {
         // A window of ten thousand years by quarter hours used to hold the server for minutes and gigabytes: now a
         // 400 beyond limits.maximumIntervalWindowDays (the test server's: 3 days), the same window without
         // intervals answered (its rows are one per user and state), and a window of the limit answered.
-        let centuries = await server.client.get(
-            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=15m&from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z",
-            token: supervisorToken)
-        #expect(centuries.status == 400 && centuries.json["field"] as? String == "from", "\(centuries.body)")
-        #expect(centuries.body.contains("at most 3 days"), "\(centuries.body)")
+        /// `query` of time in state is a 400 naming `field` and saying `saying`.
+        func refused(_ query: String, field: String, saying: String) async {
+            let answer = await server.client.get(
+                "/v1/reports/time-in-state?tenant=\(world.tenant)&\(query)", token: supervisorToken)
+            #expect(answer.status == 400 && answer.json["field"] as? String == field, "\(query): \(answer.body)")
+            #expect(answer.body.contains(saying), "\(query): \(answer.body)")
+        }
+        await refused(
+            "interval=15m&from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z", field: "from", saying: "at most 3 days")
         let summed = await server.client.get(
             "/v1/reports/time-in-state?tenant=\(world.tenant)&from=0001-01-01T00:00:00Z&to=9999-12-31T00:00:00Z",
             token: supervisorToken)
@@ -549,14 +553,9 @@ struct ServerTests {
         #expect(atTheLimit.status == 200 && (atTheLimit.json["rows"] as? [Any])?.isEmpty == false, "\(atTheLimit.body)")
         // The same window by quarter hours spans 2 users × 192 (user, interval) pairs: more than the test server's
         // limits.maximumIntervalRows (100), refused before any row is built.
-        let quarters = await server.client.get(
-            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=15m&from=2026-11-15T00:00:00Z&to=2026-11-18T00:00:00Z",
-            token: supervisorToken)
-        #expect(quarters.status == 400 && quarters.json["field"] as? String == "interval", "\(quarters.body)")
-        #expect(quarters.body.contains("at most 100"), "\(quarters.body)")
-        let badInterval = await server.client.get(
-            "/v1/reports/time-in-state?tenant=\(world.tenant)&interval=2h", token: supervisorToken)
-        #expect(badInterval.status == 400 && badInterval.json["field"] as? String == "interval", "\(badInterval.body)")
+        await refused(
+            "interval=15m&from=2026-11-15T00:00:00Z&to=2026-11-18T00:00:00Z", field: "interval", saying: "at most 100")
+        await refused("interval=2h", field: "interval", saying: "15m, 30m, 1h, 1d")
         #expect(
             await server.client.get("/v1/reports/licences?tenant=\(world.tenant)&interval=1h", token: admin).status
                 == 400)
