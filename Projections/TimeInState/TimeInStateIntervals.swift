@@ -253,24 +253,20 @@ extension TimeInStateProjection {
             from: Timestamp(microsecondsSinceEpoch: start), to: Timestamp(microsecondsSinceEpoch: end), in: timeZone)
         let starts = cuts.map(\.start.microsecondsSinceEpoch)
         let ends = cuts.map(\.end.microsecondsSinceEpoch)
-        /// The first index whose value is above `value` (`ends`) or at or above it (`starts`), by binary search.
-        func firstIndex(in values: [Int64], above value: Int64, orEqual: Bool) -> Int {
+        /// The first index of the ascending `values` from which `isPast` holds, by binary search.
+        func firstIndex(in values: [Int64], where isPast: (Int64) -> Bool) -> Int {
             var low = 0
             var high = values.count
             while low < high {
                 let middle = (low + high) / 2
-                if values[middle] > value || (orEqual && values[middle] == value) {
-                    high = middle
-                } else {
-                    low = middle + 1
-                }
+                if isPast(values[middle]) { high = middle } else { low = middle + 1 }
             }
             return low
         }
         return lives.reduce(0) { total, life in
             // Intervals with end > createdAt and start < lifeEnd.
-            let first = firstIndex(in: ends, above: life.created, orEqual: false)
-            let last = firstIndex(in: starts, above: life.end, orEqual: true)
+            let first = firstIndex(in: ends) { $0 > life.created }
+            let last = firstIndex(in: starts) { $0 >= life.end }
             return total + max(0, last - first)
         }
     }
