@@ -171,11 +171,19 @@ extension EntitySet {
         maximumWindowDays: Int,
         maximumIntervalRows: Int,
         maximumUserStateRows: Int
-    ) throws(ODataError) -> [[String: ODataValue]] {
+    ) throws(ODataError) -> [ODataRow] {
         let state = snapshot.currentState
-        func text(_ value: String?) -> ODataValue { value.map(ODataValue.string) ?? .null }
+        // The rows' repeated texts (ids, names, states) share one copy: a query's rows are kept until its last page.
+        var interned = Set<String>()
+        func shared(_ value: String) -> ODataValue { .string(interned.insert(value).memberAfterInsert) }
+        func text(_ value: String?) -> ODataValue { value.map(shared) ?? .null }
         func ouName(_ id: OUID) -> String { state.organisationUnits[id]?.name ?? "" }
-        var rows: [[String: ODataValue]] = []
+        func makeRow(_ values: KeyValuePairs<String, ODataValue>) -> ODataRow {
+            var row = ODataRow(self)
+            for (property, value) in values { row[property] = value }
+            return row
+        }
+        var rows: [ODataRow] = []
         var intervalPairs = 0
         var userStateRows = 0
         for (tenant, view) in scope.tenants {
@@ -195,19 +203,20 @@ extension EntitySet {
                     let base = "\(row.user)_\(row.start.microsecondsSinceEpoch)"
                     let repeatCount = seen[base, default: 0]
                     seen[base] = repeatCount + 1
-                    rows.append([
-                        "Id": .string(repeatCount == 0 ? base : "\(base)_\(repeatCount)"),
-                        "TenantId": .string(row.tenant.description), "UserId": .string(row.user.description),
-                        "UserName": .string(view.userIdentifier(row.userName)),
-                        "UserPrincipalName": .string(view.userIdentifier(row.userPrincipalName)),
-                        "OrganisationUnitId": .string(row.ou.description), "OrganisationUnit": .string(row.ouName),
-                        "ResponsibilityProfile": text(row.responsibilityProfile),
-                        "UserState": text(row.userState?.name),
-                        "PresenceAvailability": text(row.availability?.rawValue),
-                        "PresenceActivity": text(row.activity?.rawValue), "Start": .instant(row.start),
-                        "End": row.end.map(ODataValue.instant) ?? .null,
-                        "DurationSeconds": row.durationSeconds.map(ODataValue.number) ?? .null,
-                    ])
+                    rows.append(
+                        makeRow([
+                            "Id": .string(repeatCount == 0 ? base : "\(base)_\(repeatCount)"),
+                            "TenantId": shared(row.tenant.description), "UserId": shared(row.user.description),
+                            "UserName": shared(view.userIdentifier(row.userName)),
+                            "UserPrincipalName": shared(view.userIdentifier(row.userPrincipalName)),
+                            "OrganisationUnitId": shared(row.ou.description), "OrganisationUnit": shared(row.ouName),
+                            "ResponsibilityProfile": text(row.responsibilityProfile),
+                            "UserState": text(row.userState?.name),
+                            "PresenceAvailability": text(row.availability?.rawValue),
+                            "PresenceActivity": text(row.activity?.rawValue), "Start": .instant(row.start),
+                            "End": row.end.map(ODataValue.instant) ?? .null,
+                            "DurationSeconds": row.durationSeconds.map(ODataValue.number) ?? .null,
+                        ]))
                 }
             case .timeInStateIntervals:
                 guard snapshot.timeInState.isShown(for: tenant.id) else { continue }
@@ -237,14 +246,17 @@ extension EntitySet {
                         row.user.description, interval.rawValue, String(row.intervalStart.microsecondsSinceEpoch),
                         row.userState ?? "", row.availability ?? "",
                     ].joined(separator: "_")
-                    rows.append([
-                        "Id": .string(id), "TenantId": .string(row.tenant.description),
-                        "UserId": .string(row.user.description), "UserName": .string(view.userIdentifier(row.userName)),
-                        "Interval": .string(interval.rawValue), "IntervalStart": .instant(row.intervalStart),
-                        "IntervalEnd": .instant(row.intervalEnd), "IntervalStartLocal": .string(row.intervalStartLocal),
-                        "TimeZone": .string(tenant.timeZone), "UserState": text(row.userState),
-                        "PresenceAvailability": text(row.availability), "Seconds": .number(row.seconds),
-                    ])
+                    rows.append(
+                        makeRow([
+                            "Id": .string(id), "TenantId": shared(row.tenant.description),
+                            "UserId": shared(row.user.description),
+                            "UserName": shared(view.userIdentifier(row.userName)),
+                            "Interval": shared(interval.rawValue), "IntervalStart": .instant(row.intervalStart),
+                            "IntervalEnd": .instant(row.intervalEnd),
+                            "IntervalStartLocal": shared(row.intervalStartLocal),
+                            "TimeZone": shared(tenant.timeZone), "UserState": text(row.userState),
+                            "PresenceAvailability": text(row.availability), "Seconds": .number(row.seconds),
+                        ]))
                 }
             case .currentStates:
                 guard snapshot.timeInState.isShown(for: tenant.id) else { continue }
@@ -252,77 +264,85 @@ extension EntitySet {
                     guard let shot = snapshot.timeInState.snapshot(of: user, at: snapshot.instant),
                         let record = state.users[user], record.lifecycle == .live
                     else { continue }
-                    rows.append([
-                        "UserId": .string(user.description), "TenantId": .string(tenant.id.description),
-                        "UserName": .string(view.userIdentifier(shot.userName)),
-                        "OrganisationUnit": .string(ouName(record.ou)),
-                        "UserState": text(shot.state.userState?.name),
-                        "ResponsibilityProfile": text(shot.state.responsibilityProfile),
-                        "UserStateSince": shot.userStateSince.map(ODataValue.instant) ?? .null,
-                        "UserStateSeconds": shot.userStateElapsedSeconds.map(ODataValue.number) ?? .null,
-                        "PresenceAvailability": text(shot.state.availability?.rawValue),
-                        "PresenceActivity": text(shot.state.activity?.rawValue),
-                        "PresenceSince": shot.presenceSince.map(ODataValue.instant) ?? .null,
-                        "PresenceSeconds": shot.presenceElapsedSeconds.map(ODataValue.number) ?? .null,
-                        "At": .instant(snapshot.instant),
-                    ])
+                    rows.append(
+                        makeRow([
+                            "UserId": .string(user.description), "TenantId": .string(tenant.id.description),
+                            "UserName": .string(view.userIdentifier(shot.userName)),
+                            "OrganisationUnit": .string(ouName(record.ou)),
+                            "UserState": text(shot.state.userState?.name),
+                            "ResponsibilityProfile": text(shot.state.responsibilityProfile),
+                            "UserStateSince": shot.userStateSince.map(ODataValue.instant) ?? .null,
+                            "UserStateSeconds": shot.userStateElapsedSeconds.map(ODataValue.number) ?? .null,
+                            "PresenceAvailability": text(shot.state.availability?.rawValue),
+                            "PresenceActivity": text(shot.state.activity?.rawValue),
+                            "PresenceSince": shot.presenceSince.map(ODataValue.instant) ?? .null,
+                            "PresenceSeconds": shot.presenceElapsedSeconds.map(ODataValue.number) ?? .null,
+                            "At": .instant(snapshot.instant),
+                        ]))
                 }
             case .licences:
                 for counter in snapshot.licences.counters(for: tenant.id) {
-                    rows.append([
-                        "Id": .string("\(tenant.id)_\(counter.kind.rawValue)"),
-                        "TenantId": .string(tenant.id.description), "Tenant": .string(tenant.name),
-                        "Kind": .string(counter.kind.rawValue), "Contingent": .number(Double(counter.contingent)),
-                        "Used": .number(Double(counter.used)), "Available": .number(Double(counter.available)),
-                        "IsOverused": .boolean(counter.available < 0),
-                    ])
+                    rows.append(
+                        makeRow([
+                            "Id": .string("\(tenant.id)_\(counter.kind.rawValue)"),
+                            "TenantId": .string(tenant.id.description), "Tenant": .string(tenant.name),
+                            "Kind": .string(counter.kind.rawValue), "Contingent": .number(Double(counter.contingent)),
+                            "Used": .number(Double(counter.used)), "Available": .number(Double(counter.available)),
+                            "IsOverused": .boolean(counter.available < 0),
+                        ]))
                 }
             case .users:
                 for user in state.users(in: tenant.id) {
-                    rows.append([
-                        "UserId": .string(user.id.description), "TenantId": .string(tenant.id.description),
-                        "UserName": .string(view.userIdentifier(user.displayName.value)),
-                        "UserPrincipalName": .string(view.userIdentifier(user.upn.value)),
-                        "OrganisationUnitId": .string(user.ou.description),
-                        "OrganisationUnit": .string(ouName(user.ou)),
-                        "Lifecycle": .string(user.lifecycle.rawValue),
-                        "ServiceCount": .number(Double(user.memberships.count)),
-                        "ServiceIds": .string(user.memberships.keys.map(\.description).sorted().joined(separator: " ")),
-                    ])
+                    rows.append(
+                        makeRow([
+                            "UserId": .string(user.id.description), "TenantId": .string(tenant.id.description),
+                            "UserName": .string(view.userIdentifier(user.displayName.value)),
+                            "UserPrincipalName": .string(view.userIdentifier(user.upn.value)),
+                            "OrganisationUnitId": .string(user.ou.description),
+                            "OrganisationUnit": .string(ouName(user.ou)),
+                            "Lifecycle": .string(user.lifecycle.rawValue),
+                            "ServiceCount": .number(Double(user.memberships.count)),
+                            "ServiceIds": .string(
+                                user.memberships.keys.map(\.description).sorted().joined(separator: " ")),
+                        ]))
                 }
             case .services:
                 for service in state.services(in: tenant.id) {
-                    rows.append([
-                        "ServiceId": .string(service.id.description), "TenantId": .string(tenant.id.description),
-                        "Name": .string(service.name), "Type": .string("\(service.type)"),
-                        "OrganisationUnitId": .string(service.ou.description),
-                        "OrganisationUnit": .string(ouName(service.ou)),
-                        "Lifecycle": .string(service.lifecycle.rawValue),
-                        "MemberCount": .number(Double(state.members(of: service.id).count)),
-                        "RoutableCount": .number(Double(state.routableCount(of: service.id))),
-                    ])
+                    rows.append(
+                        makeRow([
+                            "ServiceId": .string(service.id.description), "TenantId": .string(tenant.id.description),
+                            "Name": .string(service.name), "Type": .string("\(service.type)"),
+                            "OrganisationUnitId": .string(service.ou.description),
+                            "OrganisationUnit": .string(ouName(service.ou)),
+                            "Lifecycle": .string(service.lifecycle.rawValue),
+                            "MemberCount": .number(Double(state.members(of: service.id).count)),
+                            "RoutableCount": .number(Double(state.routableCount(of: service.id))),
+                        ]))
                 }
             case .organisationUnits:
                 for unit in state.organisationUnits(in: tenant.id) {
-                    rows.append([
-                        "OrganisationUnitId": .string(unit.id.description), "TenantId": .string(tenant.id.description),
-                        "Name": .string(unit.name), "ParentId": text(unit.parent?.description),
-                        "Parent": text(unit.parent.map(ouName)), "Lifecycle": .string(unit.lifecycle.rawValue),
-                        "UserCount": .number(Double(unit.userCount)),
-                        "ServiceCount": .number(Double(unit.serviceCount)),
-                        "SubUnitCount": .number(Double(unit.subOUCount)),
-                    ])
+                    rows.append(
+                        makeRow([
+                            "OrganisationUnitId": .string(unit.id.description),
+                            "TenantId": .string(tenant.id.description),
+                            "Name": .string(unit.name), "ParentId": text(unit.parent?.description),
+                            "Parent": text(unit.parent.map(ouName)), "Lifecycle": .string(unit.lifecycle.rawValue),
+                            "UserCount": .number(Double(unit.userCount)),
+                            "ServiceCount": .number(Double(unit.serviceCount)),
+                            "SubUnitCount": .number(Double(unit.subOUCount)),
+                        ]))
                 }
             case .tenants:
-                rows.append([
-                    "TenantId": .string(tenant.id.description), "Name": .string(tenant.name),
-                    "CompanyName": .string(view.customerIdentifier(tenant.companyDetails.companyName)),
-                    "CrmId": .string(view.customerIdentifier(tenant.companyDetails.crmID)),
-                    "State": .string(tenant.state.rawValue), "Lifecycle": .string(tenant.lifecycle.rawValue),
-                    "TimeZone": .string(tenant.timeZone),
-                    "ShowsTimeInState": .boolean(tenant.dataPrivacy.showTimeInState),
-                    "PersistsUserStatesInReporting": .boolean(tenant.dataPrivacy.persistUserStatesInReporting),
-                ])
+                rows.append(
+                    makeRow([
+                        "TenantId": .string(tenant.id.description), "Name": .string(tenant.name),
+                        "CompanyName": .string(view.customerIdentifier(tenant.companyDetails.companyName)),
+                        "CrmId": .string(view.customerIdentifier(tenant.companyDetails.crmID)),
+                        "State": .string(tenant.state.rawValue), "Lifecycle": .string(tenant.lifecycle.rawValue),
+                        "TimeZone": .string(tenant.timeZone),
+                        "ShowsTimeInState": .boolean(tenant.dataPrivacy.showTimeInState),
+                        "PersistsUserStatesInReporting": .boolean(tenant.dataPrivacy.persistUserStatesInReporting),
+                    ]))
             }
         }
         return rows

@@ -378,7 +378,7 @@ public struct FilterParser {
 
 extension FilterExpression {
     /// Whether `row` satisfies the expression; a comparison with `null` is true only for `eq null`/`ne null`.
-    func matches(_ row: [String: ODataValue]) -> Bool {
+    func matches(_ row: some ODataPropertyLookup) -> Bool {
         switch self {
         case .and(let left, let right): return left.matches(row) && right.matches(row)
         case .or(let left, let right): return left.matches(row) || right.matches(row)
@@ -438,9 +438,9 @@ extension FilterExpression {
 }
 
 extension FilterOperand {
-    func value(in row: [String: ODataValue]) -> ODataValue {
+    func value(in row: some ODataPropertyLookup) -> ODataValue {
         switch self {
-        case .property(let name): row[name] ?? .null
+        case .property(let name): row.value(of: name)
         case .literal(let value): value
         case .function(let function, let arguments):
             function.apply(to: arguments.map { $0.value(in: row) })

@@ -18,7 +18,7 @@ public struct ODataConfiguration: Sendable {
     /// and a query's rows are all built before its first page); more is a 400 `TooManyRows`.
     public var maximumIntervalRows: Int
     /// The most `UserStates` rows one query may select before `$filter`'s other terms, `$top` or paging (a query's
-    /// rows are all built, about 2 KB each, before its first page); more is a 400 `TooManyRows`.
+    /// rows are all built, about 0.6 KB each, before its first page); more is a 400 `TooManyRows`.
     public var maximumUserStateRows: Int
     /// The key page links are signed with; a server of another log has another key, so its links are refused.
     public var signingKey: [UInt8]
@@ -103,7 +103,7 @@ public struct ODataPreparedRows: Sendable {
     let entitySet: String
     let queryDigest: String
     let readers: [Actor]
-    let rows: [[String: ODataValue]]
+    let rows: [ODataRow]
     let count: Int
 
     /// The pin the rows were selected at.
@@ -218,7 +218,7 @@ public struct ODataService: Sendable {
             throw .badRequest("BadSkipToken", "$skiptoken: the log position it pinned cannot be read here")
         }
         let here = ODataPin(position: snapshot.position, instant: snapshot.instant)
-        let selected: [[String: ODataValue]]
+        let selected: [ODataRow]
         let count: Int
         if !countOnly, pin != nil,
             let reused = prepared.first(where: {
@@ -244,14 +244,17 @@ public struct ODataService: Sendable {
                     body: Array(String(count).utf8))
             }
             if !query.orderBy.isEmpty {
-                let key = set.key
+                let index = set.propertyIndex
+                // Names the parser accepted are the set's properties; an index past the row reads null.
+                let orderBy = query.orderBy.map { (index: index[$0.0] ?? -1, descending: $0.descending) }
+                let key = index[set.key] ?? -1
+                func value(_ row: ODataRow, _ index: Int) -> ODataValue { index >= 0 ? row[index: index] : .null }
                 rows = rows.enumerated().sorted { lhs, rhs in
-                    for (property, descending) in query.orderBy {
-                        let order =
-                            ODataValue.compare(lhs.element[property] ?? .null, rhs.element[property] ?? .null) ?? 0
+                    for (property, descending) in orderBy {
+                        let order = ODataValue.compare(value(lhs.element, property), value(rhs.element, property)) ?? 0
                         if order != 0 { return descending ? order > 0 : order < 0 }
                     }
-                    let tie = ODataValue.compare(lhs.element[key] ?? .null, rhs.element[key] ?? .null) ?? 0
+                    let tie = ODataValue.compare(value(lhs.element, key), value(rhs.element, key)) ?? 0
                     return tie != 0 ? tie < 0 : lhs.offset < rhs.offset
                 }.map(\.element)
             }
@@ -266,10 +269,11 @@ public struct ODataService: Sendable {
             "{\"@odata.context\":" + JSONWriter.string(request.baseURL + "$metadata#" + set.rawValue + selection)
         if query.count { body += ",\"@odata.count\":\(count)" }
         body += ",\"value\":["
-        let properties = query.select ?? set.properties.map(\.name)
+        let names = query.select ?? set.properties.map(\.name)
+        let properties = names.map { (name: JSONWriter.string($0) + ":", index: set.propertyIndex[$0]) }
         for (index, row) in page.enumerated() {
             body += index == 0 ? "{" : ",{"
-            body += properties.map { JSONWriter.string($0) + ":" + JSONWriter.value(row[$0] ?? .null) }
+            body += properties.map { $0.name + JSONWriter.value($0.index.map { row[index: $0] } ?? .null) }
                 .joined(separator: ",")
             body += "}"
         }

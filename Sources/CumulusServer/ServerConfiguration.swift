@@ -62,7 +62,7 @@ public struct ServerConfiguration: Sendable {
         /// 1,488 users). More is a 400 that says how many, before any row is built.
         public var maximumIntervalRows: Int = 1_000_000
         /// The most rows one query of the feed's `UserStates` may select by its `Start` range (1,000,000, about a
-        /// month of a 900-user tenant): the feed builds a query's rows, about 2 KB each, before its first page.
+        /// month of a 900-user tenant): the feed builds a query's rows, about 0.6 KB each, before its first page.
         /// More is a 400 `TooManyRows` asking for a narrower `Start` range.
         public var maximumFeedUserStateRows: Int = 1_000_000
         /// Seconds the server may wait for a client's next bytes — between requests, or inside one — before it

@@ -114,9 +114,41 @@ import FoundationXML
             try json(get("UserStates", "$count=true", snapshot: snapshot))["@odata.count"] as? Int == expected.count)
         for (row, reportRow) in zip(values, expected) {
             #expect(row["UserId"] as? String == reportRow.user.description)
+            #expect(row["TenantId"] as? String == reportRow.tenant.description)
+            #expect(row["UserName"] as? String == reportRow.userName)
+            #expect(row["UserPrincipalName"] as? String == reportRow.userPrincipalName)
+            #expect(row["OrganisationUnitId"] as? String == reportRow.ou.description)
+            #expect(row["OrganisationUnit"] as? String == reportRow.ouName)
+            #expect(row["ResponsibilityProfile"] as? String == reportRow.responsibilityProfile)
+            #expect(row["PresenceAvailability"] as? String == reportRow.availability?.rawValue)
+            #expect(row["PresenceActivity"] as? String == reportRow.activity?.rawValue)
             #expect(row["Start"] as? String == reportRow.start.iso8601)
             #expect(row["UserState"] as? String == reportRow.userState?.name)
             #expect((row["End"] as? String) == reportRow.end?.iso8601)
+            #expect((row["DurationSeconds"] as? Double) == reportRow.durationSeconds)
+            #expect(
+                (row["Id"] as? String)?.hasPrefix("\(reportRow.user)_\(reportRow.start.microsecondsSinceEpoch)") == true
+            )
+        }
+        // Each row's properties are written in the order $metadata declares them.
+        let body = get("UserStates", "$top=1", snapshot: snapshot).text
+        let offsets = EntitySet.userStates.properties.map { body.range(of: "\"\($0.name)\":")?.lowerBound }
+        #expect(offsets.allSatisfy { $0 != nil } && offsets.compactMap { $0 } == offsets.compactMap { $0 }.sorted())
+    }
+
+    /// A row keeps its values in its set's property order: each name reads what was set under it, and a name the
+    /// set does not have reads null.
+    @Test func aRowsValuesFollowItsSetsProperties() {
+        for set in EntitySet.allCases {
+            var row = ODataRow(set)
+            for (index, property) in set.properties.enumerated() { row[property.name] = .number(Double(index)) }
+            for (index, property) in set.properties.enumerated() {
+                #expect(row[property.name] == .number(Double(index)), "\(set) \(property.name)")
+                #expect(row[index: index] == .number(Double(index)), "\(set) \(property.name)")
+                #expect(row.value(of: property.name) == .number(Double(index)))
+            }
+            #expect(row["NoSuchProperty"] == .null)
+            #expect(row.values.count == set.properties.count)
         }
     }
 
