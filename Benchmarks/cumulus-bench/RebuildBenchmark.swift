@@ -566,6 +566,9 @@ enum RebuildBenchmark {
             Data(
                 ("rebuilt \(report.eventsApplied) events in \(String(format: "%.3f", elapsed)) s: "
                     + "\(Int(Double(report.eventsApplied) / elapsed)) events/s\n").utf8))
+        for (projection, cost) in zip(set.projections, set.costs) {
+            FileHandle.standardError.write(Data("cost of \(projection.name): \(String(format: "%.3f", cost)) s\n".utf8))
+        }
         let checkpoints = set.checkpoints()
         let state = checkpoints.reduce(0) { $0 + $1.state.count }
         for checkpoint in checkpoints {
