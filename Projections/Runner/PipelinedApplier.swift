@@ -5,8 +5,9 @@ import Foundation
 /// catch-up's reader thread — reads and decodes the next batches: reading, decoding and the projections' work
 /// then overlap instead of taking turns.
 ///
-/// The projections are split over ``ProjectionSet/lanes`` lanes once, by their measured costs (the costliest
-/// first, each to the least-loaded lane); the first batches (``init(taking:inlineBatches:)``) are applied on the
+/// The projections are split over ``ProjectionSet/lanes`` lanes by their measured costs (the costliest
+/// first, each to the least-loaded lane), and split again by the costs measured so far after 8, 32, 128, … batches
+/// (every lane first finishes what it holds); the first batches (``init(taking:inlineBatches:)``) are applied on the
 /// caller's thread, which measures a fresh set's costs and keeps a short input off other threads. Each lane is one thread that takes every batch in order and applies
 /// it to its own projections, so a projection sees the events in log order, one thread at a time, and the
 /// lanes need not wait for one another: a lane can be a few batches ahead of the other. At most ``depth``
@@ -34,7 +35,8 @@ final class PipelinedApplier: @unchecked Sendable {
     private let projections: UnsafeMutablePointer<any Projection>
     private let costs: UnsafeMutablePointer<Double>
     private let count: Int
-    private var lanes: [[Int]] = []
+    /// The projections (indices) each lane applies; changed only while every lane is idle, under the lock.
+    private(set) var lanes: [[Int]] = []
     /// Lanes requested (``ProjectionSet/lanes``); the threads start once the projections' costs are known.
     private let laneCount: Int
     private var started = false
@@ -52,6 +54,13 @@ final class PipelinedApplier: @unchecked Sendable {
     private var running = 0
     /// Whether a projection has asked for a user's history since the pipeline started (``needsHistory``).
     private var historyNeeded = false
+    /// Batches handed to the lanes so far.
+    private var handed = 0
+    /// The number of batches handed at which the lanes are next split again by the costs measured so far; it
+    /// grows by ``splitGrowth`` each time (8, 32, 128, … batches), so the splits cost a handful of waits.
+    private var nextSplit = 8
+    /// The factor between one split of the lanes and the next.
+    static let splitGrowth = 4
     /// Emptied batches whose storage ``hand(_:)`` gives back to the caller; touched by the caller's thread only.
     private var spares: [[DecodedEvent]] = []
 
@@ -112,6 +121,17 @@ final class PipelinedApplier: @unchecked Sendable {
         }
         var done: [Entry] = []
         condition.lock()
+        if handed == nextSplit {
+            // The costs first measured are those of the log's first events, which may be unlike the rest (a log
+            // starts with its tenants and users, and the audit's work, not the report's): once in a while every
+            // lane finishes what it holds and the projections are split again by the costs measured so far.
+            while entries.contains(where: { $0.unfinishedLanes > 0 }) { condition.wait() }
+            done.append(contentsOf: takeFinished())
+            lanes = ProjectionSet.assign(
+                Array(0..<count), costs: Array(UnsafeBufferPointer(start: costs, count: count)), lanes: laneCount)
+            nextSplit *= Self.splitGrowth
+        }
+        handed += 1
         while entries.count >= Self.depth {
             done.append(contentsOf: takeFinished())
             if entries.count < Self.depth { break }

@@ -67,3 +67,60 @@ import Testing
         #expect(piped.costs.filter { $0 > 0 }.count >= 3)
     }
 }
+
+/// The lanes are split again by the costs measured so far: a projection that is cheap on a log's first events and
+/// costly on the rest ends up on a lane of its own.
+@Suite struct PipelinedApplierSplitTests {
+    /// Spins for `milliseconds` on each of its first `busyBatches` batches (`early`) or on every later one.
+    struct Work<Phase: WorkPhase>: Projection {
+        static var name: String { Phase.name }
+        static var codeVersion: UInt32 { 1 }
+        var batches = 0
+        init() {}
+        init(decodingState bytes: [UInt8]) throws(ProjectionStateError) {}
+        mutating func apply(_ event: RecordedEvent, decoded: DomainEvent) {}
+        mutating func apply(batch: ArraySlice<DecodedEvent>) {
+            batches += 1
+            guard Phase.isBusy(batch: batches) else { return }
+            let until = ContinuousClock.now + .milliseconds(2)
+            while ContinuousClock.now < until {}
+        }
+        func encodeState() -> [UInt8] { [] }
+    }
+    protocol WorkPhase: Sendable {
+        static var name: String { get }
+        static func isBusy(batch: Int) -> Bool
+    }
+    enum Early: WorkPhase {
+        static let name = "early"
+        static func isBusy(batch: Int) -> Bool { batch <= 10 }
+    }
+    enum Late: WorkPhase {
+        static let name = "late"
+        static func isBusy(batch: Int) -> Bool { batch > 10 }
+    }
+    enum Idle: WorkPhase {
+        static let name = "idle"
+        static func isBusy(batch: Int) -> Bool { false }
+    }
+
+    @Test func aProjectionCostlyLaterGetsALaneOfItsOwn() throws {
+        var set = ProjectionSet([Work<Early>(), Work<Late>(), Work<Idle>()])
+        set.lanes = 2
+        let events = GeneratedFeed.make(seed: 7).late.events.compactMap { try? DecodedEvent(decoding: $0) }
+        #expect(events.count >= 50)
+        let pipeline = PipelinedApplier(taking: &set)
+        var lanesAtStart: [[Int]] = []
+        // 2 batches on this thread measure the first costs (only `early` works), then the lanes start; they are
+        // split again after 8 and 32 batches handed to them, by when `late` has worked 24 batches to `early`'s 10.
+        for index in 0..<50 {
+            var batch = [events[index]]
+            pipeline.hand(&batch)
+            if index == 2 { lanesAtStart = pipeline.lanes }
+        }
+        #expect(lanesAtStart.contains([0]), "\(lanesAtStart)")
+        #expect(pipeline.lanes.contains([1]), "\(pipeline.lanes)")
+        set = pipeline.finish()
+        #expect(set.costs[1] > set.costs[0])
+    }
+}
