@@ -21,6 +21,18 @@ struct QueryOptions {
             guard let value = Self.decode(pieces.count > 1 ? String(pieces[1]) : "") else {
                 throw .badRequest("BadQuery", "the value of \(name) is not valid percent-encoding", option: name)
             }
+            // OData's whitespace is the space and the tab; no other control character belongs in a query.
+            for text in [name, value] {
+                if let control = text.unicodeScalars.first(where: {
+                    ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F
+                }) {
+                    throw .badRequest(
+                        "BadQuery",
+                        "\(text == name ? "the name" : "the value") of \(name.debugDescription) holds the control "
+                            + "character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))",
+                        option: name)
+                }
+            }
             let normalised = name.hasPrefix("$") ? name.lowercased() : name
             if normalised.hasPrefix("$") && !Self.supported.contains(normalised) {
                 throw .badRequest(
@@ -174,5 +186,12 @@ struct ParsedQuery {
 extension Substring {
     var trimmingSpaces: String {
         String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
+    }
+}
+
+extension String {
+    /// The text with zeros before it up to `width` characters.
+    fileprivate func leftPadded(to width: Int) -> String {
+        String(repeating: "0", count: max(0, width - count)) + self
     }
 }

@@ -127,6 +127,10 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
         async throws -> Response
     {
         do {
+            // The feed answers bad query options in OData's own error format (`ODataService`).
+            if !request.uri.path.hasPrefix("/odata"), let problem = QueryString.problem(request.uri.query ?? "") {
+                return problem.response()
+            }
             return try await next(request, context)
         } catch let problem as Problem {
             return problem.response()

@@ -277,6 +277,8 @@ import FoundationXML
             ("Users", "$format=xml", 400, "UnsupportedOption"),
             ("Users", "$top=1&$top=2", 400, "BadQuery"),
             ("Users", "$filter=%ZZ", 400, "BadQuery"),
+            ("Users", "$filter=UserName%20eq%20'a%00'", 400, "BadQuery"),
+            ("Users", "$filter=UserName%20eq%20'a%0A'", 400, "BadQuery"),
             ("Nope", "", 404, "NotFound"),
             ("Users('x')", "", 404, "NotFound"),
             ("TimeInStateIntervals", "interval=2h", 400, "BadInterval"),
@@ -291,6 +293,12 @@ import FoundationXML
             #expect((error["message"] as? String)?.isEmpty == false)
             #expect(response.header("OData-Version") == "4.0")
         }
+        // A control character is named; OData's other whitespace, the tab, is not one.
+        let control = try json(get("Users", "$filter=UserName%20eq%20'a%7F'", snapshot: snapshot))["error"]
+        #expect(
+            (control as? [String: Any])?["message"] as? String
+                == "the value of \"$filter\" holds the control character U+007F")
+        #expect(get("Users", "$filter=UserName%09eq%09'Ben%20Keller'", snapshot: snapshot).status == 200)
         // A query spanning more (user, interval) pairs than the configured most is refused before rows are built.
         let small = ODataService(configuration: ODataConfiguration(signingKey: Self.key, maximumIntervalRows: 10))
         let quarters = get("TimeInStateIntervals", "interval=15m", service: small, snapshot: snapshot)

@@ -359,6 +359,24 @@ struct ServerTests {
         let found = await server.client.get("/v1/users?name=adam", token: admin)
         let items = try #require(found.json["items"] as? [[String: Any]])
         #expect(items.count == 1 && items.first?["id"] as? String == world.agent.description)
+        // The filter is free text as a form or URLSearchParams sends it: `+` is a space, `%2B` a plus.
+        let spaced = await server.client.get("/v1/users?name=adam+agent", token: admin)
+        #expect((spaced.json["items"] as? [[String: Any]])?.count == 1, "\(spaced.body)")
+        let plus = await server.client.get("/v1/users?name=adam%2Bagent", token: admin)
+        #expect((plus.json["items"] as? [[String: Any]])?.isEmpty == true, "\(plus.body)")
+        // Bytes a query may not hold: a 400 naming the parameter, before any route reads it.
+        for (path, field, says) in [
+            ("/v1/users?name=%FF", "name", "is not UTF-8 once decoded"),
+            ("/v1/users?name=a%00b", "name", "holds the control character U+0000"),
+            ("/v1/users?tenant=%ZZ", "tenant", "has a '%' not followed by two hex digits"),
+            ("/v1/users?limit=1&li%FFmit=1", "parameter 2", "the name of query parameter 2 is not UTF-8"),
+            ("/v1/reports/licences?tenant=\(world.tenant)&from=2026%0A", "from", "U+000A"),
+        ] {
+            let refused = await server.client.get(path, token: admin)
+            #expect(refused.status == 400, "\(path): \(refused.body)")
+            #expect(refused.json["field"] as? String == field, "\(path): \(refused.body)")
+            #expect((refused.json["detail"] as? String)?.contains(says) == true, "\(path): \(refused.body)")
+        }
         let page = await server.client.get("/v1/users?limit=1", token: admin)
         #expect(page.json["total"] as? Int == 2 && page.json["nextOffset"] as? Int == 1)
         #expect(await server.client.get("/v1/users?limit=0", token: admin).status == 400)

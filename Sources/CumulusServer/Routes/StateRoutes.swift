@@ -139,7 +139,8 @@ extension CumulusServer {
 
     private func list(_ kind: EntityKind, request: Request, caller: Caller) async throws(Problem) -> Response {
         let parameters = request.uri.queryParameters
-        let name = parameters.get("name")?.lowercased()
+        // Free text, as a form or `URLSearchParams` sends it: `name=Anna+Costa` looks for "anna costa".
+        let name = QueryString.formValue(named: "name", in: request.uri.query ?? "")?.lowercased()
         let limit = try Self.integer(parameters.get("limit"), name: "limit", default: 100, range: 1...1000)
         let offset = try Self.integer(parameters.get("offset"), name: "offset", default: 0, range: 0...Int.max)
         var tenantFilter: TenantID?
