@@ -108,6 +108,16 @@ import Testing
             #"{"command":"changeTechnicalContact","actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z","tenant":"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11","technicalContact":{"email":"a@b.co"}}"#,
             "missing field `technicalContact.name`"
         ),
+        // A field no command reads is refused, not taken as absent: a misspelt optional field would otherwise
+        // clear the setting it meant to set.
+        (
+            #"{"command":"changeSecurityGroups","actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z","tenant":"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11","partnerAdminGroup":"g1","tenantAdminGroups":"g2"}"#,
+            "field `tenantAdminGroups` is not a field of `changeSecurityGroups`"
+        ),
+        (
+            #"{"command":"changeCompanyDetails","actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z","tenant":"6f1c1c52-8a4e-4a8e-9d3e-0d6c2f0b9a11","companyName":"C","billingAddress":{"city":"Bern","zipCode":"3000"}}"#,
+            "field `billingAddress.zipCode` is not a field of `changeCompanyDetails`"
+        ),
     ])
     func refusedLinesNameTheProblem(line: String, reason: String) {
         do {

@@ -258,6 +258,17 @@ struct ServerTests {
                 "{\"command\":\"createOU\",\"actor\":\"systemAdmin\",\"occurredAt\":\"\(Self.at)\",\"tenant\":\"\(world.tenant)\",\"parent\":\"\(world.root)\",\"name\":\"X\"}"
         )
         #expect(actorGiven.status == 422 && actorGiven.json["field"] as? String == "actor")
+        // A field the command does not have (here misspelt) is named, not taken as absent; nothing is appended.
+        let before = await server.client.get("/v1/events/head", token: try await server.systemAdmin)
+        let misspelt = await server.client.post(
+            "/v1/commands", token: admin,
+            body:
+                "{\"command\":\"createOU\",\"occurredAt\":\"\(Self.at)\",\"tenant\":\"\(world.tenant)\",\"parent\":\"\(world.root)\",\"name\":\"X\",\"nmae\":\"Y\"}"
+        )
+        #expect(misspelt.status == 422 && misspelt.json["field"] as? String == "nmae", "\(misspelt.body)")
+        #expect((misspelt.json["detail"] as? String) == "field `nmae` is not a field of `createOU`")
+        let after = await server.client.get("/v1/events/head", token: try await server.systemAdmin)
+        #expect(before.json["lastPosition"] as? Int == after.json["lastPosition"] as? Int && before.status == 200)
         let deletion = await server.client.post(
             "/v1/commands", token: try await server.systemAdmin,
             body:
@@ -281,6 +292,21 @@ struct ServerTests {
         #expect(malformed.status == 400, "\(malformed.body)")
         #expect(malformed.json["type"] as? String == "https://cumulus.dev/problems/malformed-json")
         #expect(malformed.json["column"] is Int && malformed.json["line"] is Int, "\(malformed.body)")
+        // What Foundation's parser refuses without a place — half a UTF-16 pair, a number no Double holds — is
+        // named with its place too; a whole pair is a character like any other.
+        for (body, column, detail) in [
+            (#"{"name":"\ud800"}"#, 10, #"a UTF-16 high surrogate \uD800 not followed by a low one"#),
+            (#"{"name":"a\udc00"}"#, 11, #"a lone UTF-16 low surrogate \uDC00 in a string"#),
+            (#"{"name":"\ud800\u0041"}"#, 10, #"a UTF-16 high surrogate \uD800 not followed by a low one"#),
+            (#"{"count":1e400}"#, 10, "the number 1e400 is out of range"),
+        ] {
+            let refused = await server.client.post("/v1/commands", token: admin, body: body)
+            #expect(refused.status == 400 && refused.json["column"] as? Int == column, "\(body): \(refused.body)")
+            #expect((refused.json["detail"] as? String)?.contains(detail) == true, "\(body): \(refused.body)")
+        }
+        let whole = await server.client.post(
+            "/v1/commands", token: admin, body: #"{"name":"\ud83d\ude00","n":-1.5e300}"#)
+        #expect(whole.status == 422 && whole.json["field"] as? String == "command", "\(whole.body)")
         let wrongType = await server.client.post("/v1/commands", token: admin, body: "{}", contentType: "text/plain")
         #expect(wrongType.status == 415)
         let huge = await server.client.post(

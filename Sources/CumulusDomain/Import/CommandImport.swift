@@ -116,6 +116,9 @@ public enum CommandImport {
         guard let command = try command(named: name, fields, newID) else {
             throw refusal("unknown command `\(VisibleText.escaped(name))`")
         }
+        if let unknown = fields.unreadField() {
+            throw refusal("field `\(VisibleText.escaped(unknown))` is not a field of `\(name)`")
+        }
         return CommandRequest(command: command, actor: actor, occurredAt: occurredAt, eventID: eventID)
     }
 

@@ -5,11 +5,30 @@ struct ImportFields {
     let fields: [String: JSONValue]
     let line: Int
     let prefix: String
+    /// The fields of the line and of the objects read in it, and which of them a parse has read: shared by the
+    /// nested objects' fields, so that ``unreadField()`` can name a field no command reads (a misspelt optional
+    /// field would otherwise be taken as absent, its default stored without a word).
+    let record: FieldRecord
+
+    /// Fields of one line (or of one object in it, `prefix` its path).
+    init(fields: [String: JSONValue], line: Int, prefix: String, record: FieldRecord = FieldRecord()) {
+        self.fields = fields
+        self.line = line
+        self.prefix = prefix
+        self.record = record
+        record.present.append(contentsOf: fields.keys.sorted().map { prefix + $0 })
+    }
+
+    /// The first field (by its path, in the order of the line's sorted keys) that nothing has read.
+    func unreadField() -> String? {
+        record.present.first { !record.read.contains($0) }
+    }
 
     private func refusal(_ reason: String) -> ImportLineRefusal { ImportLineRefusal(line: line, reason: reason) }
     private func path(_ key: String) -> String { prefix + key }
 
     private func value(_ key: String) -> JSONValue? {
+        record.read.insert(path(key))
         guard let value = fields[key] else { return nil }
         if case .null = value { return nil }
         return value
@@ -97,6 +116,14 @@ struct ImportFields {
         guard case .object(let nested) = value else {
             throw refusal("field `\(path(key))` must be an object, not \(value.typeName)")
         }
-        return ImportFields(fields: nested, line: line, prefix: path(key) + ".")
+        return ImportFields(fields: nested, line: line, prefix: path(key) + ".", record: record)
     }
+}
+
+/// Which fields of one import line exist and which a parse has read (``ImportFields``).
+final class FieldRecord {
+    /// Every field's path (`settings.enabled` for a field of an object), the line's own fields first.
+    var present: [String] = []
+    /// The paths a parse has asked for, present or not.
+    var read: Set<String> = []
 }

@@ -123,10 +123,24 @@ enum JSONSyntax {
                     guard index < bytes.count else { break }
                     switch bytes[index] {
                     case UInt8(ascii: "u"):
-                        for _ in 0..<4 {
-                            index += 1
-                            guard index < bytes.count, Self.isHex(bytes[index]) else {
-                                throw failure("expected four hex digits after \\u")
+                        let escape = index - 1
+                        let unit = try hexUnit()
+                        if (0xDC00...0xDFFF).contains(unit) {
+                            index = escape
+                            throw failure("a lone UTF-16 low surrogate \\u\(Self.hex(unit)) in a string")
+                        }
+                        if (0xD800...0xDBFF).contains(unit) {
+                            // A high surrogate is one half of a character: the low half must follow at once.
+                            guard index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "\\"),
+                                bytes[index + 2] == UInt8(ascii: "u")
+                            else {
+                                index = escape
+                                throw failure("a UTF-16 high surrogate \\u\(Self.hex(unit)) not followed by a low one")
+                            }
+                            index += 2
+                            guard (0xDC00...0xDFFF).contains(try hexUnit()) else {
+                                index = escape
+                                throw failure("a UTF-16 high surrogate \\u\(Self.hex(unit)) not followed by a low one")
                             }
                         }
                     case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"),
@@ -141,7 +155,30 @@ enum JSONSyntax {
             throw failure("a string is not closed")
         }
 
+        /// Reads the four hex digits after `\\u` (the index on the `u`), leaving the index on the last one.
+        mutating func hexUnit() throws(Failure) -> UInt32 {
+            var unit: UInt32 = 0
+            for _ in 0..<4 {
+                index += 1
+                guard index < bytes.count, let digit = Self.hexValue(bytes[index]) else {
+                    throw failure("expected four hex digits after \\u")
+                }
+                unit = unit << 4 | UInt32(digit)
+            }
+            return unit
+        }
+
         mutating func number() throws(Failure) {
+            let start = index
+            try numberSyntax()
+            let text = String(decoding: bytes[start..<index], as: UTF8.self)
+            if let value = Double(text), !value.isFinite {
+                index = start
+                throw failure("the number \(text.prefix(40)) is out of range")
+            }
+        }
+
+        mutating func numberSyntax() throws(Failure) {
             if bytes[index] == UInt8(ascii: "-") { index += 1 }
             guard digits() > 0 else { throw failure("expected digits in a number") }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
@@ -163,10 +200,19 @@ enum JSONSyntax {
             return index - start
         }
 
-        static func isHex(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
-                || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-                || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+        static func hexValue(_ byte: UInt8) -> UInt8? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
+            default: nil
+            }
+        }
+
+        /// A UTF-16 unit as four upper-case hex digits.
+        static func hex(_ unit: UInt32) -> String {
+            let digits = String(unit, radix: 16, uppercase: true)
+            return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
         }
     }
 }
