@@ -51,7 +51,12 @@ import Testing
     }
 
     @Test(arguments: [
-        ("{not json", "malformed JSON"),
+        ("{not json", "malformed JSON: expected a member name in double quotes at column 2"),
+        (#"{"command":"renameTenant","name":"\ud800"}"#, "malformed JSON: a UTF-16 high surrogate \\uD800 not"),
+        (
+            #"{"command":"renameTenant","count":-2e999}"#,
+            "malformed JSON: the number -2e999 is out of range at column 35"
+        ),
         ("[1,2]", "a line must be a JSON object, not an array"),
         (#"{"actor":"systemAdmin","occurredAt":"2026-11-20T08:00:00Z"}"#, "missing field `command`"),
         (
@@ -140,7 +145,10 @@ import Testing
         let results = CommandImport.parse(lines: text)
         #expect(results.map(\.line) == [1, 3, 4])
         #expect((try? results[0].result.get()) != nil)
-        #expect(throws: ImportLineRefusal(line: 3, reason: "malformed JSON")) { try results[1].result.get() }
+        #expect(
+            throws: ImportLineRefusal(
+                line: 3, reason: "malformed JSON: expected a member name in double quotes at column 2")
+        ) { try results[1].result.get() }
         #expect(throws: ImportLineRefusal(line: 4, reason: "missing field `ou`")) { try results[2].result.get() }
     }
 

@@ -81,7 +81,9 @@ public enum CommandImport {
         do {
             root = try JSONDecoder().decode(JSONValue.self, from: Data(line.utf8))
         } catch {
-            throw refusal("malformed JSON")
+            // Where the text stops being JSON, when the syntax check finds it (Foundation's error does not say).
+            guard let failure = JSONSyntax.firstError(in: line) else { throw refusal("malformed JSON") }
+            throw refusal("malformed JSON: \(failure.reason) at column \(failure.column)")
         }
         guard case .object(let object) = root else {
             throw refusal("a line must be a JSON object, not \(root.typeName)")

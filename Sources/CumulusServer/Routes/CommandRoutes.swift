@@ -286,7 +286,7 @@ extension CumulusServer {
         return Problem(
             kind == "malformed-json" ? .badRequest : .unprocessableContent, kind: kind,
             title: kind == "malformed-json" ? "Malformed JSON" : "Invalid command", detail: refusal.reason,
-            field: field, line: refusal.line)
+            field: kind == "malformed-json" ? nil : field, line: refusal.line)
     }
 
     /// A command the handler refused or failed.

@@ -1,15 +1,18 @@
 /// A JSON syntax check that says where the text stops being JSON (line and column, 1-based, columns in
 /// bytes), which Foundation's parser does not report on every platform.
-enum JSONSyntax {
+package enum JSONSyntax {
     /// Where and why the text is not JSON.
-    struct Failure: Error, Hashable {
-        var line: Int
-        var column: Int
-        var reason: String
+    package struct Failure: Error, Hashable {
+        /// The line, from 1.
+        package var line: Int
+        /// The column in bytes, from 1.
+        package var column: Int
+        /// What is wrong there.
+        package var reason: String
     }
 
     /// The first syntax error of `text` as one JSON value, or nil when it is well-formed.
-    static func firstError(in text: String) -> Failure? {
+    package static func firstError(in text: String) -> Failure? {
         var parser = Parser(bytes: Array(text.utf8))
         do throws(Failure) {
             parser.skipWhitespace()
