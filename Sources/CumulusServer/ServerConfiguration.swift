@@ -154,6 +154,21 @@ public struct ServerConfiguration: Sendable {
         } catch {
             throw fail("malformed JSON")
         }
+        // A misspelt setting would otherwise be taken as absent (no platform administrators, a default limit).
+        func refuseUnknown(
+            _ section: [String: Any], _ known: [String], in path: String
+        ) throws(ServerConfigurationError) {
+            guard let unknown = section.keys.sorted().first(where: { !known.contains($0) }) else { return }
+            throw fail(
+                "`\(path)\(unknown)` is not a setting; \(path.isEmpty ? "the file" : "`\(path.dropLast())`") takes "
+                    + known.joined(separator: ", "))
+        }
+        try refuseUnknown(
+            object,
+            [
+                "listen", "issuer", "audience", "platformAdminGroups", "keys", "leewaySeconds",
+                "checkpointIntervalSeconds", "limits", "odata", "tls",
+            ], in: "")
         var configuration = ServerConfiguration()
         if let listen = object["listen"] {
             guard let text = listen as? String, let (host, port) = Self.address(text) else {
@@ -171,6 +186,7 @@ public struct ServerConfiguration: Sendable {
         }
         for (index, key) in keys.enumerated() {
             let field = "keys[\(index)]"
+            try refuseUnknown(key, ["kid", "alg", "secret", "publicKeyPEM", "privateKeyPEM"], in: field + ".")
             guard let id = key["kid"] as? String, !id.isEmpty else { throw fail("\(field).kid must be a string") }
             guard let name = key["alg"] as? String, let algorithm = Algorithm(rawValue: name) else {
                 throw fail("\(field).alg must be HS256 or RS256")
@@ -204,6 +220,14 @@ public struct ServerConfiguration: Sendable {
         }
         if let limits = object["limits"] {
             guard let limits = limits as? [String: Any] else { throw fail("`limits` must be an object") }
+            try refuseUnknown(
+                limits,
+                [
+                    "maximumBodyBytes", "maximumLineBytes", "maximumBatchLines", "maximumEventsPerPage",
+                    "maximumIntervalWindowDays", "maximumIntervalRows", "maximumFeedUserStateRows",
+                    "idleTimeoutSeconds",
+                    "requestTimeoutSeconds",
+                ], in: "limits.")
             func integer(_ name: String, _ keyPath: WritableKeyPath<Limits, Int>) throws(ServerConfigurationError) {
                 guard let value = limits[name] else { return }
                 guard let number = value as? Int, number > 0 else {
@@ -233,6 +257,9 @@ public struct ServerConfiguration: Sendable {
         }
         configuration.odata = try ReportingSettings.parse(object["odata"], fail)
         if let tls = object["tls"] {
+            if let section = tls as? [String: Any] {
+                try refuseUnknown(section, ["certificateChain", "privateKey"], in: "tls.")
+            }
             guard let tls = tls as? [String: Any], let chain = tls["certificateChain"] as? String, !chain.isEmpty,
                 let key = tls["privateKey"] as? String, !key.isEmpty
             else {

@@ -191,6 +191,42 @@ import Testing
         #expect(good?.odata.pageSize == 7 && good?.odata.baseURL == "https://reports.example/odata/")
     }
 
+    /// A misspelt setting anywhere is named, not taken as absent (no platform administrators, a default limit).
+    @Test func unknownSettingsAreNamed() {
+        let key = #"{"kid": "k", "alg": "HS256", "secret": "0123456789abcdef0123456789abcdef"}"#
+        for (text, message) in [
+            (
+                #"{"issuer": "i", "audience": "a", "keys": [], "platformAdminGroup": ["g"]}"#,
+                "`platformAdminGroup` is not a setting; the file takes listen, issuer"
+            ),
+            (
+                #"{"issuer": "i", "audience": "a", "keys": [], "limits": {"maximumBodyByte": 5}}"#,
+                "`limits.maximumBodyByte` is not a setting; `limits` takes maximumBodyBytes"
+            ),
+            (
+                #"{"issuer": "i", "audience": "a", "keys": [{"kid": "k", "alg": "HS256", "secret": "0123456789abcdef0123456789abcdef", "secrets": "x"}]}"#,
+                "`keys[0].secrets` is not a setting"
+            ),
+            (
+                #"{"issuer": "i", "audience": "a", "keys": [], "tls": {"certificateChain": "c", "privateKey": "k", "ca": "x"}}"#,
+                "`tls.ca` is not a setting"
+            ),
+        ] {
+            do {
+                _ = try ServerConfiguration.parse(Data(text.utf8))
+                Issue.record("accepted: \(text)")
+            } catch {
+                #expect(error.description.contains(message), "\(error.description)")
+            }
+        }
+        let good = try? ServerConfiguration.parse(
+            Data(
+                (#"{"issuer": "i", "audience": "a", "keys": ["# + key
+                    + #"], "platformAdminGroups": ["g"], "limits": {"maximumBodyBytes": 5}, "leewaySeconds": 1}"#).utf8)
+        )
+        #expect(good?.limits.maximumBodyBytes == 5 && good?.platformAdminGroups == ["g"])
+    }
+
     @Test func theDashboardIsServedWithItsContentTypes() async throws {
         let server = try await TestServer(seed: false)
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
