@@ -232,6 +232,20 @@ struct EnvelopeJSONTests {
         #expect(append.stream == recorded.stream)
     }
 
+    @Test func whatReadPrintsIsAcceptedBack() {
+        #expect(throws: Never.self) {
+            // What `read` prints is accepted back (its position, stream version and recorded time are ignored).
+            let printed = EnvelopeJSON.line(
+                for: RecordedEvent(
+                    id: EventID(UUID()), stream: StreamName(unchecked: "s-1"), streamVersion: StreamVersion(3),
+                    position: GlobalPosition(9), type: "T", schemaVersion: 1,
+                    occurredAt: Timestamp(microsecondsSinceEpoch: 5),
+                    recordedAt: Timestamp(microsecondsSinceEpoch: 6), actor: "a", correlationID: nil, causationID: nil,
+                    payload: Array("{}".utf8)), rendering: "{}")
+            _ = try EnvelopeJSON.append(fromLine: printed, lineNumber: 1)
+        }
+    }
+
     @Test(arguments: [
         ("{bad", "not a JSON object"),
         ("[1,2]", "a line must be a JSON object, not an array"),
@@ -249,6 +263,19 @@ struct EnvelopeJSONTests {
         ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"expectedVersion\":true}", "expectedVersion"),
         ("{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"payloadBase64\":\"***\"}", "base64"),
         ("{\"stream\":\"s\",\"events\":[]}", "'events'"),
+        // A field no append has is named, not taken as absent (a misspelt `occurredAt` would default to now).
+        (
+            "{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"occuredAt\":\"2026-11-20T08:00:00Z\"}",
+            "field `occuredAt` is not a field of an append line"
+        ),
+        (
+            "{\"stream\":\"s\",\"events\":[{\"type\":\"T\",\"actor\":\"a\",\"corelationId\":null}]}",
+            "field `events[0].corelationId` is not a field of an append line"
+        ),
+        (
+            "{\"stream\":\"s\",\"type\":\"T\",\"actor\":\"a\",\"events\":[{\"type\":\"T\",\"actor\":\"a\"}]}",
+            "field `actor`"
+        ),
     ])
     func refusesBadLinesNamingTheProblem(line: String, expected: String) {
         #expect {

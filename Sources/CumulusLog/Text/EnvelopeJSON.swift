@@ -82,6 +82,16 @@ public enum EnvelopeJSON {
         public var defaultedTimes: [Int]
     }
 
+    /// The fields of a line beside its events' own: the stream and the expected version.
+    static let lineFields: Set<String> = ["stream", "expectedVersion"]
+    /// The fields of one event: what ``parse(line:lineNumber:occurrence:)`` reads, and what ``line(for:withholdPayload:rendering:)``
+    /// prints and an append ignores (`position`, `streamVersion`, `recordedAt`, `payloadWithheld`, `event`), so that
+    /// `read`'s output can be fed back.
+    static let eventFields: Set<String> = [
+        "id", "type", "schemaVersion", "occurredAt", "actor", "correlationId", "causationId", "payloadBase64",
+        "payloadText", "payload", "position", "streamVersion", "recordedAt", "payloadWithheld", "event",
+    ]
+
     /// Parses one input line, telling which events' times were defaulted (a retry adopts the stored time of
     /// such an event, so that its derived id matches with the same content).
     /// - Throws: ``LineError`` naming the line and the field.
@@ -96,6 +106,14 @@ public enum EnvelopeJSON {
         guard let object = parsed as? [String: Any] else {
             throw fail("a line must be a JSON object, not \(jsonTypeName(parsed))")
         }
+        // A misspelt optional field (`occuredAt`) would otherwise be taken as absent and its default stored.
+        func refuseUnknown(_ fields: [String: Any], allowed: Set<String>, context: String) throws(LineError) {
+            guard let unknown = fields.keys.sorted().first(where: { !allowed.contains($0) }) else { return }
+            throw fail("field `\(context)\(VisibleText.escaped(unknown))` is not a field of an append line")
+        }
+        let single = object["events"] == nil
+        try refuseUnknown(
+            object, allowed: single ? lineFields.union(eventFields) : lineFields.union(["events"]), context: "")
         let streamText = try string(object["stream"], "stream", fail)
         let stream: StreamName
         do { stream = try StreamName(streamText) } catch { throw fail(error.description) }
@@ -112,6 +130,7 @@ public enum EnvelopeJSON {
                 throw fail("'events' must be a non-empty array of objects")
             }
             for (index, item) in items.enumerated() {
+                try refuseUnknown(item, allowed: eventFields, context: "events[\(index)].")
                 if item["occurredAt"] == nil { defaulted.append(index) }
                 events.append(try event(from: item, context: "events[\(index)].", { derive(index, $0) }, fail))
             }
