@@ -41,6 +41,14 @@ struct LoopbackClient: Sendable {
         return await send("POST", path, token: token, headers: headers, body: body)
     }
 
+    /// POSTs a body given as bytes (which may not be UTF-8).
+    func post(_ path: String, token: String?, bytes: [UInt8], contentType: String) async -> Response {
+        var request = "POST \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nConnection: close\r\n"
+        if let token { request += "Authorization: Bearer \(token)\r\n" }
+        request += "Content-Type: \(contentType)\r\nContent-Length: \(bytes.count)\r\n\r\n"
+        return Self.parse(await Self.exchange(port: port, Array(request.utf8) + bytes))
+    }
+
     func send(
         _ method: String, _ path: String, token: String?, headers: [String: String], body: String?
     ) async

@@ -318,6 +318,21 @@ struct ServerTests {
         #expect(tooMany.status == 413)
         let wrongBatchType = await server.client.post("/v1/commands/batch", token: admin, body: "{}")
         #expect(wrongBatchType.status == 415)
+        // JSON is UTF-8: another declared charset is a 415; bytes that are not UTF-8 a 400 naming their place
+        // (never decoded with U+FFFD into a name the client did not send).
+        let latin1 = await server.client.post(
+            "/v1/commands", token: admin, body: "{}", contentType: "application/json; charset=iso-8859-1")
+        #expect(latin1.status == 415 && (latin1.json["detail"] as? String)?.contains("charset=iso-8859-1") == true)
+        let utf8 = await server.client.post(
+            "/v1/commands", token: admin, body: "{}", contentType: "application/json; charset=\"UTF-8\"")
+        #expect(utf8.status == 422, "\(utf8.body)")
+        let rename = Array(
+            #"{"command":"renameTenant","occurredAt":"\#(Self.at)","tenant":"\#(server.world.tenant)","#.utf8)
+        let badName = await server.client.post(
+            "/v1/commands", token: admin, bytes: rename + Array(#""name":"Con"#.utf8) + [0xFF] + Array(#"toso"}"#.utf8),
+            contentType: "application/json")
+        #expect(badName.status == 400 && badName.json["column"] as? Int == rename.count + 12, "\(badName.body)")
+        #expect((badName.json["detail"] as? String)?.contains("the byte 0xFF") == true, "\(badName.body)")
         let longLine = "{\"pad\":\"" + String(repeating: "y", count: 70_000) + "\"}"
         let withLongLine = await server.client.post(
             "/v1/commands/batch", token: admin,
@@ -360,6 +375,22 @@ struct ServerTests {
             contentType: "application/x-ndjson")
         #expect(accepted.status == 201 && accepted.json["accepted"] as? Int == 2, "\(accepted.body)")
         #expect(try await server.lastPosition() == before + 2)
+        // CRLF lines (PowerShell's) are lines; a line that is not UTF-8 is refused on its own, naming its column.
+        let notUTF8 =
+            Array(
+                #"{"command":"recordPresence","occurredAt":"\#(Self.at)","user":"\#(world.agent)","availability":""#
+                    .utf8)
+            + [0xC3] + Array(#""}"#.utf8)
+        let crlf = await server.client.post(
+            "/v1/commands/batch", token: feed,
+            bytes: Array((presence("DoNotDisturb", user: world.owner) + "\r\n\r\n").utf8) + notUTF8
+                + Array(("\r\n" + presence("BeRightBack", user: world.agent) + "\r\n").utf8),
+            contentType: "application/x-ndjson")
+        #expect(crlf.status == 200, "\(crlf.body)")
+        #expect(crlf.lines.map { $0["line"] as? Int } == [1, 3, 4], "\(crlf.body)")
+        #expect(crlf.lines.map { $0["status"] as? Int } == [201, 400, 201], "\(crlf.body)")
+        #expect(crlf.lines[1]["column"] as? Int == notUTF8.count - 2, "\(crlf.body)")
+        #expect(try await server.lastPosition() == before + 4)
         await server.stop()
     }
 

@@ -10,7 +10,7 @@ extension CumulusServer {
     func addCommandRoutes(to router: Router<ServerContext>) {
         router.post("v1/commands") { request, _ in
             let caller = try await authenticate(request)
-            let body = try await collect(request, types: ["application/json"])
+            let body = try Self.text(of: await collect(request, types: ["application/json"]))
             try Self.checkJSON(body, line: nil)
             let result = await decide(body, line: 1, caller: caller)
             await publish(result)
@@ -25,11 +25,35 @@ extension CumulusServer {
         }
     }
 
+    /// The body as text; bytes that are not UTF-8 are refused (400 naming the line and column of the first), never
+    /// decoded with U+FFFD, which would store a name the client did not send.
+    static func text(of bytes: [UInt8]) throws(Problem) -> String {
+        guard let offset = JSONLines.firstInvalidUTF8(bytes) else { return String(decoding: bytes, as: UTF8.self) }
+        let before = bytes[..<offset]
+        let line = before.count { $0 == 0x0A } + 1
+        let column = offset - (before.lastIndex(of: 0x0A).map { $0 + 1 } ?? 0) + 1
+        throw Problem.malformedJSON(
+            line: line, column: column,
+            detail: "the body is not UTF-8: the byte 0x\(String(bytes[offset], radix: 16, uppercase: true)) at line "
+                + "\(line), column \(column) does not begin or continue a UTF-8 character")
+    }
+
     /// Collects the body, refusing a wrong content type (415) or a body over the limit (413).
-    func collect(_ request: Request, types: [String]) async throws(Problem) -> String {
+    func collect(_ request: Request, types: [String]) async throws(Problem) -> [UInt8] {
         let contentType = (request.headers[.contentType] ?? "").lowercased()
         guard types.contains(where: { contentType.hasPrefix($0) }) else {
             throw Problem.unsupportedMediaType(expected: types[0])
+        }
+        // JSON is UTF-8 (RFC 8259): a body declared in another charset would be read as something it is not.
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.first == "charset", let charset = pair.last?.trimmingCharacters(in: ["\""]),
+                charset != "utf-8" && charset != "utf8"
+            {
+                throw Problem(
+                    .unsupportedMediaType, kind: "unsupported-media-type", title: "Unsupported media type",
+                    detail: "the body must be UTF-8 (\(types[0]); charset=utf-8), not charset=\(charset)")
+            }
         }
         let limit = configuration.limits.maximumBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
@@ -37,7 +61,7 @@ extension CumulusServer {
         }
         do {
             let buffer = try await request.body.collect(upTo: limit)
-            return String(buffer: buffer)
+            return Array(buffer.readableBytesView)
         } catch {
             throw Problem.tooLarge("the body is larger than the limit of \(limit) bytes")
         }
@@ -131,11 +155,20 @@ extension CumulusServer {
     }
 
     /// `POST /v1/commands/batch`: JSON Lines decided in order and group-committed; per-line results.
-    private func batch(_ body: String, caller: Caller, atomic: Bool) async throws(Problem) -> Response {
+    private func batch(_ body: [UInt8], caller: Caller, atomic: Bool) async throws(Problem) -> Response {
+        // Split at each LF byte (a CRLF line keeps its CR, trimmed below: as a Swift string, "\r\n" is one character
+        // and is not split at "\n"); a line that is not UTF-8 is refused on its own, as `cumulus import` does.
         var lines: [(number: Int, text: String)] = []
-        for (index, line) in body.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let trimmed = line.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !trimmed.isEmpty { lines.append((index + 1, trimmed)) }
+        var notUTF8: [Int: JSONLines.InvalidUTF8] = [:]
+        for line in JSONLines.split(body) {
+            switch line.text {
+            case .success(let text):
+                let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+                if !trimmed.isEmpty { lines.append((line.number, trimmed)) }
+            case .failure(let invalid):
+                notUTF8[lines.count] = invalid
+                lines.append((line.number, ""))
+            }
         }
         let limits = configuration.limits
         guard lines.count <= limits.maximumBatchLines else {
@@ -154,6 +187,15 @@ extension CumulusServer {
         var requests: [CommandRequest] = []
         var indexes: [Int] = []
         for (index, line) in lines.enumerated() {
+            if let invalid = notUTF8[index] {
+                results[index] = .problem(
+                    Problem.malformedJSON(
+                        line: line.number, column: invalid.byteOffset + 1,
+                        detail:
+                            "line \(line.number) is not UTF-8: the byte at column \(invalid.byteOffset + 1) does not "
+                            + "begin or continue a UTF-8 character"), line: line.number)
+                continue
+            }
             if line.text.utf8.count > limits.maximumLineBytes {
                 results[index] = .problem(
                     Problem.tooLarge(
