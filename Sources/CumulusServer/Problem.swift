@@ -131,6 +131,9 @@ struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             if !request.uri.path.hasPrefix("/odata"), let problem = QueryString.problem(request.uri.query ?? "") {
                 return problem.response()
             }
+            if let problem = QueryString.unknownParameter(path: request.uri.path, query: request.uri.query ?? "") {
+                return problem.response()
+            }
             return try await next(request, context)
         } catch let problem as Problem {
             return problem.response()

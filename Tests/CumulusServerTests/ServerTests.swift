@@ -2,11 +2,12 @@ import CumulusCommands
 import CumulusDomain
 import CumulusLMDB
 import CumulusLog
-import CumulusServer
 import Foundation
 import Hummingbird
 import Logging
 import Testing
+
+@testable import CumulusServer
 
 /// The server on a real loopback socket: every route, sign-in, the permission matrix, limits.
 @Suite("cumulus serve over loopback")
@@ -68,6 +69,17 @@ struct ServerTests {
             served == documented,
             "served but not documented: \(served.subtracting(documented)); documented but not served: \(documented.subtracting(served))"
         )
+        // The query parameters the server accepts under /v1/ are those the document lists, route by route.
+        var listed: [String: Set<String>] = [:]
+        for (path, operations) in paths where path.hasPrefix("/v1/") {
+            for operation in operations.values {
+                let parameters = (operation as? [String: Any])?["parameters"] as? [[String: Any]] ?? []
+                listed[path, default: []].formUnion(
+                    parameters.filter { $0["in"] as? String == "query" }.compactMap { $0["name"] as? String })
+            }
+        }
+        let accepted = Dictionary(uniqueKeysWithValues: QueryString.routeParameters.map { ($0.path, Set($0.names)) })
+        #expect(accepted == listed, "accepted: \(accepted); listed: \(listed)")
         await server.stop()
     }
 
@@ -416,6 +428,15 @@ struct ServerTests {
         let found = await server.client.get("/v1/users?name=adam", token: admin)
         let items = try #require(found.json["items"] as? [[String: Any]])
         #expect(items.count == 1 && items.first?["id"] as? String == world.agent.description)
+        // A parameter the route does not read is refused, naming what it takes (a misspelt `asOf` would otherwise
+        // answer with the current state as if it were the state asked for).
+        let misspelt = await server.client.get("/v1/users/\(world.agent)?asof=1", token: admin)
+        #expect(misspelt.status == 400 && misspelt.json["field"] as? String == "asof", "\(misspelt.body)")
+        #expect(misspelt.json["detail"] as? String == "/v1/users/{id} has no query parameter `asof`; it takes `asOf`")
+        let head = await server.client.get("/v1/events/head?tail=1", token: try await server.systemAdmin)
+        #expect(head.status == 400 && (head.json["detail"] as? String)?.hasSuffix("it takes none") == true)
+        let filter = await server.client.get("/v1/users?tenent=\(world.tenant)", token: admin)
+        #expect(filter.status == 400 && filter.json["field"] as? String == "tenent", "\(filter.body)")
         // The filter is free text as a form or URLSearchParams sends it: `+` is a space, `%2B` a plus.
         let spaced = await server.client.get("/v1/users?name=adam+agent", token: admin)
         #expect((spaced.json["items"] as? [[String: Any]])?.count == 1, "\(spaced.body)")

@@ -1,8 +1,52 @@
+import CumulusLog
 import Foundation
 
 /// The raw query string of a request, checked and read before Hummingbird's `queryParameters` (which does not refuse bad
 /// escapes or bytes, and leaves `+` as `+`).
 enum QueryString {
+    /// The query parameters each route under `/v1/` reads, by path (`{id}` matches one segment); `openapi.json`
+    /// lists the same, and a test holds the two together.
+    static let routeParameters: [(path: String, names: [String])] = {
+        let list = ["name", "tenant", "limit", "offset"]
+        let report = ["tenant", "user", "from", "to", "asOf", "limit", "offset"]
+        var routes: [(path: String, names: [String])] = [
+            ("/v1/commands", []), ("/v1/commands/batch", ["atomic"]), ("/v1/events", ["after", "stream", "limit"]),
+            ("/v1/events/head", []), ("/v1/events/live", ["after"]), ("/v1/states/live", ["after", "access_token"]),
+            ("/v1/reports/licences", report), ("/v1/reports/user-states", report),
+            ("/v1/reports/time-in-state", ["tenant", "user", "from", "to", "interval", "asOf", "limit", "offset"]),
+            ("/v1/reports/current-states", report),
+        ]
+        for kind in ["tenants", "ous", "services", "users"] {
+            routes += [("/v1/\(kind)", list), ("/v1/\(kind)/{id}", ["asOf"]), ("/v1/\(kind)/{id}/audit", ["asOf"])]
+        }
+        return routes
+    }()
+
+    /// A 400 for a parameter the route at `path` does not read (a misspelt `asOf` would otherwise answer with the
+    /// current state as if it were the state asked for); nil for a path under no route of the table.
+    static func unknownParameter(path: String, query: String) -> Problem? {
+        let segments = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard
+            let route = routeParameters.first(where: { route in
+                let pattern = route.path.split(separator: "/")
+                return pattern.count == segments.count
+                    && zip(pattern, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            })
+        else { return nil }
+        for part in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let rawName = part[..<(part.firstIndex(of: UInt8(ascii: "=")) ?? part.endIndex)]
+            guard let bytes = decode(rawName), let name = String(validating: bytes, as: UTF8.self),
+                !route.names.contains(name)
+            else { continue }
+            return .badParameter(
+                name,
+                "\(route.path) has no query parameter `\(VisibleText.escaped(name))`; "
+                    + (route.names.isEmpty
+                        ? "it takes none" : "it takes " + route.names.map { "`\($0)`" }.joined(separator: ", ")))
+        }
+        return nil
+    }
+
     /// The first thing wrong with a query string, as a 400 naming the parameter: a `%` not followed by two hex
     /// digits, a name or value whose bytes are not UTF-8 once decoded, or one holding a control character (a tab
     /// aside). Without this check a route would read such a value repaired or cut, and answer as if it had been
