@@ -1,3 +1,4 @@
+import CumulusLog
 import CumulusProjections
 
 /// The query string split into options, percent-decoded; system options checked, custom ones kept.
@@ -29,7 +30,7 @@ struct QueryOptions {
                     throw .badRequest(
                         "BadQuery",
                         "\(text == name ? "the name" : "the value") of \(name.debugDescription) holds the control "
-                            + "character U+\(String(control.value, radix: 16, uppercase: true).leftPadded(to: 4))",
+                            + "character U+\(HexDigits.four(control.value))",
                         option: name)
                 }
             }
@@ -68,11 +69,11 @@ struct QueryOptions {
             switch byte {
             case UInt8(ascii: "+"): bytes.append(0x20)
             case UInt8(ascii: "%"):
-                guard let high = iterator.next(), let low = iterator.next(),
-                    let value = UInt8(
-                        String(decoding: [high, low], as: UTF8.self), radix: 16)
+                // Two hex digits exactly (`UInt8(_:radix:)` would also take a sign: `%+1`).
+                guard let high = iterator.next().flatMap({ HexDigits.value(of: $0) }),
+                    let low = iterator.next().flatMap({ HexDigits.value(of: $0) })
                 else { return nil }
-                bytes.append(value)
+                bytes.append(high << 4 | low)
             default: bytes.append(byte)
             }
         }
@@ -186,12 +187,5 @@ struct ParsedQuery {
 extension Substring {
     var trimmingSpaces: String {
         String(drop { $0 == " " }.reversed().drop { $0 == " " }.reversed())
-    }
-}
-
-extension String {
-    /// The text with zeros before it up to `width` characters.
-    fileprivate func leftPadded(to width: Int) -> String {
-        String(repeating: "0", count: max(0, width - count)) + self
     }
 }

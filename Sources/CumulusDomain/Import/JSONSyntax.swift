@@ -1,3 +1,5 @@
+import CumulusLog
+
 /// A JSON syntax check that says where the text stops being JSON (line and column, 1-based, columns in
 /// bytes), which Foundation's parser does not report on every platform.
 package enum JSONSyntax {
@@ -203,19 +205,9 @@ package enum JSONSyntax {
             return index - start
         }
 
-        static func hexValue(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
+        static func hexValue(_ byte: UInt8) -> UInt8? { HexDigits.value(of: byte) }
 
         /// A UTF-16 unit as four upper-case hex digits.
-        static func hex(_ unit: UInt32) -> String {
-            let digits = String(unit, radix: 16, uppercase: true)
-            return String(repeating: "0", count: max(0, 4 - digits.count)) + digits
-        }
+        static func hex(_ unit: UInt32) -> String { HexDigits.four(unit) }
     }
 }

@@ -73,7 +73,7 @@ enum QueryString {
                     return .badParameter(
                         field,
                         "the \(what) of query parameter \(index + 1) holds the control character "
-                            + "U+\(String(format: "%04X", control.value))")
+                            + "U+\(HexDigits.four(control.value))")
                 }
             }
         }
@@ -100,14 +100,6 @@ enum QueryString {
     /// The bytes of a percent-encoded name or value (`+` a space when `plusIsSpace`, else left as it is), nil when a
     /// `%` is not followed by two hex digits.
     private static func decode(_ raw: Substring.UTF8View.SubSequence, plusIsSpace: Bool = false) -> [UInt8]? {
-        func hex(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(raw.count)
         var index = raw.startIndex
@@ -119,8 +111,9 @@ enum QueryString {
                 continue
             }
             let first = raw.index(after: index)
-            guard first < raw.endIndex, raw.index(after: first) < raw.endIndex, let high = hex(raw[first]),
-                let low = hex(raw[raw.index(after: first)])
+            guard first < raw.endIndex, raw.index(after: first) < raw.endIndex,
+                let high = HexDigits.value(of: raw[first]),
+                let low = HexDigits.value(of: raw[raw.index(after: first)])
             else { return nil }
             bytes.append(high << 4 | low)
             index = raw.index(first, offsetBy: 2)
