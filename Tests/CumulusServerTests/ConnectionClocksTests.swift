@@ -32,10 +32,12 @@ struct ConnectionClocksTests {
 
     @Test func aServerThatStopsReadingABodyDoesNotTimeTheClientOut() async throws {
         var limits = ServerConfiguration.Limits()
-        limits.idleTimeoutSeconds = 1
-        limits.requestTimeoutSeconds = 1.5
+        // Clocks of seconds, not fractions: the request clock adds up every wait for the client's bytes, and on a
+        // loaded machine (a CI run's parallel tests) a starved client thread alone once added up 1.5 s of them.
+        limits.idleTimeoutSeconds = 2
+        limits.requestTimeoutSeconds = 3
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
-        let application = Self.stallingApplication(limits: limits, stall: .seconds(4), port: continuation)
+        let application = Self.stallingApplication(limits: limits, stall: .seconds(8), port: continuation)
         let group = ServiceGroup(configuration: .init(services: [application], logger: Logger(label: "clocks")))
         let running = Task { try await group.run() }
         var port = 0
@@ -44,7 +46,7 @@ struct ConnectionClocksTests {
             break
         }
         // 8 MiB: more than the socket buffers and the async channel's buffer hold, so the client is still sending
-        // when the route starts to read, 4 s after the head (both clocks would have run out twice over).
+        // when the route starts to read, 8 s after the head (both clocks would have run out twice over).
         let size = 8 << 20
         let head = "POST /slow HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: \(size)\r\nConnection: close\r\n\r\n"
         let started = ContinuousClock.now
