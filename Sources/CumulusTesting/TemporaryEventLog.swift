@@ -70,6 +70,39 @@ public final class TemporaryDirectory: Sendable {
     deinit {
         try? FileManager.default.removeItem(atPath: path)
     }
+
+    /// Creates a directory named `<prefix>-<uuid>` that is removed when the process exits: for a world a suite
+    /// builds once and keeps in a `static` (whose value is never released).
+    public static func removedAtExit(prefix: String) -> String {
+        let path = TemporaryEventLog.makeDirectory(prefix: prefix)
+        ExitCleanup.shared.add(path)
+        return path
+    }
+}
+
+/// The directories ``TemporaryDirectory/removedAtExit(prefix:)`` made, removed by one `atexit` handler.
+private final class ExitCleanup: @unchecked Sendable {
+    static let shared = ExitCleanup()
+    private let lock = NSLock()
+    private var paths: [String] = []
+    private var registered = false
+
+    func add(_ path: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        paths.append(path)
+        guard !registered else { return }
+        registered = true
+        atexit { ExitCleanup.shared.removeAll() }
+    }
+
+    private func removeAll() {
+        lock.lock()
+        let taken = paths
+        paths = []
+        lock.unlock()
+        for path in taken { try? FileManager.default.removeItem(atPath: path) }
+    }
 }
 
 /// Ready-made events for tests.

@@ -19,7 +19,7 @@ struct DamageTests {
     }
 
     static let world = Task<World, any Error> {
-        let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-damage-world")
+        let directory = TemporaryDirectory.removedAtExit(prefix: "cumulus-damage-world")
         let demo = try await ChildProcess.run(
             "cumulus",
             [

@@ -17,7 +17,7 @@ struct ReportTests {
 
         func get() async throws -> DemoWorld {
             if let world { return world }
-            let path = TemporaryEventLog.makeDirectory(prefix: "cumulus-report")
+            let path = TemporaryDirectory.removedAtExit(prefix: "cumulus-report")
             let result = try await ChildProcess.run(
                 "cumulus",
                 ["demo", "--data-dir", path, "--tenants", "2", "--users-per-tenant", "25", "--days", "2", "--no-serve"])

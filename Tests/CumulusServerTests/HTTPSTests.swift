@@ -9,9 +9,12 @@ import Testing
 /// stop the start with a sentence naming the file.
 @Suite("HTTPS")
 struct HTTPSTests {
-    /// A self-signed certificate for 127.0.0.1 and its key, made with `openssl`, in a new directory.
-    static func certificate(_ label: String = "server") async throws -> (chain: String, key: String) {
-        let directory = TemporaryEventLog.makeDirectory(prefix: "cumulus-tls")
+    /// The test's certificates, removed with it.
+    let scratch = TemporaryDirectory(prefix: "cumulus-tls")
+
+    /// A self-signed certificate for 127.0.0.1 and its key, made with `openssl`, in the test's directory.
+    func certificate(_ label: String = "server") async throws -> (chain: String, key: String) {
+        let directory = scratch.path
         let chain = directory + "/\(label).crt"
         let key = directory + "/\(label).key"
         let made = try await ChildProcess.runExecutable(
@@ -51,7 +54,7 @@ struct HTTPSTests {
     }
 
     @Test func theServerSpeaksHTTPSWithTheConfiguredCertificate() async throws {
-        let (chain, key) = try await Self.certificate()
+        let (chain, key) = try await certificate()
         let server = try await TestServer(configurationExtra: Self.tlsSetting(chain: chain, key: key))
         let port = server.client.port
 
@@ -69,7 +72,7 @@ struct HTTPSTests {
         #expect(unauthenticated.output.hasPrefix("401"), "\(unauthenticated)")
 
         // A client that does not trust the certificate refuses the server.
-        let (other, _) = try await Self.certificate("other")
+        let (other, _) = try await certificate("other")
         let distrusted = try await Self.get(port: port, path: "/health", authority: other)
         #expect(distrusted.status != 0 && distrusted.error.contains("CERTIFICATE_VERIFY_FAILED"), "\(distrusted)")
 
@@ -90,8 +93,8 @@ struct HTTPSTests {
     }
 
     @Test func unusableCertificateFilesStopTheStartNamingTheFile() async throws {
-        let (chain, key) = try await Self.certificate()
-        let (_, otherKey) = try await Self.certificate("other")
+        let (chain, key) = try await certificate()
+        let (_, otherKey) = try await certificate("other")
         let world = World()
         var logger = Logger(label: "https-test")
         logger.logLevel = .critical
