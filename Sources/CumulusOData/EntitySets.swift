@@ -178,11 +178,8 @@ extension EntitySet {
         func shared(_ value: String) -> ODataValue { .string(interned.insert(value).memberAfterInsert) }
         func text(_ value: String?) -> ODataValue { value.map(shared) ?? .null }
         func ouName(_ id: OUID) -> String { state.organisationUnits[id]?.name ?? "" }
-        func makeRow(_ values: KeyValuePairs<String, ODataValue>) -> ODataRow {
-            var row = ODataRow(self)
-            for (property, value) in values { row[property] = value }
-            return row
-        }
+        let index = propertyIndex
+        func makeRow(_ values: KeyValuePairs<String, ODataValue>) -> ODataRow { ODataRow(self, values, index: index) }
         var rows: [ODataRow] = []
         var intervalPairs = 0
         var userStateRows = 0

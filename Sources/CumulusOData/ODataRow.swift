@@ -9,23 +9,24 @@ struct ODataRow: Sendable {
     /// The values, parallel to the set's properties; `null` until set.
     private(set) var values: [ODataValue]
 
-    /// A row of `set` with every property `null`.
-    init(_ set: EntitySet) {
+    /// A row of `set` from named values, the others `null`; `index` is `set.propertyIndex`, which a caller making
+    /// many rows reads once. A name the set does not have is a programming error, caught in debug builds.
+    init(_ set: EntitySet, _ named: some Sequence<(key: String, value: ODataValue)>, index: [String: Int]) {
         self.set = set
-        values = Array(repeating: .null, count: set.propertyIndex.count)
+        var values = Array(repeating: ODataValue.null, count: index.count)
+        for (name, value) in named {
+            guard let position = index[name] else {
+                assertionFailure("\(set.rawValue) has no property \(name)")
+                continue
+            }
+            values[position] = value
+        }
+        self.values = values
     }
 
-    /// A property's value by name (`null` for a name the set does not have); setting a name the set does not
-    /// have is a programming error, caught in debug builds.
+    /// A property's value by name (`null` for a name the set does not have).
     subscript(property: String) -> ODataValue {
-        get { set.propertyIndex[property].map { values[$0] } ?? .null }
-        set {
-            guard let index = set.propertyIndex[property] else {
-                assertionFailure("\(set.rawValue) has no property \(property)")
-                return
-            }
-            values[index] = newValue
-        }
+        self.set.propertyIndex[property].map { values[$0] } ?? .null
     }
 
     /// A property's value by its index in the set's properties.
