@@ -24,9 +24,7 @@ struct QueryOptions {
             }
             // OData's whitespace is the space and the tab; no other control character belongs in a query.
             for text in [name, value] {
-                if let control = text.unicodeScalars.first(where: {
-                    ($0.value < 0x20 && $0 != "\t") || $0.value == 0x7F
-                }) {
+                if let control = text.unicodeScalars.first(where: { $0 != "\t" && VisibleText.isControl($0) }) {
                     throw .badRequest(
                         "BadQuery",
                         "\(text == name ? "the name" : "the value") of \(name.debugDescription) holds the control "

@@ -446,6 +446,7 @@ struct ServerTests {
         for (path, field, says) in [
             ("/v1/users?name=%FF", "name", "is not UTF-8 once decoded"),
             ("/v1/users?name=a%00b", "name", "holds the control character U+0000"),
+            ("/v1/users?name=a%C2%85", "name", "holds the control character U+0085"),
             ("/v1/users?tenant=%ZZ", "tenant", "has a '%' not followed by two hex digits"),
             ("/v1/users?limit=1&li%FFmit=1", "parameter 2", "the name of query parameter 2 is not UTF-8"),
             ("/v1/reports/licences?tenant=\(world.tenant)&from=2026%0A", "from", "U+000A"),

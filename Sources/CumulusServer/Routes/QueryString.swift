@@ -33,9 +33,8 @@ enum QueryString {
                     && zip(pattern, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
             })
         else { return nil }
-        for part in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let rawName = part[..<(part.firstIndex(of: UInt8(ascii: "=")) ?? part.endIndex)]
-            guard let bytes = decode(rawName), let name = String(validating: bytes, as: UTF8.self),
+        for part in parts(query) {
+            guard let bytes = decode(part.name), let name = String(validating: bytes, as: UTF8.self),
                 !route.names.contains(name)
             else { continue }
             return .badParameter(
@@ -49,18 +48,13 @@ enum QueryString {
 
     /// The first thing wrong with a query string, as a 400 naming the parameter: a `%` not followed by two hex
     /// digits, a name or value whose bytes are not UTF-8 once decoded, or one holding a control character (a tab
-    /// aside). Without this check a route would read such a value repaired or cut, and answer as if it had been
+    /// aside; C0, DEL and C1, as `VisibleText.isControl` says). Without this check a route would read such a value repaired or cut, and answer as if it had been
     /// asked something else (a `name=` filter with a NUL matched nothing and said so with a 200).
     static func problem(_ query: String) -> Problem? {
-        for (index, part) in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true)
-            .enumerated()
-        {
-            let equals = part.firstIndex(of: UInt8(ascii: "="))
-            let rawName = part[..<(equals ?? part.endIndex)]
-            let rawValue = equals.map { part[part.index(after: $0)...] } ?? rawName[rawName.endIndex...]
-            let decodedName = decode(rawName)
+        for (index, part) in parts(query).enumerated() {
+            let decodedName = decode(part.name)
             let field = decodedName.flatMap { String(validating: $0, as: UTF8.self) } ?? "parameter \(index + 1)"
-            for (bytes, what) in [(decodedName, "name"), (decode(rawValue), "value")] {
+            for (bytes, what) in [(decodedName, "name"), (decode(part.value), "value")] {
                 guard let bytes else {
                     return .badParameter(
                         field, "the \(what) of query parameter \(index + 1) has a '%' not followed by two hex digits")
@@ -68,8 +62,7 @@ enum QueryString {
                 guard let text = String(validating: bytes, as: UTF8.self) else {
                     return .badParameter(field, "the \(what) of query parameter \(index + 1) is not UTF-8 once decoded")
                 }
-                if let control = text.unicodeScalars.first(where: { $0.value < 0x20 && $0 != "\t" || $0.value == 0x7F })
-                {
+                if let control = text.unicodeScalars.first(where: { $0 != "\t" && VisibleText.isControl($0) }) {
                     return .badParameter(
                         field,
                         "the \(what) of query parameter \(index + 1) holds the control character "
@@ -84,17 +77,22 @@ enum QueryString {
     /// itself comes as `%2B`). For free text such as the `name` filter; nil when the query has no such parameter or
     /// its value is not valid (``problem(_:)`` refuses such a query before any route reads it).
     static func formValue(named name: String, in query: String) -> String? {
-        for part in query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
-            let equals = part.firstIndex(of: UInt8(ascii: "="))
-            guard let decodedName = decode(part[..<(equals ?? part.endIndex)], plusIsSpace: true),
+        for part in parts(query) {
+            guard let decodedName = decode(part.name, plusIsSpace: true),
                 String(validating: decodedName, as: UTF8.self) == name
             else { continue }
-            guard let equals else { return "" }
-            return decode(part[part.index(after: equals)...], plusIsSpace: true).flatMap {
-                String(validating: $0, as: UTF8.self)
-            }
+            return decode(part.value, plusIsSpace: true).flatMap { String(validating: $0, as: UTF8.self) }
         }
         return nil
+    }
+
+    /// The query's `name=value` parts, still percent-encoded (a part without `=` has an empty value).
+    private static func parts(_ query: String) -> [(name: Substring.UTF8View, value: Substring.UTF8View)] {
+        query.utf8.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true).map { part in
+            let equals = part.firstIndex(of: UInt8(ascii: "="))
+            let name = part[..<(equals ?? part.endIndex)]
+            return (name, equals.map { part[part.index(after: $0)...] } ?? name[name.endIndex...])
+        }
     }
 
     /// The bytes of a percent-encoded name or value (`+` a space when `plusIsSpace`, else left as it is), nil when a
