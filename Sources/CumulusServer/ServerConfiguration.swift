@@ -154,14 +154,10 @@ public struct ServerConfiguration: Sendable {
         } catch {
             throw fail("malformed JSON")
         }
-        // A misspelt setting would otherwise be taken as absent (no platform administrators, a default limit).
         func refuseUnknown(
             _ section: [String: Any], _ known: [String], in path: String
         ) throws(ServerConfigurationError) {
-            guard let unknown = section.keys.sorted().first(where: { !known.contains($0) }) else { return }
-            throw fail(
-                "`\(path)\(unknown)` is not a setting; \(path.isEmpty ? "the file" : "`\(path.dropLast())`") takes "
-                    + known.joined(separator: ", "))
+            try Self.refuseUnknown(section, known, in: path, fail)
         }
         try refuseUnknown(
             object,
@@ -268,6 +264,17 @@ public struct ServerConfiguration: Sendable {
             configuration.tls = TLSFiles(certificateChain: chain, privateKey: key)
         }
         return configuration
+    }
+
+    /// Refuses a key of `section` (at `path`, e.g. `limits.`; empty for the file) that is not in `known`: a misspelt
+    /// setting would otherwise be taken as absent (no platform administrators, a default limit).
+    static func refuseUnknown(
+        _ section: [String: Any], _ known: [String], in path: String, _ fail: (String) -> ServerConfigurationError
+    ) throws(ServerConfigurationError) {
+        guard let unknown = section.keys.sorted().first(where: { !known.contains($0) }) else { return }
+        throw fail(
+            "`\(path)\(unknown)` is not a setting; \(path.isEmpty ? "the file" : "`\(path.dropLast())`") takes "
+                + known.joined(separator: ", "))
     }
 
     /// Splits `HOST:PORT`.

@@ -28,10 +28,7 @@ public struct ReportingSettings: Sendable {
         var settings = ReportingSettings()
         guard let value else { return settings }
         guard let object = value as? [String: Any] else { throw fail("`odata` must be an object") }
-        let known: Set<String> = ["signingSecret", "pageSize", "baseURL"]
-        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
-            throw fail("`odata.\(unknown)` is not a setting; the section takes signingSecret, pageSize and baseURL")
-        }
+        try ServerConfiguration.refuseUnknown(object, ["signingSecret", "pageSize", "baseURL"], in: "odata.", fail)
         if let secret = object["signingSecret"] {
             guard let text = secret as? String, text.utf8.count >= 32 else {
                 throw fail("`odata.signingSecret` must be a string of at least 32 bytes")
