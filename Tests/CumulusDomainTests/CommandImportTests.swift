@@ -52,6 +52,12 @@ import Testing
 
     @Test(arguments: [
         ("{not json", "malformed JSON: expected a member name in double quotes at column 2"),
+        (#"{"a":1 "b":2}"#, "malformed JSON: expected `,` or `}` in an object at column 8"),
+        (#"{"a":[1 2]}"#, "malformed JSON: expected `,` or `]` in an array at column 9"),
+        (
+            #"{"a":"\ud800\u0041"}"#,
+            "malformed JSON: a UTF-16 high surrogate \\uD800 not followed by a low one at column 7"
+        ),
         (#"{"command":"renameTenant","name":"\ud800"}"#, "malformed JSON: a UTF-16 high surrogate \\uD800 not"),
         (
             #"{"command":"renameTenant","count":-2e999}"#,

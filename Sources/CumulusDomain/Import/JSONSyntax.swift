@@ -59,47 +59,19 @@ package enum JSONSyntax {
             guard index < bytes.count else { throw failure("unexpected end of the text") }
             switch bytes[index] {
             case UInt8(ascii: "{"):
-                index += 1
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-                    index += 1
-                    return
-                }
-                while true {
-                    skipWhitespace()
-                    guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                        throw failure("expected a member name in double quotes")
+                try elements(closedBy: UInt8(ascii: "}"), in: "an object") { parser throws(Failure) in
+                    guard parser.index < parser.bytes.count, parser.bytes[parser.index] == UInt8(ascii: "\"") else {
+                        throw parser.failure("expected a member name in double quotes")
                     }
-                    try string()
-                    skipWhitespace()
-                    try expect(UInt8(ascii: ":"), "`:` after a member name")
-                    skipWhitespace()
-                    try value(depth: depth + 1)
-                    skipWhitespace()
-                    if index < bytes.count, bytes[index] == UInt8(ascii: ",") {
-                        index += 1
-                        continue
-                    }
-                    try expect(UInt8(ascii: "}"), "`,` or `}` in an object")
-                    return
+                    try parser.string()
+                    parser.skipWhitespace()
+                    try parser.expect(UInt8(ascii: ":"), "`:` after a member name")
+                    parser.skipWhitespace()
+                    try parser.value(depth: depth + 1)
                 }
             case UInt8(ascii: "["):
-                index += 1
-                skipWhitespace()
-                if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-                    index += 1
-                    return
-                }
-                while true {
-                    skipWhitespace()
-                    try value(depth: depth + 1)
-                    skipWhitespace()
-                    if index < bytes.count, bytes[index] == UInt8(ascii: ",") {
-                        index += 1
-                        continue
-                    }
-                    try expect(UInt8(ascii: "]"), "`,` or `]` in an array")
-                    return
+                try elements(closedBy: UInt8(ascii: "]"), in: "an array") { parser throws(Failure) in
+                    try parser.value(depth: depth + 1)
                 }
             case UInt8(ascii: "\""): try string()
             case UInt8(ascii: "t"): try literal("true")
@@ -107,6 +79,30 @@ package enum JSONSyntax {
             case UInt8(ascii: "n"): try literal("null")
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number()
             default: throw failure("expected a JSON value")
+            }
+        }
+
+        /// An object's members or an array's values, the index on the opening bracket: none, or `element` then
+        /// `,` or the closing bracket, again and again.
+        mutating func elements(
+            closedBy close: UInt8, in container: String, _ element: (inout Parser) throws(Failure) -> Void
+        ) throws(Failure) {
+            index += 1
+            skipWhitespace()
+            if index < bytes.count, bytes[index] == close {
+                index += 1
+                return
+            }
+            while true {
+                skipWhitespace()
+                try element(&self)
+                skipWhitespace()
+                if index < bytes.count, bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                try expect(close, "`,` or `\(Character(Unicode.Scalar(close)))` in \(container)")
+                return
             }
         }
 
@@ -136,14 +132,14 @@ package enum JSONSyntax {
                         }
                         if (0xD800...0xDBFF).contains(unit) {
                             // A high surrogate is one half of a character: the low half must follow at once.
-                            guard index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "\\"),
+                            var low: UInt32 = 0
+                            if index + 2 < bytes.count, bytes[index + 1] == UInt8(ascii: "\\"),
                                 bytes[index + 2] == UInt8(ascii: "u")
-                            else {
-                                index = escape
-                                throw failure("a UTF-16 high surrogate \\u\(Self.hex(unit)) not followed by a low one")
+                            {
+                                index += 2
+                                low = try hexUnit()
                             }
-                            index += 2
-                            guard (0xDC00...0xDFFF).contains(try hexUnit()) else {
+                            guard (0xDC00...0xDFFF).contains(low) else {
                                 index = escape
                                 throw failure("a UTF-16 high surrogate \\u\(Self.hex(unit)) not followed by a low one")
                             }
