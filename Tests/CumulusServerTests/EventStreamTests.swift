@@ -97,6 +97,31 @@ import Testing
         await server.stop()
     }
 
+    @Test func aResumePointPastTheEndOfTheLogIsRefusedWith400() async throws {
+        let server = try await ReportingRouteTests.server()
+        let admin = try await server.systemAdmin
+        let supervisor = try await server.token(oid: ReportingRouteTests.supervisorOID)
+        let last = try await server.lastPosition()
+        // A client of another log (or of this one before a restore) would otherwise wait for positions this log
+        // reaches only with other events, and never see the ones up to it.
+        for (path, token) in [("/v1/events/live", admin), ("/v1/states/live", supervisor)] {
+            let header = await server.client.get(path, token: token, headers: ["Last-Event-ID": String(last + 1)])
+            #expect(header.status == 400 && header.headers["content-type"] == "application/problem+json")
+            #expect(header.json["type"] as? String == "https://cumulus.dev/problems/bad-header", "\(header.body)")
+            #expect(header.json["field"] as? String == "Last-Event-ID", "\(path): \(header.body)")
+            let detail = header.json["detail"] as? String ?? ""
+            #expect(detail.contains("past the end of this log (its last position is \(last))"), "\(detail)")
+            let query = await server.client.get(path + "?after=\(last + 100)", token: token)
+            #expect(query.status == 400 && query.json["field"] as? String == "after", "\(path): \(query.body)")
+        }
+        let poll = await server.client.get("/v1/events?after=\(last + 1)", token: admin)
+        #expect(poll.status == 400 && poll.json["field"] as? String == "after", "\(poll.body)")
+        // The last position itself is where a caught-up client stands: nothing after it yet.
+        let caughtUp = await server.client.get("/v1/events?after=\(last)", token: admin)
+        #expect(caughtUp.status == 200 && caughtUp.body.isEmpty, "\(caughtUp.body)")
+        await server.stop()
+    }
+
     @Test func eventsAReaderMayNotSeeAreLeftOut() async throws {
         let server = try await ReportingRouteTests.server()
         let world = server.world

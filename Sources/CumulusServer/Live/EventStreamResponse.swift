@@ -73,9 +73,10 @@ enum EventStreamResponse {
 
     /// The position the stream starts after: `Last-Event-ID`, else `?after=`, else the end of the log.
     /// - Throws: `Problem` 400 when `Last-Event-ID` or `after` is there but not a position (a whole number from 0;
-    ///   both are checked when both are sent), 503 when the end of the log cannot be read.
+    ///   both are checked when both are sent) or a position past the end of the log, 503 when the end of the log
+    ///   cannot be read.
     static func start(of request: Request, store: any EventStore) async throws(Problem) -> GlobalPosition {
-        var resume: UInt64?
+        var resume: (position: UInt64, field: String)?
         if let header = request.headers.first(where: { $0.name.canonicalName == "last-event-id" }) {
             guard let position = UInt64(header.value) else {
                 throw Problem(
@@ -83,16 +84,19 @@ enum EventStreamResponse {
                     detail: "Last-Event-ID must be the id of an event of this stream: an integer from 0 to "
                         + "\(UInt64.max)", field: "Last-Event-ID")
             }
-            resume = position
+            resume = (position, "Last-Event-ID")
         }
         if let after = request.uri.queryParameters.get("after") {
             guard let position = UInt64(after) else {
                 throw Problem.badParameter("after", "after must be an integer from 0 to \(UInt64.max)")
             }
-            resume = resume ?? position
+            resume = resume ?? (position, "after")
         }
-        if let resume { return GlobalPosition(resume) }
-        do { return try await store.lastPosition() } catch { throw CumulusServer.storageProblem() }
+        let head: GlobalPosition
+        do { head = try await store.lastPosition() } catch { throw CumulusServer.storageProblem() }
+        guard let resume else { return head }
+        try CumulusServer.refusePastTheEnd(resume.position, head: head, field: resume.field)
+        return GlobalPosition(resume.position)
     }
 
     /// The frame's text: `id:`, `event:` when there is one, `data:` and the blank line that ends it.

@@ -19,6 +19,11 @@ extension CumulusServer {
             let limit = try Self.integer(
                 parameters.get("limit"), name: "limit", default: 1000,
                 range: 1...configuration.limits.maximumEventsPerPage)
+            if after > 0 {
+                let head: GlobalPosition
+                do { head = try await store.lastPosition() } catch { throw Self.storageProblem() }
+                try Self.refusePastTheEnd(UInt64(after), head: head, field: "after")
+            }
             var text = ""
             if let streamText = parameters.get("stream") {
                 let stream: StreamName
@@ -89,6 +94,20 @@ extension CumulusServer {
 
     static func storageProblem() -> Problem {
         Problem(.serviceUnavailable, kind: "storage", title: "Storage unavailable", detail: "the log could not be read")
+    }
+
+    /// Refuses a position to read after that lies past the end of the log: the client knows of events this log
+    /// does not hold (it followed another log, or this one before it was restored from an older copy), and
+    /// reading or waiting from there would silently skip the events up to it once the log grows again.
+    /// - Throws: `Problem` 400 naming `field` (`bad-header` for `Last-Event-ID`, else `bad-parameter`).
+    static func refusePastTheEnd(_ position: UInt64, head: GlobalPosition, field: String) throws(Problem) {
+        guard position > head.rawValue else { return }
+        let detail =
+            "\(field) \(position) is past the end of this log (its last position is \(head.rawValue)): the log "
+            + "holds no such event (a client of another log, or of this one before it was restored from an older "
+            + "copy); ask again with a position up to \(head.rawValue)"
+        if field == "after" { throw Problem.badParameter(field, detail) }
+        throw Problem(.badRequest, kind: "bad-header", title: "Bad header", detail: detail, field: field)
     }
 
     /// Which streams the caller may read: all for a systemAdmin, its tenant's for an Auditor; else 403.
