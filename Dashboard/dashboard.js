@@ -5,6 +5,8 @@
 const FEED = "/odata/";
 const LIVE = "/v1/states/live";
 const PAGE = 50;
+/** How long the board waits before reloading when the server closed its live updates. */
+const RELISTEN_MS = 3000;
 const FIXED = {
   Available: "#2e9d5b", AvailableIdle: "#8fd19e", Busy: "#d64545", BusyIdle: "#f08c8c", DoNotDisturb: "#8e1b1b",
   Away: "#f2b233", BeRightBack: "#f7d27c", Offline: "#9aa0a6", PresenceUnknown: "#d0d3d6", ACW: "#6f5bd3",
@@ -12,7 +14,9 @@ const FIXED = {
 };
 const PALETTE = ["#1f77b4", "#17becf", "#8c564b", "#e377c2", "#bcbd22", "#7f7f7f", "#9467bd", "#ff7f0e"];
 const $ = (id) => document.getElementById(id);
-const state = { token: "", users: [], byId: new Map(), current: new Map(), seconds: new Map(), page: 0 };
+const state = {
+  token: "", users: [], byId: new Map(), current: new Map(), seconds: new Map(), page: 0, updatedLive: new Set(),
+};
 
 function tokenFromLocation() {
   const fragment = new URLSearchParams(location.hash.slice(1));
@@ -198,15 +202,28 @@ function currentText(current) {
   return [current.UserState, current.PresenceAvailability].filter(Boolean).join(" · ");
 }
 
-/** Live current states over server-sent events; the token goes in the query (EventSource sends no headers). */
+/**
+ * Live current states over server-sent events; the token goes in the query (EventSource sends no headers).
+ *
+ * EventSource reconnects by itself after a dropped connection, resuming after the last id it saw. When the server
+ * refuses the reconnection instead (a 400 for an id past the end of a log restored from an older copy, a 401 for an
+ * expired token), the browser closes the source for good: the board then reloads after a pause and, if that works,
+ * listens afresh from the end of the log; if it does not, the reload's error stays in the status line.
+ */
 function listen() {
   if (!window.EventSource) return;
   const source = new EventSource(`${LIVE}?access_token=${encodeURIComponent(state.token)}`);
+  source.onerror = () => {
+    if (source.readyState !== EventSource.CLOSED) return;
+    $("status").textContent = "live updates stopped; reloading…";
+    setTimeout(relisten, RELISTEN_MS);
+  };
   source.onmessage = (message) => {
     let event;
     try { event = JSON.parse(message.data); } catch (e) { return; }
     const user = event.userId || event.user;
     if (!user) return;
+    state.updatedLive.add(user);
     const current = state.current.get(user) || { UserId: user };
     if ("userState" in event) current.UserState = event.userState;
     if ("availability" in event) current.PresenceAvailability = event.availability;
@@ -219,14 +236,32 @@ function listen() {
   };
 }
 
+/** Reloads the window's seconds and redraws; whether that worked (else the error is in the status line). */
+/**
+ * After the server closed the live updates: listens afresh from the end of the log, then reloads the current
+ * states (keeping those the new stream already updated: they are newer) and the bars, unless the reload fails.
+ */
+async function relisten() {
+  if (!(await refresh())) return;
+  state.updatedLive = new Set();
+  listen();
+  const current = await all("CurrentStates").catch(() => null);
+  for (const row of current || []) {
+    if (!state.updatedLive.has(row.UserId)) state.current.set(row.UserId, row);
+  }
+  draw();
+}
+
 async function refresh() {
   $("status").textContent = "loading…";
   try {
     await loadSeconds();
     draw();
     $("status").textContent = "";
+    return true;
   } catch (error) {
     $("status").textContent = error.message;
+    return false;
   }
 }
 

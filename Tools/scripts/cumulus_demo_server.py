@@ -23,11 +23,42 @@ def run(*arguments, stdin=None):
     return subprocess.run(list(arguments), input=stdin, capture_output=True, text=True, check=True).stdout
 
 
+def start_server(cumulus, data, config, log_path, listen="127.0.0.1:0"):
+    """Starts `cumulus serve` on `data`; returns the process, its port and its output file (open for reading)."""
+    log = open(log_path, "w+", encoding="utf-8")
+    server = subprocess.Popen([cumulus, "serve", "--data-dir", data, "--config", config, "--listen", listen],
+                              stdout=log, stderr=subprocess.STDOUT, text=True)
+    for _ in range(600):
+        log.seek(0)
+        match = re.search(r"on port (\d+)", log.read())
+        if match:
+            return server, int(match.group(1)), log
+        if server.poll() is not None:
+            break
+        time.sleep(0.05)
+    log.seek(0)
+    output = log.read()
+    stop_server(server)
+    raise RuntimeError("cumulus serve did not start:\n" + output)
+
+
+def stop_server(server):
+    """Stops a server gracefully (SIGTERM), killing it after 30 s."""
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
 @contextlib.contextmanager
 def demo_server(cumulus, tenants=2, users=12, days=1, page_size=50):
+    """Yields the world: url, data, tenant, tokens, the server's output (log) and `restart(data)`, which stops the
+    server and serves `data` (another directory, or the same) on the same port."""
     work = tempfile.mkdtemp(prefix="cumulus-demo-server.")
     data = os.path.join(work, "data")
-    server = None
+    servers = []
     try:
         started = time.monotonic()
         out = run(cumulus, "demo", "--data-dir", data, "--tenants", str(tenants), "--users-per-tenant", str(users),
@@ -46,25 +77,16 @@ def demo_server(cumulus, tenants=2, users=12, days=1, page_size=50):
                        "platformAdminGroups": [platform],
                        "keys": [{"kid": "test", "alg": "HS256", "secret": secrets.token_hex(32)}],
                        "odata": {"pageSize": page_size, "signingSecret": secrets.token_hex(32)}}, handle)
-        log = open(os.path.join(work, "serve.out"), "w+", encoding="utf-8")
-        server = subprocess.Popen([cumulus, "serve", "--data-dir", data, "--config", config, "--listen", "127.0.0.1:0"],
-                                  stdout=log, stderr=subprocess.STDOUT, text=True)
-        port = None
-        for _ in range(600):
-            log.seek(0)
-            match = re.search(r"on port (\d+)", log.read())
-            if match:
-                port = int(match.group(1))
-                break
-            if server.poll() is not None:
-                break
-            time.sleep(0.05)
-        if port is None:
-            log.seek(0)
-            raise RuntimeError("cumulus serve did not start:\n" + log.read())
+        server, port, log = start_server(cumulus, data, config, os.path.join(work, "serve.out"))
+        servers.append(server)
 
         def token(*arguments):
             return run(cumulus, "token", "--config", config, *arguments).strip()
+
+        def restart(directory):
+            stop_server(servers[-1])
+            path = os.path.join(work, f"serve-{len(servers) + 1}.out")
+            servers.append(start_server(cumulus, directory, config, path, listen=f"127.0.0.1:{port}")[0])
 
         yield {
             "url": f"http://127.0.0.1:{port}/",
@@ -74,13 +96,10 @@ def demo_server(cumulus, tenants=2, users=12, days=1, page_size=50):
             "admin": token("--tid", str(uuid.uuid4()), "--groups", platform),
             "presence_feed": token("--tid", azure, "--roles", "PresenceFeed"),
             "log": log,
+            "restart": restart,
             "seconds_to_start": time.monotonic() - started,
         }
     finally:
-        if server is not None and server.poll() is None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
+        for server in servers:
+            stop_server(server)
         shutil.rmtree(work, ignore_errors=True)
