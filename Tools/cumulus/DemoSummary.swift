@@ -5,7 +5,8 @@ import CumulusProjections
 import Foundation
 
 /// What `cumulus demo` tells a newcomer: the tenants, their licence counters, and who spent longest in
-/// each user state and presence over the week — then where to look next.
+/// each user state and presence over the generated days (the window the "Next:" line charts) — then where to
+/// look next.
 struct DemoSummary {
     let set: ProjectionSet
     /// The demo's data directory, named in the "Next:" line so that the command reads the demo's log.
@@ -34,11 +35,11 @@ struct DemoSummary {
             Swift.print("    licences used/contingent: " + line.joined(separator: ", "))
         }
         Swift.print("  user-state report rows: \(report.rowCount)")
-        let week = weekWindow()
+        let window = demoWindow()
         var longestState: [String: (String, String, Double)] = [:]
         var longestPresence: [String: (String, String, Double)] = [:]
         for tenant in tenants where times.isShown(for: tenant.id) {
-            for summary in times.summaries(tenant: tenant.id, from: week.from, to: week.to) {
+            for summary in times.summaries(tenant: tenant.id, from: window.from, to: window.to) {
                 // Off-shift states last all night and weekend: the interesting ones are those of the working day.
                 for (state, seconds) in summary.secondsPerUserState
                 where state != "LoggedOut" && seconds > (longestState[state]?.2 ?? 0) {
@@ -50,7 +51,7 @@ struct DemoSummary {
                 }
             }
         }
-        Swift.print("Longest in each user state while logged in, \(week.from.iso8601) – \(week.to.iso8601)")
+        Swift.print("Longest in each user state while logged in, \(window.from.iso8601) – \(window.to.iso8601)")
         for (state, holder) in longestState.sorted(by: { $0.key < $1.key }) {
             Swift.print(
                 "  \(state.padding(toLength: 12, withPad: " ", startingAt: 0)) \(hours(holder.2)) \(holder.0) (\(holder.1))"
@@ -63,7 +64,7 @@ struct DemoSummary {
             )
         }
         if let tenant = tenants.first(where: { times.isShown(for: $0.id) }) {
-            Swift.print(Self.nextLine(tenant: tenant.id, dataDirectory: dataDirectory, window: demoWindow()))
+            Swift.print(Self.nextLine(tenant: tenant.id, dataDirectory: dataDirectory, window: window))
         }
     }
 
@@ -86,11 +87,6 @@ struct DemoSummary {
             ($0.value < 0x80 && (CharacterSet.alphanumerics.contains($0))) || "/._-+=:,@".unicodeScalars.contains($0)
         }
         return safe && !text.isEmpty ? text : "'" + text.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-
-    private func weekWindow() -> (from: Timestamp, to: Timestamp) {
-        let start = Timestamp(microsecondsSinceEpoch: DemoWorld(tenants: 0).weekStart)
-        return (start, start.adding(seconds: 7 * 86_400))
     }
 
     private func hours(_ seconds: Double) -> String {
