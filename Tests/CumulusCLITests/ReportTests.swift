@@ -155,6 +155,17 @@ struct ReportTests {
         #expect(early.status == 0 && early.output.contains("\"state\": \"trial\""), "\(early.output.prefix(400))")
         let before = try await cumulus(["state", "tenant", contoso, "--as-of", "0"])
         #expect(before.status == 1 && before.error.contains("as of 0"))
+        // A position the log has not reached is refused: the view as of it would change as the log grows.
+        let beyond = try await cumulus(["state", "tenant", contoso, "--as-of", "99999999"])
+        #expect(beyond.status == 1 && beyond.output.isEmpty, "\(beyond.output.prefix(400))")
+        let marker = "past the end of the log (its last position is "
+        let head = try #require(
+            beyond.error.range(of: marker).flatMap { UInt64(beyond.error[$0.upperBound...].prefix { $0.isNumber }) },
+            "\(beyond.error)")
+        let atHead = try await cumulus(["state", "tenant", contoso, "--as-of", String(head)])
+        #expect(atHead.status == 0 && atHead.output == now.output, "\(atHead.error)")
+        let pastHead = try await cumulus(["state", "tenant", contoso, "--as-of", String(head + 1)])
+        #expect(pastHead.status == 1 && pastHead.error.contains("--as-of \(head + 1) is past the end"))
         let audit = try await cumulus(["audit", "tenant", contoso, "--format", "csv"])
         #expect(audit.status == 0, "\(audit.error)")
         #expect(

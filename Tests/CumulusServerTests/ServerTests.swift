@@ -475,6 +475,19 @@ struct ServerTests {
         #expect(asOf.status == 200 && asOf.body.contains("\"state\": \"trial\""), "\(asOf.body)")
         #expect(await server.client.get("/v1/users/\(world.agent)?asOf=1", token: admin).status == 404)
         #expect(await server.client.get("/v1/tenants/\(world.tenant)?asOf=yesterday", token: admin).status == 400)
+        // The log's last position is a view that never changes; a position past it is refused.
+        let last = try await server.lastPosition()
+        let atHead = await server.client.get("/v1/tenants/\(world.tenant)?asOf=\(last)", token: admin)
+        #expect(atHead.status == 200, "\(atHead.body)")
+        for path in [
+            "/v1/tenants/\(world.tenant)?", "/v1/users/\(world.agent)/audit?",
+            "/v1/reports/licences?tenant=\(world.tenant)&",
+        ] {
+            let beyond = await server.client.get("\(path)asOf=\(last + 1)", token: admin)
+            #expect(beyond.status == 400 && beyond.json["field"] as? String == "asOf", "\(beyond.body)")
+            let detail = beyond.json["detail"] as? String ?? ""
+            #expect(detail.contains("asOf \(last + 1) is past the end of this log (its last position is \(last))"))
+        }
         await server.stop()
     }
 

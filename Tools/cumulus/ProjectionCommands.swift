@@ -94,6 +94,15 @@ enum ProjectionLoader {
         save: Bool,
         label: String = "catching up projections"
     ) async throws -> (ProjectionSet, ProjectionCatchUp.Report) {
+        if case .position(let position) = asOf {
+            // The log has never stood at a position past its end, and the view as of it would change as it grows.
+            let head = try await store.lastPosition()
+            guard position <= head else {
+                throw CommandFailure(
+                    "--as-of \(position) is past the end of the log (its last position is \(head)); "
+                        + "give a position up to \(head), or a time")
+            }
+        }
         var set = projections.map(ProjectionSet.init) ?? ProjectionSet.standard()
         let progress = ProgressLine(label, total: nil)
         let report: ProjectionCatchUp.Report

@@ -44,7 +44,7 @@ extension CumulusServer {
             guard let id = UserID(string: text) else { throw Problem.badParameter("user", "user must be a UUID") }
             userID = id
         }
-        let asOf = try Self.asOf(request)
+        let asOf = try await asOf(request)
         func instant(_ name: String) throws(Problem) -> Timestamp? {
             guard let text = parameters.get(name) else { return nil }
             guard let time = Timestamp(iso8601: text) else {

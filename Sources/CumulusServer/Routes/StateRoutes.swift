@@ -69,6 +69,22 @@ extension CumulusServer {
         throw Problem.badParameter("asOf", "asOf must be a log position (a number) or an ISO 8601 time")
     }
 
+    /// The as-of point of `?asOf=` (a log position or an ISO 8601 time); a position past the end of the log is
+    /// refused: the log has never stood there, and the view as of it would change as the log grows.
+    /// - Throws: `Problem` 400 (`bad-parameter`, field `asOf`), 503 when the end of the log cannot be read.
+    func asOf(_ request: Request) async throws(Problem) -> AsOf? {
+        guard let asOf = try Self.asOf(request) else { return nil }
+        guard case .position(let position) = asOf else { return asOf }
+        let head: GlobalPosition
+        do { head = try await store.lastPosition() } catch { throw Self.storageProblem() }
+        guard position > head else { return asOf }
+        throw Problem.badParameter(
+            "asOf",
+            "asOf \(position) is past the end of this log (its last position is \(head.rawValue)): the log has not "
+                + "stood there, and a view as of it would change as the log grows; ask with a position up to "
+                + "\(head.rawValue), or a time")
+    }
+
     /// Runs `body` on the live projections, or on projections built as of `asOf`.
     func withProjections<T: Sendable>(
         asOf: AsOf?, _ body: @Sendable (CurrentStateProjection, AuditProjection) throws(Problem) -> T
@@ -98,7 +114,7 @@ extension CumulusServer {
     )
         async throws(Problem) -> Response
     {
-        let asOf = try Self.asOf(request)
+        let asOf = try await asOf(request)
         let notFound = Problem.notFound(
             "no \(kind.rawValue.dropLast()) with id '\(id)'" + (asOf.map { " as of \($0)" } ?? ""))
         let text = try await withProjections(asOf: asOf) { (current, auditLog) throws(Problem) -> String in
