@@ -44,6 +44,8 @@ extension LMDBEventStore {
     ) throws(EventStoreError) -> GlobalPosition {
         guard maximumCount > 0 else { return position }
         return try environment.read { (txn) throws(EventStoreError) -> GlobalPosition in
+            // Past the end there is nothing to read, and no record before it to take the link from: not damage.
+            guard position.rawValue < (try txn.lastPosition()) else { return position }
             var count = 0
             var last = position
             var link = try Self.link(before: position.rawValue + 1, txn)

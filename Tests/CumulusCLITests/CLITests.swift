@@ -161,6 +161,26 @@ struct CLITests {
         #expect(lines(tail.standardOutput).map { $0["stream"] as? String } == ["notes-0", "notes-1", "notes-2"])
     }
 
+    @Test func readAndTailRefuseAPositionPastTheEndOfTheLog() async throws {
+        _ = try await cumulus("init", "--data-dir", directory)
+        let two =
+            "{\"stream\":\"notes-1\",\"type\":\"T\",\"actor\":\"a\"}\n{\"stream\":\"notes-2\",\"type\":\"T\",\"actor\":\"a\"}"
+        #expect(try await cumulus("append", "--data-dir", directory, input: two).status == 0)
+        // The last position is where a caught-up reader stands: nothing after it yet, and no error.
+        let caughtUp = try await cumulus("read", "--data-dir", directory, "--after", "2")
+        #expect(caughtUp.status == 0 && caughtUp.output.isEmpty, "\(caughtUp.error)")
+        for command in ["read", "tail"] {
+            // Past it, a position from another log (or from before a restore) would skip the events up to it.
+            let past = try await cumulus(command, "--data-dir", directory, "--after", "3")
+            #expect(past.status == 1 && past.output.isEmpty, "\(command): \(past.output)")
+            #expect(
+                past.error.contains("--after 3 is past the end of the log (its last position is 2)"),
+                "\(command): \(past.error)")
+        }
+        let tail = try await cumulus("tail", "--data-dir", directory, "--after", "1", "--count", "1")
+        #expect(tail.status == 0 && lines(tail.output).map { $0["stream"] as? String } == ["notes-2"])
+    }
+
     @Test func errorsNameTheDirectoryAndExitNonZero() async throws {
         let missing = try await cumulus("read", "--data-dir", directory + "/nothing-here")
         #expect(

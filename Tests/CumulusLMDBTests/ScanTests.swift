@@ -39,6 +39,20 @@ struct ScanTests {
         }
     }
 
+    @Test func aCheckedScanFromTheEndOrPastItFindsNothingAndNoDamage() async throws {
+        let log = try await makeLog()
+        var seen = 0
+        #expect(try log.store.scanChecked(after: GlobalPosition(0), maximumCount: 100) { _ in seen += 1 } == GlobalPosition(60))
+        #expect(seen == 60)
+        // There is no record after the end to read and none before a position past it to link from: that is the
+        // end of the log, not a missing event.
+        for after: UInt64 in [60, 61, 1_000] {
+            let last = try log.store.scanChecked(after: GlobalPosition(after), maximumCount: 10) { _ in seen += 1 }
+            #expect(last == GlobalPosition(after))
+        }
+        #expect(seen == 60)
+    }
+
     @Test func damagedRecordStopsTheScanAtItsPosition() async throws {
         let log = try await makeLog()
         try log.store.environment.write { (txn) throws(EventStoreError) in

@@ -208,6 +208,7 @@ struct ReadCommand: AsyncParsableCommand {
                     output.line(rendering.line(for: event))
                 }
             } else {
+                try await refusePastTheEnd(after, of: store)
                 var position = GlobalPosition(after)
                 var remaining = limit
                 while remaining > 0 {
@@ -258,7 +259,7 @@ struct TailCommand: AsyncParsableCommand {
             let store = try await data.openStore()
             defer { store.close() }
             var start = GlobalPosition(after ?? 0)
-            if after == nil { start = try await store.lastPosition() }
+            if let after { try await refusePastTheEnd(after, of: store) } else { start = try await store.lastPosition() }
             var printed = 0
             if count == 0 { return }
             for try await event in store.subscribe(after: start) {
@@ -444,4 +445,14 @@ func formatBytes(_ bytes: UInt64) -> String {
         unit += 1
     }
     return unit == 0 ? "\(bytes) B" : String(format: "%.1f %@", value, units[unit])
+}
+
+/// Refuses `--after` past the log's last position: the log holds no such event (the position came from another
+/// log, or from this one before it was restored from an older copy), and reading or following from there would
+/// skip the events up to it once the log grows again (the same rule as `GET /v1/events` and the live streams).
+func refusePastTheEnd(_ after: UInt64, of store: any EventStore) async throws {
+    let head = try await store.lastPosition()
+    guard after > head.rawValue else { return }
+    throw CommandFailure(
+        "--after \(after) is past the end of the log (its last position is \(head)); give a position up to \(head)")
 }
