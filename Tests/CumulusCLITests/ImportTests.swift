@@ -96,5 +96,16 @@ struct ImportTests {
         #expect(read.status == 0)
         #expect(!read.output.contains("TOPSECRETKEY42") && !read.output.contains(String(encoded)))
         #expect(read.output.contains("\"payloadWithheld\":true") && read.output.contains("accesskey=****"))
+        // The event's fields by name, the secret masked inside its settings object.
+        let lines = read.output.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
+        }
+        let changed = try #require(lines.first { $0["type"] as? String == "InteractSettingsChanged" })
+        let event = try #require(changed["event"] as? [String: Any], "\(changed)")
+        #expect(event["tenant"] as? String == tenant)
+        let fields = try #require(event["settings"] as? [String: Any])
+        #expect(fields["enabled"] as? Bool == true && fields["sessionRecoveryTimeoutSeconds"] as? Int == 20)
+        #expect(fields["authorization"] as? String == "none")
+        #expect((fields["acsConnectionString"] as? String)?.contains("accesskey=****") == true, "\(fields)")
     }
 }

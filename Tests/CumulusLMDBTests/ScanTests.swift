@@ -42,7 +42,9 @@ struct ScanTests {
     @Test func aCheckedScanFromTheEndOrPastItFindsNothingAndNoDamage() async throws {
         let log = try await makeLog()
         var seen = 0
-        #expect(try log.store.scanChecked(after: GlobalPosition(0), maximumCount: 100) { _ in seen += 1 } == GlobalPosition(60))
+        #expect(
+            try log.store.scanChecked(after: GlobalPosition(0), maximumCount: 100) { _ in seen += 1 }
+                == GlobalPosition(60))
         #expect(seen == 60)
         // There is no record after the end to read and none before a position past it to link from: that is the
         // end of the log, not a missing event.

@@ -2,7 +2,7 @@ import CumulusDomain
 import CumulusLog
 
 /// How `read` and `tail` print an event: the envelope, the payload for round trips, and — for events of
-/// the domain — a readable rendering in which secrets are masked and personal data redacted.
+/// the domain — their fields by name (`DomainEvent.fieldsJSON`), secrets masked and personal data replaced.
 ///
 /// Payloads that hold a secret (ACS connection strings) are withheld unless `includeSecrets` is set, and payloads
 /// that hold personal data (a user's UPN and name, a technical contact) unless `includePersonalData` is set:
@@ -18,6 +18,6 @@ struct EventRendering {
         let personal = !(decoded?.personalDataFields.isEmpty ?? true)
         let withhold = (!includeSecrets && secret) || (!includePersonalData && personal)
         return EnvelopeJSON.line(
-            for: event, withholdPayload: withhold, rendering: decoded.map { String(describing: $0) })
+            for: event, withholdPayload: withhold, rendering: decoded?.fieldsJSON)
     }
 }

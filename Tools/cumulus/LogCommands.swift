@@ -259,7 +259,11 @@ struct TailCommand: AsyncParsableCommand {
             let store = try await data.openStore()
             defer { store.close() }
             var start = GlobalPosition(after ?? 0)
-            if let after { try await refusePastTheEnd(after, of: store) } else { start = try await store.lastPosition() }
+            if let after {
+                try await refusePastTheEnd(after, of: store)
+            } else {
+                start = try await store.lastPosition()
+            }
             var printed = 0
             if count == 0 { return }
             for try await event in store.subscribe(after: start) {

@@ -213,6 +213,9 @@ def struct_source(stream, t, doc, fields, personal, subject):
     lines += ["    }", "", "    /// Reads the fields in declaration order.",
               "    public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {"]
     lines += [f"        {n} = try reader.read()" for (n, _, _) in fields]
+    lines += ["    }", "", "    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.",
+              "    package func writeFields(into json: inout EventFieldsJSON) {"]
+    lines += [f"        json.field(\"{n}\", {n})" for (n, _, _) in fields]
     lines += ["    }", "}", ""]
     return "\n".join(lines)
 
@@ -248,6 +251,11 @@ out += switch_prop("dataSubject", "DataSubject?", "event.dataSubject", "Whose pe
 out += switch_prop("personalDataFields", "[String]", "type(of: event).personalDataFields",
                    "Names of the fields holding personal data.")
 out += switch_prop("payload", "any EventPayload", "event", "The payload struct.")
+out += ["    /// The fields as one JSON object with explicit keys (``EventFieldsJSON``): the `event` member of `read`.",
+        "    package var fieldsJSON: String {", "        var json = EventFieldsJSON()", "        switch self {"]
+for (c, t, _) in cases:
+    out.append(f"        case .{c}(let event): event.writeFields(into: &json)")
+out += ["        }", "        return json.closed", "    }", ""]
 out += ["    /// Encodes the payload in the current schema version.", "    public func encodePayload() -> [UInt8] {",
         "        var writer = PayloadWriter()", "        switch self {"]
 for (c, t, _) in cases:

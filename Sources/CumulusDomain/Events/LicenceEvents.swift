@@ -36,6 +36,13 @@ public struct LicenceContingentSet: EventPayload {
         kind = try reader.read()
         contingent = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("kind", kind)
+        json.field("contingent", contingent)
+    }
 }
 
 /// A service took a licence (its type licence or a feature).
@@ -73,6 +80,13 @@ public struct ServiceLicenceAssigned: EventPayload {
         tenant = try reader.read()
         service = try reader.read()
         kind = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("service", service)
+        json.field("kind", kind)
     }
 }
 
@@ -112,6 +126,13 @@ public struct ServiceLicenceReleased: EventPayload {
         service = try reader.read()
         kind = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("service", service)
+        json.field("kind", kind)
+    }
 }
 
 /// A user was assigned a licence.
@@ -150,6 +171,13 @@ public struct UserLicenceAssigned: EventPayload {
         user = try reader.read()
         kind = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("user", user)
+        json.field("kind", kind)
+    }
 }
 
 /// A user's licence was released.
@@ -187,5 +215,12 @@ public struct UserLicenceReleased: EventPayload {
         tenant = try reader.read()
         user = try reader.read()
         kind = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("user", user)
+        json.field("kind", kind)
     }
 }

@@ -36,4 +36,11 @@ public struct OUTreeChanged: EventPayload {
         ou = try reader.read()
         to = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("ou", ou)
+        json.field("to", to)
+    }
 }

@@ -41,6 +41,14 @@ public struct OUCreated: EventPayload {
         parent = try reader.read()
         name = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("ou", ou)
+        json.field("tenant", tenant)
+        json.field("parent", parent)
+        json.field("name", name)
+    }
 }
 
 /// An organisation unit was renamed.
@@ -73,6 +81,12 @@ public struct OURenamed: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         ou = try reader.read()
         name = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("ou", ou)
+        json.field("name", name)
     }
 }
 
@@ -112,6 +126,13 @@ public struct OUMoved: EventPayload {
         from = try reader.read()
         to = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("ou", ou)
+        json.field("from", from)
+        json.field("to", to)
+    }
 }
 
 /// An empty organisation unit was deleted.
@@ -139,6 +160,11 @@ public struct OUDeleted: EventPayload {
     /// Reads the fields in declaration order.
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         ou = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("ou", ou)
     }
 }
 
@@ -173,6 +199,12 @@ public struct OUContentAdded: EventPayload {
         ou = try reader.read()
         content = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("ou", ou)
+        json.field("content", content)
+    }
 }
 
 /// A sub-OU, service or user left this organisation unit.
@@ -205,5 +237,11 @@ public struct OUContentRemoved: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         ou = try reader.read()
         content = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("ou", ou)
+        json.field("content", content)
     }
 }

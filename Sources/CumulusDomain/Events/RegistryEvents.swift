@@ -43,6 +43,14 @@ public struct TenantIdentityReserved: EventPayload {
         o365Domain = try reader.read()
         azureTenantID = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("name", name)
+        json.field("o365Domain", o365Domain)
+        json.field("azureTenantID", azureTenantID)
+    }
 }
 
 /// The tenant left `live`; its name, domain and id are free again.
@@ -70,5 +78,10 @@ public struct TenantIdentityReleased: EventPayload {
     /// Reads the fields in declaration order.
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
     }
 }

@@ -59,6 +59,17 @@ public struct ServiceProvisioned: EventPayload {
         source = try reader.read()
         provisionedBy = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("service", service)
+        json.field("tenant", tenant)
+        json.field("ou", ou)
+        json.field("name", name)
+        json.field("type", type)
+        json.field("source", source)
+        json.field("provisionedBy", provisionedBy)
+    }
 }
 
 /// A service was renamed.
@@ -91,6 +102,12 @@ public struct ServiceRenamed: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         service = try reader.read()
         name = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("service", service)
+        json.field("name", name)
     }
 }
 
@@ -130,6 +147,13 @@ public struct ServiceMoved: EventPayload {
         from = try reader.read()
         to = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("service", service)
+        json.field("from", from)
+        json.field("to", to)
+    }
 }
 
 /// A service changed type; its type licence moved with it.
@@ -168,6 +192,13 @@ public struct ServiceTypeChanged: EventPayload {
         from = try reader.read()
         to = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("service", service)
+        json.field("from", from)
+        json.field("to", to)
+    }
 }
 
 /// A service's distribution settings changed.
@@ -201,6 +232,12 @@ public struct DistributionSettingsChanged: EventPayload {
         service = try reader.read()
         settings = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("service", service)
+        json.field("settings", settings)
+    }
 }
 
 /// A service is pending deletion and has ceased to operate.
@@ -229,6 +266,11 @@ public struct ServiceDeletionRequested: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         service = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("service", service)
+    }
 }
 
 /// The provisioning script removed the service; it is deleted.
@@ -256,5 +298,10 @@ public struct ServiceDeletionCompleted: EventPayload {
     /// Reads the fields in declaration order.
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         service = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("service", service)
     }
 }

@@ -66,6 +66,18 @@ public struct TenantCreated: EventPayload {
         widgetKey = try reader.read()
         state = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("name", name)
+        json.field("o365Domain", o365Domain)
+        json.field("azureTenantID", azureTenantID)
+        json.field("partner", partner)
+        json.field("rootOU", rootOU)
+        json.field("widgetKey", widgetKey)
+        json.field("state", state)
+    }
 }
 
 /// A tenant's name changed.
@@ -98,6 +110,12 @@ public struct TenantRenamed: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         name = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("name", name)
     }
 }
 
@@ -132,6 +150,12 @@ public struct O365DomainChanged: EventPayload {
         tenant = try reader.read()
         o365Domain = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("o365Domain", o365Domain)
+    }
 }
 
 /// A tenant's Azure tenant id changed (pending a script run).
@@ -164,6 +188,12 @@ public struct AzureTenantIDChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         azureTenantID = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("azureTenantID", azureTenantID)
     }
 }
 
@@ -198,6 +228,12 @@ public struct SecurityGroupsChanged: EventPayload {
         tenant = try reader.read()
         groups = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("groups", groups)
+    }
 }
 
 /// Company name, CRM id or billing address changed.
@@ -230,6 +266,12 @@ public struct CompanyDetailsChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         details = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("details", details)
     }
 }
 
@@ -268,6 +310,12 @@ public struct TechnicalContactChanged: EventPayload {
         tenant = try reader.read()
         contact = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("contact", contact)
+    }
 }
 
 /// A partner was assigned to the tenant, or unassigned.
@@ -300,6 +348,12 @@ public struct PartnerAssigned: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         partner = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("partner", partner)
     }
 }
 
@@ -334,6 +388,12 @@ public struct DataPrivacySettingsChanged: EventPayload {
         tenant = try reader.read()
         settings = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
+    }
 }
 
 /// Service-provisioning settings changed.
@@ -366,6 +426,12 @@ public struct ProvisioningSettingsChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         settings = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
     }
 }
 
@@ -400,6 +466,12 @@ public struct DefaultOUChanged: EventPayload {
         tenant = try reader.read()
         ou = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("ou", ou)
+    }
 }
 
 /// Outbound extension settings changed.
@@ -432,6 +504,12 @@ public struct OutboundSettingsChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         settings = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
     }
 }
 
@@ -466,6 +544,12 @@ public struct InteractSettingsChanged: EventPayload {
         tenant = try reader.read()
         settings = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
+    }
 }
 
 /// The Interact widget key was replaced by a new GUID.
@@ -498,6 +582,12 @@ public struct WidgetKeyRefreshed: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         widgetKey = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("widgetKey", widgetKey)
     }
 }
 
@@ -532,6 +622,12 @@ public struct AssistantSettingsChanged: EventPayload {
         tenant = try reader.read()
         settings = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
+    }
 }
 
 /// Attendant Console extension settings changed.
@@ -564,6 +660,12 @@ public struct AttendantConsoleSettingsChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         settings = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
     }
 }
 
@@ -598,6 +700,12 @@ public struct PresenceTrackingSettingsChanged: EventPayload {
         tenant = try reader.read()
         settings = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
+    }
 }
 
 /// The tenant admin granted or withdrew presence consent.
@@ -630,6 +738,12 @@ public struct PresenceTrackingPermissionChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         granted = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("granted", granted)
     }
 }
 
@@ -664,6 +778,12 @@ public struct InstantMessagingSettingsChanged: EventPayload {
         tenant = try reader.read()
         settings = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
+    }
 }
 
 /// External-task modality settings changed.
@@ -696,6 +816,12 @@ public struct ExternalTaskSettingsChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         settings = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
     }
 }
 
@@ -730,6 +856,12 @@ public struct EmailSettingsChanged: EventPayload {
         tenant = try reader.read()
         settings = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("settings", settings)
+    }
 }
 
 /// A systemAdmin changed the tenant state.
@@ -763,6 +895,12 @@ public struct TenantStateChanged: EventPayload {
         tenant = try reader.read()
         state = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("state", state)
+    }
 }
 
 /// Deletion was confirmed with `YES`; the tenant is pending deletion.
@@ -791,6 +929,11 @@ public struct TenantDeletionRequested: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+    }
 }
 
 /// The provisioning script removed the tenant; it is deleted.
@@ -818,6 +961,11 @@ public struct TenantDeletionCompleted: EventPayload {
     /// Reads the fields in declaration order.
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
     }
 }
 
@@ -852,6 +1000,12 @@ public struct ProvisioningScriptPushRequired: EventPayload {
         tenant = try reader.read()
         item = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("item", item)
+    }
 }
 
 /// A provisioning-script run was recorded.
@@ -884,6 +1038,12 @@ public struct ProvisioningScriptRunRecorded: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         succeeded = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("succeeded", succeeded)
     }
 }
 
@@ -928,6 +1088,14 @@ public struct RoleAssigned: EventPayload {
         role = try reader.read()
         ou = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("principal", principal)
+        json.field("role", role)
+        json.field("ou", ou)
+    }
 }
 
 /// A principal's role in the tenant was withdrawn.
@@ -971,6 +1139,14 @@ public struct RoleRevoked: EventPayload {
         role = try reader.read()
         ou = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("principal", principal)
+        json.field("role", role)
+        json.field("ou", ou)
+    }
 }
 
 /// The tenant's time zone changed: reporting intervals (15/30/60 minutes, days) are aligned to it.
@@ -1003,5 +1179,11 @@ public struct TimeZoneChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         timeZone = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("timeZone", timeZone)
     }
 }

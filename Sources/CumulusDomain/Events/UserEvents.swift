@@ -36,6 +36,13 @@ public struct PresenceChanged: EventPayload {
         availability = try reader.read()
         activity = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
+        json.field("availability", availability)
+        json.field("activity", activity)
+    }
 }
 
 /// The platform user state and responsibility profile of an agent changed.
@@ -73,6 +80,13 @@ public struct UserStateChanged: EventPayload {
         user = try reader.read()
         state = try reader.read()
         responsibilityProfile = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
+        json.field("state", state)
+        json.field("responsibilityProfile", responsibilityProfile)
     }
 }
 
@@ -127,6 +141,15 @@ public struct UserCreated: EventPayload {
         upn = try reader.read()
         displayName = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
+        json.field("tenant", tenant)
+        json.field("ou", ou)
+        json.field("upn", upn)
+        json.field("displayName", displayName)
+    }
 }
 
 /// A user was removed from the tenant; its licences were released.
@@ -154,6 +177,11 @@ public struct UserRemoved: EventPayload {
     /// Reads the fields in declaration order.
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         user = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
     }
 }
 
@@ -193,6 +221,13 @@ public struct MembershipAssigned: EventPayload {
         service = try reader.read()
         role = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
+        json.field("service", service)
+        json.field("role", role)
+    }
 }
 
 /// A user left a service.
@@ -225,6 +260,12 @@ public struct MembershipRemoved: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         user = try reader.read()
         service = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
+        json.field("service", service)
     }
 }
 
@@ -263,6 +304,12 @@ public struct UserRenamed: EventPayload {
         user = try reader.read()
         displayName = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
+        json.field("displayName", displayName)
+    }
 }
 
 /// A user's UPN changed (unique among the tenant's live users).
@@ -299,6 +346,12 @@ public struct UserPrincipalNameChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         user = try reader.read()
         upn = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
+        json.field("upn", upn)
     }
 }
 
@@ -338,6 +391,13 @@ public struct UserMoved: EventPayload {
         from = try reader.read()
         to = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
+        json.field("from", from)
+        json.field("to", to)
+    }
 }
 
 /// An agent's responsibility profile changed, its user state unchanged.
@@ -370,5 +430,11 @@ public struct ResponsibilityProfileChanged: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         user = try reader.read()
         responsibilityProfile = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("user", user)
+        json.field("responsibilityProfile", responsibilityProfile)
     }
 }

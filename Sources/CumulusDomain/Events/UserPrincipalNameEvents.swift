@@ -40,6 +40,13 @@ public struct UserPrincipalNameReserved: EventPayload {
         user = try reader.read()
         upn = try reader.read()
     }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("user", user)
+        json.field("upn", upn)
+    }
 }
 
 /// The user no longer holds a UPN (removed, or changed to another).
@@ -72,5 +79,11 @@ public struct UserPrincipalNameReleased: EventPayload {
     public init(from reader: inout PayloadReader) throws(PayloadDecodingError) {
         tenant = try reader.read()
         user = try reader.read()
+    }
+
+    /// Writes the fields by name (``EventFieldsJSON``): secrets masked, personal data replaced.
+    package func writeFields(into json: inout EventFieldsJSON) {
+        json.field("tenant", tenant)
+        json.field("user", user)
     }
 }

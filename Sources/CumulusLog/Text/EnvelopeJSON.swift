@@ -20,7 +20,8 @@ public enum EnvelopeJSON {
     ///   - event: the event.
     ///   - withholdPayload: print `"payloadBase64":null,"payloadWithheld":true` instead of the payload
     ///     (for payloads that hold secrets).
-    ///   - rendering: a readable rendering of the decoded payload, printed as `"event"`.
+    ///   - rendering: the decoded payload as one JSON object (valid JSON text, inserted as it is), printed as
+    ///     `"event"`; `cumulus read` passes the domain event's fields by name.
     public static func line(for event: RecordedEvent, withholdPayload: Bool = false, rendering: String? = nil) -> String
     {
         var json = JSONText()
@@ -45,7 +46,7 @@ public enum EnvelopeJSON {
                 json.field("payloadText", text)
             }
         }
-        if let rendering { json.field("event", rendering) }
+        if let rendering { json.raw("event", rendering) }
         json.endObject()
         return json.text
     }

@@ -137,6 +137,6 @@ extension CumulusServer {
             type: event.type, schemaVersion: event.schemaVersion, payload: event.payload)
         let withhold = decoded?.carriesSecrets ?? DomainEvent.typesCarryingSecrets.contains(event.type)
         return EnvelopeJSON.line(
-            for: event, withholdPayload: withhold, rendering: decoded.map { String(describing: $0) })
+            for: event, withholdPayload: withhold, rendering: decoded?.fieldsJSON)
     }
 }
