@@ -181,6 +181,17 @@ struct CLITests {
         #expect(tail.status == 0 && lines(tail.output).map { $0["stream"] as? String } == ["notes-2"])
     }
 
+    @Test func aLogIsNotCopiedOntoItself() async throws {
+        _ = try await cumulus("init", "--data-dir", directory)
+        let line = "{\"stream\":\"notes-1\",\"type\":\"T\",\"actor\":\"a\"}"
+        #expect(try await cumulus("append", "--data-dir", directory, input: line).status == 0)
+        // Spelt another way, with --resume: it used to report "copied … 1 events".
+        let same = try await cumulus("copy", "--from", directory, "--to", directory + "/./", "--resume")
+        #expect(same.status == 1 && same.error.contains("a log cannot be copied onto itself"), "\(same.error)")
+        let copy = try await cumulus("copy", "--from", directory, "--to", directory + "/copy")
+        #expect(copy.status == 0 && copy.output.contains(": 1 events"), "\(copy.error)")
+    }
+
     @Test func errorsNameTheDirectoryAndExitNonZero() async throws {
         let missing = try await cumulus("read", "--data-dir", directory + "/nothing-here")
         #expect(

@@ -128,5 +128,9 @@ struct CLITests {
         let foreign = try await ChildProcess.run(
             "cumulus", ["copy", "--from", other, "--to", location.url, "--resume"])
         #expect(foreign.status == 1 && foreign.error.contains("is not a partial copy"), "\(foreign.error)")
+        let itself = try await ChildProcess.run(
+            "cumulus", ["copy", "--from", location.url, "--to", location.url, "--resume"])
+        #expect(itself.status == 1 && itself.error.contains("onto itself"), "\(itself.error)")
+        #expect(!itself.error.contains(location.password ?? "?"))
     }
 }

@@ -33,6 +33,9 @@ struct CopyCommand: AsyncParsableCommand {
             defer { source.close() }
             let target = try await DataDirectoryOptions.openStore(to, create: true)
             defer { target.close() }
+            guard source.place != target.place else {
+                throw CommandFailure("--from and --to both name \(source.place): a log cannot be copied onto itself")
+            }
             var position = try await target.lastPosition()
             if position > .start {
                 guard resume else {
