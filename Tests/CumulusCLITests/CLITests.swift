@@ -179,6 +179,16 @@ struct CLITests {
         }
         let tail = try await cumulus("tail", "--data-dir", directory, "--after", "1", "--count", "1")
         #expect(tail.status == 0 && lines(tail.output).map { $0["stream"] as? String } == ["notes-2"])
+        // Values out of range are named, not read as the nearest sensible one.
+        for (arguments, message) in [
+            (["read", "--stream", "notes-1", "--from-version", "0"], "--from-version must be 1 or more"),
+            (["read", "--limit=-1"], "--limit must be 0 or more"),
+            (["tail", "--count=-1"], "--count must be 0 or more"),
+        ] {
+            let refused = try await ChildProcess.run("cumulus", arguments + ["--data-dir", directory])
+            #expect(
+                refused.status == 1 && refused.output.isEmpty && refused.error.contains(message), "\(refused.error)")
+        }
     }
 
     @Test func aLogIsNotCopiedOntoItself() async throws {

@@ -193,6 +193,10 @@ struct ReadCommand: AsyncParsableCommand {
             // Also when a damaged event stops the read: what was read before it is printed.
             defer { output.flush() }
             let rendering = EventRendering(includeSecrets: includeSecrets, includePersonalData: includePersonalData)
+            guard fromVersion >= 1 else {
+                throw CommandFailure("--from-version must be 1 or more: a stream's first event is version 1")
+            }
+            guard limit >= 0 else { throw CommandFailure("--limit must be 0 or more") }
             if let stream {
                 let name: StreamName
                 do throws(EventStoreError) { name = try StreamName(stream) } catch {
@@ -258,6 +262,7 @@ struct TailCommand: AsyncParsableCommand {
         try await reporting {
             let store = try await data.openStore()
             defer { store.close() }
+            if let count, count < 0 { throw CommandFailure("--count must be 0 or more") }
             var start = GlobalPosition(after ?? 0)
             if let after {
                 try await refusePastTheEnd(after, of: store)
