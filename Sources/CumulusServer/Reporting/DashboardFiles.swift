@@ -288,7 +288,6 @@ function listen() {
   };
 }
 
-/** Reloads the window's seconds and redraws; whether that worked (else the error is in the status line). */
 /**
  * After the server closed the live updates: listens afresh from the end of the log, then reloads the current
  * states (keeping those the new stream already updated: they are newer) and the bars, unless the reload fails.
@@ -304,6 +303,7 @@ async function relisten() {
   draw();
 }
 
+/** Reloads the window's seconds and redraws; whether that worked (else the error is in the status line). */
 async function refresh() {
   $("status").textContent = "loading…";
   try {
