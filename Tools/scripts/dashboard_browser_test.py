@@ -79,11 +79,19 @@ def test_dashboard_draws_filters_and_updates_live(world, browser):
     user = first.get_attribute("data-user")
     time.sleep(1.0)  # the event stream is connected
     post_presence(world, user, "DoNotDisturb", "DoNotDisturb")
-    wait.until(lambda d: "DoNotDisturb" in d.find_element(By.CSS_SELECTOR, f'.row[data-user="{user}"] .now').text)
+    wait.until(lambda d: "DoNotDisturb" in now_text(d, user))
     path = os.path.join(output, "dashboard.png")
     browser.save_screenshot(path)
     print("screenshot:", path)
     assert os.path.getsize(path) > 10_000
+
+
+def now_text(driver, user):
+    """The text of the agent's current-state cell, read in one script: the board redraws its rows (a reload after
+    the live updates stopped), so an element found first and read after could be gone."""
+    return driver.execute_script(
+        "const cell = document.querySelector(`.row[data-user=\"${arguments[0]}\"] .now`);"
+        "return cell ? cell.textContent : null;", user) or ""
 
 
 def post_presence(world, user, availability, activity):
@@ -110,16 +118,16 @@ def test_live_updates_resume_after_the_log_is_restored_from_an_older_copy(world,
     time.sleep(1.0)  # the event stream is connected
     # Presences the demo's feed never sends, so that what the row shows tells which log it comes from.
     post_presence(world, user, "BusyIdle", "Busy")
-    wait.until(lambda d: "BusyIdle" in d.find_element(By.CSS_SELECTOR, f'.row[data-user="{user}"] .now').text)
+    wait.until(lambda d: "BusyIdle" in now_text(d, user))
 
     world["restart"](older)
     # The reloaded board shows the restored log's state; then a change made on it arrives live.
-    wait.until(lambda d: "BusyIdle" not in d.find_element(By.CSS_SELECTOR, f'.row[data-user="{user}"] .now').text)
+    wait.until(lambda d: now_text(d, user) and "BusyIdle" not in now_text(d, user))
     wait.until(lambda d: d.execute_script(
         "return state.updatedLive.size === 0 && document.getElementById('status').textContent === ''"))
     time.sleep(1.0)  # the new event stream is connected
     post_presence(world, user, "PresenceUnknown", "PresenceUnknown")
-    wait.until(lambda d: "PresenceUnknown" in d.find_element(By.CSS_SELECTOR, f'.row[data-user="{user}"] .now').text)
+    wait.until(lambda d: "PresenceUnknown" in now_text(d, user))
 
 
 def test_first_paint_on_a_bigger_world(browser):
