@@ -387,6 +387,14 @@ struct ServerTests {
             contentType: "application/x-ndjson")
         #expect(accepted.status == 201 && accepted.json["accepted"] as? Int == 2, "\(accepted.body)")
         #expect(try await server.lastPosition() == before + 2)
+        // A value of `atomic` that is not one of the four is refused before any line is decided.
+        for value in ["yes", "TRUE", "2", ""] {
+            let unclear = await server.client.post(
+                "/v1/commands/batch?atomic=\(value)", token: feed, body: presence("Busy", user: world.owner),
+                contentType: "application/x-ndjson")
+            #expect(unclear.status == 400 && unclear.json["field"] as? String == "atomic", "\(value): \(unclear.body)")
+        }
+        #expect(try await server.lastPosition() == before + 2)
         // CRLF lines (PowerShell's) are lines; a line that is not UTF-8 is refused on its own, naming its column.
         let notUTF8 =
             Array(

@@ -20,7 +20,14 @@ extension CumulusServer {
             let caller = try await authenticate(request)
             let body = try await collect(
                 request, types: ["application/x-ndjson", "application/jsonl", "application/json-lines"])
-            let atomic = request.uri.queryParameters.get("atomic").map { $0 == "true" || $0 == "1" } ?? false
+            // Anything else is refused: a misspelt `atomic=yes` would otherwise append line by line what the caller
+            // wanted all or nothing of.
+            let atomic: Bool
+            switch request.uri.queryParameters.get("atomic").map({ String($0) }) {
+            case nil, "false", "0": atomic = false
+            case "true", "1": atomic = true
+            case .some: throw Problem.badParameter("atomic", "atomic must be true, false, 1 or 0")
+            }
             return try await batch(body, caller: caller, atomic: atomic)
         }
     }
