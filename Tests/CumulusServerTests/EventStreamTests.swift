@@ -110,7 +110,7 @@ import Testing
             #expect(header.json["type"] as? String == "https://cumulus.dev/problems/bad-header", "\(header.body)")
             #expect(header.json["field"] as? String == "Last-Event-ID", "\(path): \(header.body)")
             let detail = header.json["detail"] as? String ?? ""
-            #expect(detail.contains("past the end of this log (its last position is \(last))"), "\(detail)")
+            #expect(detail.contains("past the end of the log (its last position is \(last))"), "\(detail)")
             let query = await server.client.get(path + "?after=\(last + 100)", token: token)
             #expect(query.status == 400 && query.json["field"] as? String == "after", "\(path): \(query.body)")
         }

@@ -494,7 +494,7 @@ struct ServerTests {
             let beyond = await server.client.get("\(path)asOf=\(last + 1)", token: admin)
             #expect(beyond.status == 400 && beyond.json["field"] as? String == "asOf", "\(beyond.body)")
             let detail = beyond.json["detail"] as? String ?? ""
-            #expect(detail.contains("asOf \(last + 1) is past the end of this log (its last position is \(last))"))
+            #expect(detail.contains("asOf \(last + 1) is past the end of the log (its last position is \(last))"))
         }
         await server.stop()
     }

@@ -461,7 +461,6 @@ func formatBytes(_ bytes: UInt64) -> String {
 /// skip the events up to it once the log grows again (the same rule as `GET /v1/events` and the live streams).
 func refusePastTheEnd(_ after: UInt64, of store: any EventStore) async throws {
     let head = try await store.lastPosition()
-    guard after > head.rawValue else { return }
-    throw CommandFailure(
-        "--after \(after) is past the end of the log (its last position is \(head)); give a position up to \(head)")
+    guard let past = GlobalPosition.pastTheEnd(after, head: head, named: "--after") else { return }
+    throw CommandFailure(past + "; give a position up to \(head)")
 }

@@ -97,10 +97,8 @@ enum ProjectionLoader {
         if case .position(let position) = asOf {
             // The log has never stood at a position past its end, and the view as of it would change as it grows.
             let head = try await store.lastPosition()
-            guard position <= head else {
-                throw CommandFailure(
-                    "--as-of \(position) is past the end of the log (its last position is \(head)); "
-                        + "give a position up to \(head), or a time")
+            if let past = GlobalPosition.pastTheEnd(position.rawValue, head: head, named: "--as-of") {
+                throw CommandFailure(past + "; give a position up to \(head), or a time")
             }
         }
         var set = projections.map(ProjectionSet.init) ?? ProjectionSet.standard()

@@ -47,3 +47,16 @@ public struct StreamVersion: RawRepresentable, Hashable, Comparable, Sendable, C
     /// The number, as text.
     public var description: String { String(rawValue) }
 }
+
+extension GlobalPosition {
+    /// `"NAME P is past the end of the log (its last position is N)"` when `position` lies after `head`, else nil.
+    ///
+    /// The one wording for every reader that is given a position to read after or to build as of (`cumulus read`,
+    /// `tail`, `--as-of`; the server's `after`, `Last-Event-ID` and `asOf`): the log has never stood there, so
+    /// waiting for it would skip the events up to it, and a view as of it would change as the log grows. Each
+    /// caller adds what to do instead.
+    package static func pastTheEnd(_ position: UInt64, head: GlobalPosition, named name: String) -> String? {
+        guard position > head.rawValue else { return nil }
+        return "\(name) \(position) is past the end of the log (its last position is \(head.rawValue))"
+    }
+}

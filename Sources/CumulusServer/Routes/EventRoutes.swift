@@ -101,11 +101,10 @@ extension CumulusServer {
     /// reading or waiting from there would silently skip the events up to it once the log grows again.
     /// - Throws: `Problem` 400 naming `field` (`bad-header` for `Last-Event-ID`, else `bad-parameter`).
     static func refusePastTheEnd(_ position: UInt64, head: GlobalPosition, field: String) throws(Problem) {
-        guard position > head.rawValue else { return }
+        guard let past = GlobalPosition.pastTheEnd(position, head: head, named: field) else { return }
         let detail =
-            "\(field) \(position) is past the end of this log (its last position is \(head.rawValue)): the log "
-            + "holds no such event (a client of another log, or of this one before it was restored from an older "
-            + "copy); ask again with a position up to \(head.rawValue)"
+            past + ": the log holds no such event (a client of another log, or of this one before it was restored "
+            + "from an older copy); ask again with a position up to \(head.rawValue)"
         if field == "after" { throw Problem.badParameter(field, detail) }
         throw Problem(.badRequest, kind: "bad-header", title: "Bad header", detail: detail, field: field)
     }

@@ -77,12 +77,11 @@ extension CumulusServer {
         guard case .position(let position) = asOf else { return asOf }
         let head: GlobalPosition
         do { head = try await store.lastPosition() } catch { throw Self.storageProblem() }
-        guard position > head else { return asOf }
+        guard let past = GlobalPosition.pastTheEnd(position.rawValue, head: head, named: "asOf") else { return asOf }
         throw Problem.badParameter(
             "asOf",
-            "asOf \(position) is past the end of this log (its last position is \(head.rawValue)): the log has not "
-                + "stood there, and a view as of it would change as the log grows; ask with a position up to "
-                + "\(head.rawValue), or a time")
+            past + ": the log has not stood there, and a view as of it would change as the log grows; ask with a "
+                + "position up to \(head.rawValue), or a time")
     }
 
     /// Runs `body` on the live projections, or on projections built as of `asOf`.
